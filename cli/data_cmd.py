@@ -1,0 +1,100 @@
+"""``binder data convert``: gold data sets (PubTator, CoNLL-style, BINDER JSONL) to Parquet."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import typer
+from rich.table import Table
+
+from binder_core.errors import ConfigError
+from cli._common import console, user_errors
+
+if TYPE_CHECKING:
+    from pipelines.convert import GoldFormat
+    from pipelines.convert_conll import IobScheme
+
+
+class GoldFormatChoice(str, Enum):
+    pubtator = "pubtator"
+    conll = "conll"
+    binder_jsonl = "binder-jsonl"
+
+
+class SchemeChoice(str, Enum):
+    auto = "auto"
+    iob1 = "iob1"
+    iob2 = "iob2"
+
+
+def _parse_label_map(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        if not sep or not source or not target:
+            raise ConfigError(f"--label-map {item!r}: write it as FROM=TO, e.g. Modifier=Disease")
+        mapping[source] = target
+    return mapping
+
+
+@user_errors
+def convert_cli(
+    inputs: list[str] = typer.Argument(
+        ...,
+        metavar="INPUT... OUT_DIR",
+        help="Gold files or quoted glob patterns, then the output folder (last).",
+    ),
+    fmt: GoldFormatChoice = typer.Option(..., "--format", "-f", help="Input format."),
+    scheme: SchemeChoice = typer.Option(
+        SchemeChoice.auto, "--scheme", help="CoNLL tag scheme; auto detects IOB1/IOB2 per file."
+    ),
+    label_map: list[str] = typer.Option(
+        [], "--label-map", help="Rename a type, FROM=TO (repeatable), e.g. Modifier=Disease."
+    ),
+    keep_label: list[str] = typer.Option(
+        [], "--keep-label", help="Keep only these types after renaming (repeatable)."
+    ),
+    shards: int = typer.Option(1, "--shards", min=1, help="Number of Parquet shards to write."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+) -> None:
+    """Convert gold NER data to the binder-ner Parquet schema (origin = gold).
+
+    PubTator: doc_id = PMID, text = title + " " + abstract. CoNLL: tag in the last column,
+    -DOCSTART- starts a document (else one document per sentence), tokens joined by spaces.
+    binder-jsonl: BINDER JSONL (text + entity_* char offsets) or W2NER JSON (sentence + ner).
+    """
+    from pipelines.convert import ConvertConfig, convert_gold
+
+    if len(inputs) < 2:
+        raise ConfigError("give at least one INPUT and then OUT_DIR")
+    *sources, out_dir = inputs
+    config = ConvertConfig(
+        format=cast("GoldFormat", fmt.value),
+        scheme=cast("IobScheme", scheme.value),
+        label_map=_parse_label_map(label_map),
+        keep_labels=tuple(keep_label),
+        num_shards=shards,
+    )
+    result = convert_gold(sources, Path(out_dir), config)
+    if as_json:
+        typer.echo(json.dumps(result.manifest, ensure_ascii=False))
+        return
+    table = Table(title=f"{result.documents:,} gold documents -> {result.out_dir}")
+    table.add_column("label")
+    table.add_column("spans", justify="right")
+    for label, n in result.spans_per_label.items():
+        table.add_row(label, f"{n:,}")
+    table.add_row("[bold]total[/]", f"[bold]{sum(result.spans_per_label.values()):,}[/]")
+    console.print(table)
+    counts = result.manifest["counts"]
+    for key in ("duplicate_documents_skipped", "duplicate_spans_removed"):
+        if counts[key]:
+            console.print(f"{key.replace('_', ' ')}: {counts[key]:,}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``convert`` to the ``binder data`` group."""
+    app.command("convert")(convert_cli)
