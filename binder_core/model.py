@@ -1,0 +1,298 @@
+"""The BINDER bi-encoder (Zhang et al., ICLR 2023): two encoders, projection heads, scores.
+
+A text encoder reads a window of tokens and a type encoder reads one natural-language
+description per entity type. Both start from the same Hugging Face checkpoint and share no
+weights. Heads (linear -> dropout -> L2-normalize, to d = ``projection_dim``) map token states
+to start/end vectors, token pairs to span vectors, and the type encoder's [CLS] states to
+type-start/end/span vectors. A score is cosine similarity times exp(alpha), with one learnable
+alpha per head. The score at [CLS] (position 0, span (0, 0)) is the window's threshold for that
+type. The model returns scores only; :mod:`binder_core.losses` turns them into a loss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_model as _load_safetensors
+from safetensors.torch import save_model as _save_safetensors
+from torch import Tensor, nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedModel
+
+from binder_core.config import ModelConfig
+from binder_core.errors import ConfigError, InputError
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "binder_config.json"
+FORMAT_NAME = "binder-ner-model"
+FORMAT_VERSION = 1
+
+
+class TypeVectors(NamedTuple):
+    """L2-normalized type vectors, each (K, d). Compute once per label set and reuse."""
+
+    start: Tensor
+    end: Tensor
+    span: Tensor
+
+
+class Scores(NamedTuple):
+    """Scaled cosine scores; index 0 ([CLS], span (0, 0)) holds each type's threshold.
+
+    start (B, K, L), end (B, K, L), span (B, K, L, L) with span[b, k, i, j] for tokens i <= j.
+    """
+
+    start: Tensor
+    end: Tensor
+    span: Tensor
+
+
+def _load_encoder(name: str, encoder_config: PretrainedConfig | None) -> PreTrainedModel:
+    """An encoder with pretrained weights, or a fresh one from ``encoder_config`` (for loading
+    a saved BinderModel, whose weights come from its own file)."""
+    if encoder_config is not None:
+        encoder = AutoModel.from_config(encoder_config)
+    else:
+        try:
+            encoder = AutoModel.from_pretrained(name, dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            raise ConfigError(
+                f"cannot load encoder {name!r} ({first_line}); pass a local Hugging Face model "
+                "directory or an id that is in the local cache"
+            ) from None
+    # The pooler is never used: dropping it keeps every parameter in the graph (DDP needs that).
+    if getattr(encoder, "pooler", None) is not None:
+        encoder.pooler = None
+    return encoder
+
+
+def _enable_checkpointing(encoder: PreTrainedModel) -> None:
+    if not encoder.supports_gradient_checkpointing:
+        raise ConfigError(
+            f"encoder {type(encoder).__name__} does not support gradient checkpointing; "
+            "set gradient_checkpointing to false"
+        )
+    enable = getattr(encoder, "activation_checkpointing_enable", None)
+    if enable is not None:  # transformers >= 5
+        enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        encoder.gradient_checkpointing_enable(
+            gradient_checkpointing_kwargs={"use_reentrant": False}
+        )
+
+
+class BinderModel(nn.Module):
+    """Text and type encoders plus BINDER heads; ``forward`` returns :class:`Scores`."""
+
+    def __init__(self, config: ModelConfig, *, encoder_config: PretrainedConfig | None = None):
+        """Load both encoders from ``config.encoder``; with ``encoder_config``, build them
+        untrained from that config instead (weights are then expected from a saved model)."""
+        super().__init__()
+        self.config = config
+        self.text_encoder = _load_encoder(config.encoder, encoder_config)
+        self.type_encoder = _load_encoder(config.encoder, encoder_config)
+        hidden = int(self.text_encoder.config.hidden_size)
+        type_hidden = int(self.type_encoder.config.hidden_size)
+        d, w = config.projection_dim, config.width_embedding_dim
+
+        self.dropout = nn.Dropout(config.dropout)
+        self.start_head = nn.Linear(hidden, d)
+        self.end_head = nn.Linear(hidden, d)
+        # One linear map of [h_i ; h_j ; w(j - i + 1)], applied piecewise in span_vectors().
+        self.span_head = nn.Linear(2 * hidden + w, d)
+        self.width_embedding = nn.Embedding(config.max_span_width_tokens, w)
+        self.type_start_head = nn.Linear(type_hidden, d)
+        self.type_end_head = nn.Linear(type_hidden, d)
+        self.type_span_head = nn.Linear(type_hidden, d)
+        init = torch.tensor(config.init_logit_scale)
+        self.start_logit_scale = nn.Parameter(init.clone())
+        self.end_logit_scale = nn.Parameter(init.clone())
+        self.span_logit_scale = nn.Parameter(init.clone())
+
+        if config.gradient_checkpointing:
+            _enable_checkpointing(self.text_encoder)
+            _enable_checkpointing(self.type_encoder)
+
+    def _project(self, head: nn.Linear, x: Tensor) -> Tensor:
+        """linear -> dropout -> L2-normalize over the last dim: (..., H) -> (..., d)."""
+        return F.normalize(self.dropout(head(x)), dim=-1)
+
+    def encode_types(self, type_input_ids: Tensor, type_attention_mask: Tensor) -> TypeVectors:
+        """Type vectors from descriptions (K, T) -> each (K, d), from the [CLS] state."""
+        out = self.type_encoder(input_ids=type_input_ids, attention_mask=type_attention_mask)
+        cls = out.last_hidden_state[:, 0]  # (K, H)
+        return TypeVectors(
+            start=self._project(self.type_start_head, cls),
+            end=self._project(self.type_end_head, cls),
+            span=self._project(self.type_span_head, cls),
+        )
+
+    def span_vectors(self, hidden: Tensor) -> Tensor:
+        """Span vectors (B, L, L, d) from token states (B, L, H).
+
+        span_head([h_i ; h_j ; w(j-i+1)]) = A h_i + B h_j + C w(j-i+1) + bias, summed by
+        broadcasting so memory is O(L^2 d). Widths outside 1..max_span_width_tokens (j < i or
+        too wide; never candidates) are clamped into the embedding's range.
+        """
+        h_size = hidden.size(-1)
+        weight, bias = self.span_head.weight, self.span_head.bias  # (d, 2H + w), (d,)
+        from_start = F.linear(hidden, weight[:, :h_size])  # (B, L, d)
+        from_end = F.linear(hidden, weight[:, h_size : 2 * h_size])  # (B, L, d)
+        from_width = F.linear(self.width_embedding.weight, weight[:, 2 * h_size :], bias)
+        # from_width: (max_width, d); row r is the term for width r + 1.
+        positions = torch.arange(hidden.size(1), device=hidden.device)
+        width_index = (positions[None, :] - positions[:, None]).clamp(
+            0, self.config.max_span_width_tokens - 1
+        )  # (L, L): j - i
+        spans = (
+            from_start[:, :, None, :] + from_end[:, None, :, :] + from_width[width_index][None]
+        )  # (B, L, L, d)
+        return F.normalize(self.dropout(spans), dim=-1)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor, types: TypeVectors) -> Scores:
+        """Scores of every token / token pair against every type.
+
+        input_ids, attention_mask (B, L); ``types`` from :meth:`encode_types` (not recomputed
+        here, so a predictor can cache them) -> Scores start/end (B, K, L), span (B, K, L, L).
+        """
+        hidden = self.text_encoder(
+            input_ids=input_ids, attention_mask=attention_mask
+        ).last_hidden_state  # (B, L, H)
+        start = self._project(self.start_head, hidden)  # (B, L, d)
+        end = self._project(self.end_head, hidden)  # (B, L, d)
+        spans = self.span_vectors(hidden)  # (B, L, L, d)
+        return Scores(
+            start=torch.einsum("bld,kd->bkl", start, types.start) * self.start_logit_scale.exp(),
+            end=torch.einsum("bld,kd->bkl", end, types.end) * self.end_logit_scale.exp(),
+            span=torch.einsum("bijd,kd->bkij", spans, types.span) * self.span_logit_scale.exp(),
+        )
+
+
+def build_optimizer_param_groups(
+    model: nn.Module, lr: float, head_lr: float, weight_decay: float
+) -> list[dict[str, Any]]:
+    """AdamW parameter groups: encoders at ``lr``, heads/width embedding/scales at ``head_lr``.
+
+    No weight decay on parameters with fewer than 2 dims (biases, LayerNorm weights and the
+    logit scales). A DDP-wrapped model is unwrapped. Empty groups are left out.
+    """
+    for name, value in (("lr", lr), ("head_lr", head_lr)):
+        if not value > 0:
+            raise ConfigError(f"{name} must be positive, got {value!r}")
+    if not weight_decay >= 0:
+        raise ConfigError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    inner = getattr(model, "module", model)
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {
+        (is_encoder, decay): [] for is_encoder in (True, False) for decay in (True, False)
+    }
+    for name, param in inner.named_parameters():
+        if not param.requires_grad:
+            continue
+        is_encoder = name.startswith(("text_encoder.", "type_encoder."))
+        groups[(is_encoder, param.ndim >= 2)].append(param)
+    result = []
+    for (is_encoder, decay), params in groups.items():
+        if params:
+            result.append(
+                {
+                    "params": params,
+                    "lr": lr if is_encoder else head_lr,
+                    "weight_decay": weight_decay if decay else 0.0,
+                    "name": ("encoder" if is_encoder else "heads") + ("" if decay else "_no_decay"),
+                }
+            )
+    return result
+
+
+def save_model(
+    model: BinderModel, tokenizer: Any, out_dir: str | os.PathLike[str], extra: dict | None = None
+) -> None:
+    """Write a self-contained model directory that :func:`load_model` reads.
+
+    Files: ``model.safetensors`` (all weights), ``binder_config.json`` (ModelConfig + ``extra``,
+    e.g. labels and type descriptions), the tokenizer, and the encoder's ``config.json``.
+    Weights and config are written to temporary names first and renamed into place.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    inner = getattr(model, "module", model)
+    tmp_weights = out / (WEIGHTS_NAME + ".tmp")
+    _save_safetensors(inner, str(tmp_weights))
+    os.replace(tmp_weights, out / WEIGHTS_NAME)
+    inner.text_encoder.config.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "model": inner.config.to_dict(),
+        "extra": extra or {},
+    }
+    tmp_config = out / (CONFIG_NAME + ".tmp")
+    tmp_config.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp_config, out / CONFIG_NAME)
+    logger.info("saved model to %s", out)
+
+
+def load_model(
+    model_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> tuple[BinderModel, Any, dict[str, Any]]:
+    """Load a directory written by :func:`save_model` -> (model in eval mode, tokenizer, extra).
+
+    Raises InputError for a missing directory or one that is not a binder-ner model, and
+    ConfigError for a model saved in another format version.
+    """
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise InputError(
+            "model directory not found; pass the model directory written by `binder train`",
+            path=str(path),
+        )
+    config_file = path / CONFIG_NAME
+    if not config_file.is_file() or not (path / WEIGHTS_NAME).is_file():
+        raise InputError(
+            f"not a binder-ner model directory (needs {CONFIG_NAME} and {WEIGHTS_NAME}); "
+            "pass the model directory written by `binder train`",
+            path=str(path),
+        )
+    try:
+        meta = json.loads(config_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"unreadable model config ({exc})", path=str(config_file)) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise InputError(f"not a {FORMAT_NAME} config file", path=str(config_file))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(
+            f"{config_file}: model format version {meta.get('format_version')!r}, this "
+            f"binder-ner reads version {FORMAT_VERSION}; retrain or use a matching version"
+        )
+    config = ModelConfig.from_dict(meta.get("model", {}))
+    try:
+        encoder_config = AutoConfig.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot read encoder config or tokenizer ({exc})", path=str(path)
+        ) from None
+    model = BinderModel(config, encoder_config=encoder_config)
+    missing, unexpected = _load_safetensors(
+        model, str(path / WEIGHTS_NAME), strict=False, device="cpu"
+    )
+    if missing or unexpected:
+        raise InputError(
+            f"weights do not match the model (missing {sorted(missing)[:3]}, unexpected "
+            f"{sorted(unexpected)[:3]})",
+            path=str(path / WEIGHTS_NAME),
+        )
+    model.to(device)
+    model.eval()
+    return model, tokenizer, dict(meta.get("extra") or {})
