@@ -41,7 +41,7 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel, BertTokenizer
 
     out = tmp_path_factory.mktemp("tiny_bert")
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
@@ -56,7 +56,7 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     tok.train_from_iterator(corpus, trainer=trainer)
     vocab = tok.get_vocab()
-    BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(out)
+    BertTokenizer(vocab=vocab, do_lower_case=True).save_pretrained(out)
     torch.manual_seed(0)
     config = BertConfig(
         vocab_size=len(vocab),

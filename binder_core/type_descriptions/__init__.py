@@ -1,0 +1,1 @@
+"""Type-description files for common data sets (see :mod:`binder_core.types`)."""

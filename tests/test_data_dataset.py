@@ -1,0 +1,226 @@
+"""ParquetWindowDataset: schema check, labels, sharding across workers and ranks, shuffling."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from torch.utils.data import DataLoader
+
+from binder_core.data import DataConfig, ParquetWindowDataset, ShardBy, collate
+from binder_core.errors import ConfigError, InputError, SchemaError
+from binder_core.schema import (
+    Origin,
+    document_schema,
+    documents_to_table,
+    make_span,
+    write_documents,
+)
+from tests.conftest import TINY_CORPUS
+
+LABELS = ("Chemical", "Disease")
+MENTIONS = {
+    "Famotidine": "Chemical", "delirium": "Disease", "Cisplatin": "Chemical",
+    "nephrotoxicity": "Disease", "hearing loss": "Disease", "aspirin": "Chemical",
+    "gastric ulcer": "Disease", "Acute renal failure": "Disease", "gentamicin": "Chemical",
+    "Lithium carbonate": "Chemical", "diabetes insipidus": "Disease", "Haloperidol": "Chemical",
+    "dyskinesia": "Disease", "breast cancer": "Disease", "Hypertension": "Disease",
+    "hypokalemia": "Disease", "Naloxone": "Chemical", "morphine": "Chemical",
+    "Caffeine": "Chemical",
+}  # fmt: skip
+SMALL = DataConfig(max_seq_length=16, window_overlap_tokens=6, shuffle_buffer_size=4, seed=3)
+
+
+def _document(doc_id: str, text: str, uncertain: frozenset[str] = frozenset()) -> dict[str, Any]:
+    spans = []
+    for surface, label in MENTIONS.items():
+        start = text.find(surface)
+        while start >= 0:
+            spans.append(
+                make_span(start, start + len(surface), label, origin=Origin.GOLD,
+                          uncertain=surface in uncertain)
+            )  # fmt: skip
+            start = text.find(surface, start + 1)
+    return {"doc_id": doc_id, "text": text, "source": "test", "spans": spans}
+
+
+def _documents() -> list[dict[str, Any]]:
+    docs = [_document(f"s{i}", text) for i, text in enumerate(TINY_CORPUS)]
+    docs.append(_document("long", " ".join(TINY_CORPUS[:6]), uncertain=frozenset({"aspirin"})))
+    docs.append(_document("empty", ""))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_bert: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_bert)
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three shards of the tiny corpus, plus a long document and an empty one."""
+    out = tmp_path_factory.mktemp("shards")
+    docs = _documents()
+    schema = document_schema(LABELS)
+    for i in range(3):
+        write_documents(docs[i::3], out / f"part-{i:05d}-of-00003.parquet", schema)
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_row_groups(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same documents in two shards with row groups of two rows."""
+    out = tmp_path_factory.mktemp("row_groups")
+    docs = _documents()
+    schema = document_schema(LABELS)
+    for i in range(2):
+        table = documents_to_table(docs[i::2], schema)
+        pq.write_table(table, out / f"part-{i:05d}-of-00002.parquet", row_group_size=2)
+    return out
+
+
+def _keys(dataset: Any) -> list[tuple[str, int]]:
+    return [(w.meta.doc_id, w.meta.window_in_doc) for w in dataset]
+
+
+def test_dataset_reads_labels_from_metadata(shards: Path, tokenizer: Any) -> None:
+    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False)
+    assert dataset.labels == LABELS
+    explicit = ParquetWindowDataset(shards, tokenizer, SMALL, labels=["Disease", "Chemical"])
+    assert explicit.label_ids == {"Disease": 0, "Chemical": 1}
+
+
+def test_dataset_rejects_foreign_parquet(tmp_path: Path, tokenizer: Any) -> None:
+    pq.write_table(pa.table({"text": ["a"]}), tmp_path / "x.parquet")
+    with pytest.raises(SchemaError, match="not a binder-ner Parquet file"):
+        ParquetWindowDataset(tmp_path, tokenizer, SMALL)
+
+
+def test_dataset_requires_labels(tmp_path: Path, tokenizer: Any) -> None:
+    write_documents([], tmp_path / "a.parquet", document_schema([]))
+    with pytest.raises(ConfigError, match="names no entity types"):
+        ParquetWindowDataset(tmp_path, tokenizer, SMALL)
+
+
+def test_dataset_unknown_label_names_document(shards: Path, tokenizer: Any) -> None:
+    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, labels=["Disease"], shuffle=False)
+    with pytest.raises(InputError, match="document 's0': span label 'Chemical'"):
+        list(dataset)
+    ignoring = DataConfig(max_seq_length=16, window_overlap_tokens=6, unknown_labels="ignore")
+    dataset = ParquetWindowDataset(shards, tokenizer, ignoring, labels=["Disease"], shuffle=False)
+    assert all((w.gold_spans[:, 0] == 0).all() for w in dataset)
+
+
+def test_dataset_gold_spans_map_back_to_surfaces(shards: Path, tokenizer: Any) -> None:
+    docs = {d["doc_id"]: d for d in _documents()}
+    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False)
+    windows = list(dataset)
+    batch, meta = collate(windows, dataset.num_labels, SMALL.max_span_width_tokens)
+    recovered: set[tuple[str, int, int, str]] = set()
+    for b, k, s, e in batch["span_labels"].nonzero().tolist():
+        start, end = int(batch["offsets"][b, s, 0]), int(batch["offsets"][b, e, 1])
+        recovered.add((meta[b].doc_id, start, end, LABELS[k]))
+        assert docs[meta[b].doc_id]["text"][start:end] in MENTIONS
+    expected = {
+        (d["doc_id"], s["start"], s["end"], s["label"])
+        for d in docs.values()
+        for s in d["spans"]
+        if not s["uncertain"]
+    }
+    assert recovered == expected  # every certain span is whole in some window
+
+
+def test_dataset_uncertain_spans_fill_uncertain_masks(shards: Path, tokenizer: Any) -> None:
+    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False)
+    windows = [w for w in dataset if w.meta.doc_id == "long"]
+    batch, _ = collate(windows, dataset.num_labels)
+    text = _documents()[-2]["text"]
+    surfaces = {
+        text[int(batch["offsets"][b, s, 0]) : int(batch["offsets"][b, e, 1])]
+        for b, k, s, e in batch["span_uncertain"].nonzero().tolist()
+        if LABELS[k] == "Chemical"
+    }
+    assert surfaces == {"aspirin"}
+    assert batch["start_uncertain"][:, 0].any() and batch["end_uncertain"][:, 0].any()
+    assert not (batch["span_uncertain"] & batch["span_labels"]).any()
+
+
+@pytest.mark.parametrize("shard_by", ["document", "window", "row_group"])
+def test_dataset_readers_partition_windows(
+    small_row_groups: Path, tokenizer: Any, shard_by: ShardBy
+) -> None:
+    dataset = ParquetWindowDataset(
+        small_row_groups, tokenizer, SMALL, shuffle=False, shard_by=shard_by
+    )
+    everything = _keys(dataset.iter_windows())
+    parts = [_keys(dataset.iter_windows(reader, 4)) for reader in range(4)]
+    assert all(parts)
+    union = Counter(key for part in parts for key in part)
+    assert union == Counter(everything) and max(union.values()) == 1
+    sharded = [w.meta for r in range(4) for w in dataset.iter_windows(r, 4)]
+    assert len({m.window_index for m in sharded}) == len(sharded)
+    doc_index = {w.meta.doc_id: w.meta.doc_index for w in dataset.iter_windows()}
+    assert sorted(doc_index.values()) == list(range(len(_documents())))
+    assert all(doc_index[m.doc_id] == m.doc_index for m in sharded)
+    assert dataset.count_windows() == len(everything)
+    if shard_by == "window":
+        stream = {key: i for i, key in enumerate(everything)}
+        for reader in range(4):
+            for w in dataset.iter_windows(reader, 4):
+                assert w.meta.window_index == stream[(w.meta.doc_id, w.meta.window_in_doc)]
+
+
+def test_dataset_two_workers_two_ranks_partition_exactly(shards: Path, tokenizer: Any) -> None:
+    seen: Counter[tuple[str, int]] = Counter()
+    for rank in range(2):
+        dataset = ParquetWindowDataset(
+            shards, tokenizer, SMALL, shuffle=True, rank=rank, world_size=2
+        )
+        loader = DataLoader(dataset, batch_size=3, num_workers=2, collate_fn=dataset.collate_fn())
+        for batch, meta in loader:
+            assert batch["input_ids"].shape[0] == len(meta)
+            seen.update((m.doc_id, m.window_in_doc) for m in meta)
+    everything = _keys(ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False))
+    assert seen == Counter(everything) and max(seen.values()) == 1
+
+
+def test_dataset_shuffle_is_deterministic_per_epoch(shards: Path, tokenizer: Any) -> None:
+    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=True)
+    first = _keys(dataset)
+    assert _keys(dataset) == first
+    dataset.set_epoch(1)
+    second = _keys(dataset)
+    assert second != first
+    again = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=True)
+    again.set_epoch(1)
+    assert _keys(again) == second
+    ordered = _keys(ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False))
+    assert sorted(first) == sorted(second) == sorted(ordered)
+    doc_order = list(dict.fromkeys(doc_id for doc_id, _ in ordered))
+    assert doc_order == [
+        "s0",
+        "s3",
+        "s6",
+        "s9",
+        "s1",
+        "s4",
+        "s7",
+        "long",
+        "s2",
+        "s5",
+        "s8",
+        "empty",
+    ]
+    long_windows = [i for doc_id, i in ordered if doc_id == "long"]
+    assert len(long_windows) > 2 and long_windows == list(range(len(long_windows)))
+
+
+def test_dataset_rejects_bad_rank(shards: Path, tokenizer: Any) -> None:
+    with pytest.raises(ConfigError, match="rank 2 is not in"):
+        ParquetWindowDataset(shards, tokenizer, SMALL, rank=2, world_size=2)
