@@ -1,0 +1,212 @@
+"""``binder silver build`` (local) and ``binder silver submit`` (remote Beam runner)."""
+
+from __future__ import annotations
+
+import json
+import time
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from cli._common import console, user_errors
+
+if TYPE_CHECKING:
+    from pipelines.label import SilverConfig
+    from pipelines.runners import Execution
+
+_DEFAULT_MAX_DOC_BYTES = 10 * 1024 * 1024
+
+
+class FormatChoice(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
+    pubtator = "pubtator"
+
+
+class OverlapChoice(str, Enum):
+    longest = "longest"
+    all = "all"
+
+
+CORPUS = typer.Argument(..., help="Corpus files or quoted globs (local or remote; .gz is fine).")
+DICT = typer.Option(..., "--dict", help="Compiled dictionary (from `binder dict compile`).")
+OUT = typer.Option(..., "--out", help="Output folder: Parquet shards, _dead_letters/, manifest.")
+FORMAT = typer.Option(
+    FormatChoice.text, "--format", "-f", help="text: one document per line; jsonl; pubtator."
+)
+ID_FIELD = typer.Option("id", "--id-field", help="JSONL id field (absent: a content hash).")
+TEXT_FIELD = typer.Option("text", "--text-field", help="JSONL text field.")
+SHARDS = typer.Option(4, "--shards", min=1, help="Number of Parquet shards (fixed file names).")
+OVERLAP = typer.Option(
+    OverlapChoice.longest, "--overlap", help="longest: one match per place; all: nested too."
+)
+FUZZY = typer.Option(False, "--fuzzy/--no-fuzzy", help="Also keep near-miss (fuzzy) matches.")
+FUZZY_THRESHOLD = typer.Option(90.0, "--fuzzy-threshold", min=0.0, max=100.0)
+MAX_DOC_BYTES = typer.Option(
+    _DEFAULT_MAX_DOC_BYTES, "--max-doc-bytes", min=1, help="Larger records become dead letters."
+)
+SPLIT_BYTES = typer.Option(
+    8 * 1024 * 1024, "--split-bytes", min=1, help="Read uncompressed files in ranges of this size."
+)
+AS_JSON = typer.Option(False, "--json", help="Print the run manifest as one JSON object.")
+
+
+def _config(
+    corpus: list[str],
+    dictionary: str,
+    out: str,
+    fmt: FormatChoice,
+    id_field: str,
+    text_field: str,
+    shards: int,
+    overlap: OverlapChoice,
+    fuzzy: bool,
+    fuzzy_threshold: float,
+    max_doc_bytes: int,
+    split_bytes: int,
+) -> SilverConfig:
+    from pipelines.label import SilverConfig
+    from pipelines.readers import ReadConfig
+
+    read = ReadConfig(
+        format=fmt.value,
+        id_field=id_field,
+        text_field=text_field,
+        max_doc_bytes=max_doc_bytes,
+        split_bytes=split_bytes,
+    )
+    return SilverConfig(
+        inputs=tuple(corpus),
+        dictionary=dictionary,
+        output=out,
+        read=read,
+        overlap=overlap.value,
+        fuzzy=fuzzy,
+        fuzzy_threshold=fuzzy_threshold,
+        shards=shards,
+    )
+
+
+def _run(config: SilverConfig, execution: Execution, as_json: bool) -> None:
+    from pipelines.label import build_silver
+
+    started = time.perf_counter()
+    with console.status(f"Labeling on {execution.description} ..."):
+        manifest = build_silver(config, execution)
+    if as_json:
+        typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+        return
+    _print_summary(manifest, config.output, time.perf_counter() - started)
+
+
+def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:
+    counts = manifest["counts"]
+    table = Table(title="Silver labels", show_header=False)
+    table.add_row("input records", f"{counts['input_records']:,}")
+    table.add_row("documents", f"{counts['rows']:,}")
+    table.add_row("spans", f"{counts['spans']:,}")
+    for label, n in counts["spans_by_label"].items():
+        table.add_row(f"  {label}", f"{n:,}")
+    table.add_row("dead letters", f"{counts['dead_letters']:,}")
+    for reason, n in counts["dead_letters_by_reason"].items():
+        table.add_row(f"  {reason}", f"{n:,}")
+    table.add_row("output", f"{output} ({len(manifest['shards'])} shards)")
+    table.add_row("runner", manifest["runner"])
+    table.add_row("time", f"{seconds:.1f} s")
+    console.print(table)
+    if not counts["balanced"]:
+        console.print("[bold red]records do not add up: see _manifest.json[/]")
+
+
+@user_errors
+def build_cli(
+    corpus: list[str] = CORPUS,
+    dictionary: str = DICT,
+    out: str = OUT,
+    fmt: FormatChoice = FORMAT,
+    id_field: str = ID_FIELD,
+    text_field: str = TEXT_FIELD,
+    shards: int = SHARDS,
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
+    overlap: OverlapChoice = OVERLAP,
+    fuzzy: bool = FUZZY,
+    fuzzy_threshold: float = FUZZY_THRESHOLD,
+    max_doc_bytes: int = MAX_DOC_BYTES,
+    split_bytes: int = SPLIT_BYTES,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Label a corpus with a dictionary on this machine (no network) and write silver Parquet."""
+    from pipelines.runners import LocalRunnerConfig, local_execution
+
+    config = _config(
+        corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
+        fuzzy_threshold, max_doc_bytes, split_bytes,
+    )  # fmt: skip
+    _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json)
+
+
+@user_errors
+def submit_cli(
+    ctx: typer.Context,
+    corpus: list[str] = CORPUS,
+    dictionary: str = DICT,
+    out: str = OUT,
+    fmt: FormatChoice = FORMAT,
+    id_field: str = ID_FIELD,
+    text_field: str = TEXT_FIELD,
+    shards: int = SHARDS,
+    overlap: OverlapChoice = OVERLAP,
+    fuzzy: bool = FUZZY,
+    fuzzy_threshold: float = FUZZY_THRESHOLD,
+    max_doc_bytes: int = MAX_DOC_BYTES,
+    split_bytes: int = SPLIT_BYTES,
+    stage: bool = typer.Option(
+        True, "--stage/--no-stage", help="Stage this package to the workers (setup.py)."
+    ),
+    as_json: bool = AS_JSON,
+) -> None:
+    """Submit the labeling job to a Beam runner; other options go to Beam unchanged.
+
+    Example: binder silver submit 'gs://b/corpus/*.jsonl.gz' --dict gs://b/mesh.dict
+    --out gs://b/silver --format jsonl --runner DataflowRunner --project P --region R
+    --temp_location gs://b/tmp
+    """
+    from pipelines.runners import remote_execution
+
+    beam_args, corpus = _split_beam_args(ctx.args, corpus)
+    config = _config(
+        corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
+        fuzzy_threshold, max_doc_bytes, split_bytes,
+    )  # fmt: skip
+    _run(config, remote_execution(beam_args, stage_package=stage), as_json)
+
+
+def _split_beam_args(extra: list[str], corpus: list[str]) -> tuple[list[str], list[str]]:
+    """Unknown options land in ``ctx.args`` or, as ``--flag value`` pairs, among the corpus
+    arguments; pull every ``--option`` (and a value that follows it) out for Beam."""
+    beam_args = list(extra)
+    paths: list[str] = []
+    items = list(corpus)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if item.startswith("--"):
+            beam_args.append(item)
+            if "=" not in item and i + 1 < len(items) and not items[i + 1].startswith("--"):
+                beam_args.append(items[i + 1])
+                i += 1
+        else:
+            paths.append(item)
+        i += 1
+    return beam_args, paths
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``build`` and ``submit`` to the ``binder silver`` group."""
+    app.command("build")(build_cli)
+    app.command(
+        "submit",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(submit_cli)

@@ -1,0 +1,184 @@
+"""Deterministic output: Parquet shards, dead letters and the run manifest.
+
+Each document goes to shard ``crc32(doc_id) % count``. Labelers hand rows to the writers as
+small Arrow IPC streams (one per batch and shard), so the shuffle moves compact bytes, not
+Python objects. A writer concatenates its pieces and sorts them by ``(doc_id, source, text)``:
+rows are then a function of the inputs alone, whatever the worker count or bundle order.
+
+Every file is written to a temporary name and renamed, through Beam's ``FileSystems``, so a
+reader never sees half a shard, and local and remote outputs take the same path.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from binder_core.schema import DEAD_LETTER_DIR, MANIFEST_NAME, shard_name
+
+logger = logging.getLogger(__name__)
+
+DEAD_LETTER_FILE = "dead_letters.jsonl"
+_SORT_KEYS = [("doc_id", "ascending"), ("source", "ascending"), ("text", "ascending")]
+
+# Keys of the count dictionaries that flow from every stage into the manifest.
+INPUT_RECORDS = "input_records"
+ROWS = "rows"
+DEAD_PREFIX = "dead_letters/"
+SPANS_PREFIX = "spans/"
+
+Row = tuple[str, str, str, Sequence[Sequence[Any]]]
+"""A labeled document on its way to a shard: ``(doc_id, text, source, spans)``."""
+
+
+def shard_for(doc_id: str, count: int) -> int:
+    """The shard of a document: stable across processes, machines and Python versions."""
+    return zlib.crc32(doc_id.encode("utf-8")) % count
+
+
+def join_path(directory: str, *names: str) -> str:
+    return FileSystems.join(directory, *names)
+
+
+def encode_rows(rows: Sequence[Row], schema: pa.Schema) -> bytes:
+    """Rows ``(doc_id, text, source, spans)`` -> one Arrow IPC stream.
+
+    ``spans`` are span tuples in schema field order (``dictionaries.Match``), already in
+    canonical order; building columns from tuples avoids a dict per span.
+    """
+    columns = [[row[i] for row in rows] for i in range(len(schema))]
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def decode_rows(pieces: Iterable[bytes], schema: pa.Schema) -> pa.Table:
+    """Concatenate IPC pieces into one table in canonical row order (empty when no pieces)."""
+    tables = [pa.ipc.open_stream(piece).read_all() for piece in pieces]
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    return table.sort_by(_SORT_KEYS).replace_schema_metadata(schema.metadata)
+
+
+def table_counts(table: pa.Table) -> dict[str, int]:
+    """Rows and spans per label of one shard, in the manifest's count keys."""
+    counts = {ROWS: table.num_rows}
+    labels = pc.struct_field(pc.list_flatten(table.column("spans")), "label")
+    for item in pc.value_counts(labels).to_pylist():
+        counts[SPANS_PREFIX + item["values"]] = item["counts"]
+    return counts
+
+
+def write_bytes_atomic(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` (local or remote) through a temporary name and a rename."""
+    directory, name = FileSystems.split(path)
+    tmp = join_path(directory, f".{name}.tmp")
+    if FileSystems.get_scheme(path) in (None, "file"):
+        os.makedirs(directory, exist_ok=True)  # object stores have no folders to make
+    with FileSystems.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as out:
+        out.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
+def write_shard(table: pa.Table, out_dir: str, index: int, count: int) -> str:
+    """Write one Parquet shard (zstd) atomically; returns its path."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    path = join_path(out_dir, shard_name(index, count))
+    write_bytes_atomic(path, buffer.getvalue())
+    return path
+
+
+def dead_letter_path(out_dir: str) -> str:
+    return join_path(out_dir, DEAD_LETTER_DIR, DEAD_LETTER_FILE)
+
+
+def write_dead_letters(letters: Iterable[Mapping[str, Any]], out_dir: str) -> dict[str, int]:
+    """Write every dead letter as one JSON line, sorted by file and line; return the counts."""
+    ordered = sorted(letters, key=lambda d: (d["path"], d["line"], d["reason"], d["detail"]))
+    lines = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in ordered)
+    write_bytes_atomic(dead_letter_path(out_dir), lines.encode("utf-8"))
+    return dict(Counter(DEAD_PREFIX + d["reason"] for d in ordered))
+
+
+def merge_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Sum count dictionaries (associative and commutative, so Beam may combine in any order)."""
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update(part)
+    return dict(total)
+
+
+def manifest_counts(counts: Mapping[str, int]) -> dict[str, Any]:
+    """The manifest's ``counts`` block, with the records = rows + dead letters check."""
+    dead = {
+        k[len(DEAD_PREFIX) :]: v for k, v in sorted(counts.items()) if k.startswith(DEAD_PREFIX)
+    }
+    spans = {
+        k[len(SPANS_PREFIX) :]: v for k, v in sorted(counts.items()) if k.startswith(SPANS_PREFIX)
+    }
+    records, rows = counts.get(INPUT_RECORDS, 0), counts.get(ROWS, 0)
+    return {
+        "input_records": records,
+        "rows": rows,
+        "dead_letters": sum(dead.values()),
+        "dead_letters_by_reason": dead,
+        "spans": sum(spans.values()),
+        "spans_by_label": spans,
+        "balanced": records == rows + sum(dead.values()),
+    }
+
+
+def write_manifest(manifest: Mapping[str, Any], out_dir: str) -> None:
+    """Write ``_manifest.json``; an unbalanced count is a bug, so it is logged as an error."""
+    counts = manifest["counts"]
+    if not counts["balanced"]:
+        logger.error(
+            "records do not add up: %d input records, %d rows, %d dead letters",
+            counts["input_records"],
+            counts["rows"],
+            counts["dead_letters"],
+        )
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_bytes_atomic(join_path(out_dir, MANIFEST_NAME), text.encode("utf-8"))
+
+
+def read_manifest(out_dir: str) -> dict[str, Any]:
+    with FileSystems.open(
+        join_path(out_dir, MANIFEST_NAME), compression_type=CompressionTypes.UNCOMPRESSED
+    ) as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def clear_outputs(out_dir: str) -> list[str]:
+    """Delete what an earlier run wrote here (shards, dead letters, manifest); return the paths.
+
+    Shard names are fixed, but an earlier run with another shard count leaves other names, which
+    would otherwise be read as part of this run. Nothing else in the folder is touched.
+    """
+    patterns = [
+        join_path(out_dir, "part-*-of-*.parquet"),
+        dead_letter_path(out_dir),
+        join_path(out_dir, MANIFEST_NAME),
+    ]
+    stale = [m.path for r in FileSystems.match(patterns) for m in r.metadata_list]
+    if stale:
+        logger.info("removing %d outputs of an earlier run in %s", len(stale), out_dir)
+        FileSystems.delete(stale)
+    return stale

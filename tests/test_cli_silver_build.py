@@ -1,0 +1,174 @@
+"""``binder silver build`` and ``binder silver submit`` through typer's CliRunner.
+
+The submit test sends a real job to Beam's local job service, with an external worker pool, both
+started on free loopback ports by a fixture that always stops them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from binder_core.schema import iter_documents
+from cli.main import app
+
+CORPORA = Path(__file__).parent / "fixtures" / "corpora"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dict_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    entries = [
+        Entry("aspirin", "Chemical", "D001241", "test"),
+        Entry("famotidine", "Chemical", "D015738", "test"),
+        Entry("delirium", "Disease", "D003693", "test"),
+        Entry("gastric ulcer", "Disease", "D013276", "test"),
+    ]
+    path = tmp_path_factory.mktemp("dict") / "tiny.dict"
+    save_compiled(compile_dictionary(entries), path)
+    return path
+
+
+def test_silver_build_prints_summary_and_writes_shards(dict_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "silver"
+    args = ["silver", "build", str(CORPORA / "abstracts.txt"), "--dict", str(dict_file)]
+    result = CliRunner().invoke(
+        app, [*args, "--out", str(out), "--format", "text", "--shards", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    for expected in ("documents", "Chemical", "Disease", "empty_text", "2 shards"):
+        assert expected in result.output
+    assert len(list(iter_documents(out))) == 4
+
+
+def test_silver_build_json_prints_the_manifest(dict_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "silver"
+    corpus = str(CORPORA / "sample.pubtator")
+    result = CliRunner().invoke(
+        app,
+        ["silver", "build", corpus, "--dict", str(dict_file), "--out", str(out), "-f", "pubtator"],
+    )
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        app,
+        ["silver", "build", corpus, "--dict", str(dict_file), "--out", str(out), "-f", "pubtator",
+         "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.output)
+    assert manifest["counts"]["rows"] == 3
+    assert manifest["counts"]["spans_by_label"] == {"Chemical": 2, "Disease": 1}
+    assert manifest == json.loads((out / "_manifest.json").read_text())
+
+
+def test_silver_build_missing_corpus_is_a_one_line_error(dict_file: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "none*.txt"
+    result = CliRunner().invoke(
+        app, ["silver", "build", str(missing), "--dict", str(dict_file), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "no file matches this path or glob" in result.output
+    assert str(missing) in result.output
+
+
+def test_silver_submit_without_runner_is_a_one_line_error(dict_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["silver", "submit", str(CORPORA / "abstracts.txt"), "--dict", str(dict_file), "--out",
+         str(tmp_path), "--runner=DaskRunner"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--runner DaskRunner is not supported for submission" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("localhost", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"service on port {port} exited with {proc.returncode}")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            if s.connect_ex(("localhost", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+@pytest.fixture
+def beam_job_service(tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """A local Beam job service and an external worker pool; yields their ports."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    job_port, pool_port = _free_port(), _free_port()
+    commands = [
+        [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
+         "--port", str(job_port)],
+        [sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
+         f"--service_port={pool_port}"],
+    ]  # fmt: skip
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = []
+    try:
+        for i, command in enumerate(commands):
+            log = (tmp_path / f"service{i}.log").open("wb")
+            logs.append(log)
+            procs.append(
+                subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        _wait_for_port(job_port, procs[0])
+        _wait_for_port(pool_port, procs[1])
+        yield job_port, pool_port
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+def test_silver_submit_runs_a_real_job_on_the_portable_runner(
+    beam_job_service: tuple[int, int], dict_file: Path, tmp_path: Path
+) -> None:
+    job_port, pool_port = beam_job_service
+    out = tmp_path / "silver"
+    result = CliRunner().invoke(
+        app,
+        [
+            "silver", "submit", str(CORPORA / "abstracts.jsonl"),
+            "--dict", str(dict_file), "--out", str(out), "--format", "jsonl",
+            "--id-field", "pmid", "--text-field", "body", "--shards", "2",
+            "--runner=PortableRunner", f"--job_endpoint=localhost:{job_port}",
+            "--environment_type", "EXTERNAL", f"--environment_config=localhost:{pool_port}",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "PortableRunner" in result.output
+    rows = sorted(iter_documents(out), key=lambda r: r["doc_id"])
+    assert [r["doc_id"] for r in rows][:3] == ["1001", "1002", "1004"]
+    assert len(rows) == 4
+    aspirin = next(r for r in rows if r["text"].startswith("Aspirin"))
+    assert [(s["start"], s["end"], s["label"]) for s in aspirin["spans"]] == [(0, 7, "Chemical")]
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["counts"]["balanced"] is True
+    assert manifest["counts"]["input_records"] == 4

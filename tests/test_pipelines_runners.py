@@ -1,0 +1,129 @@
+"""Runner choice: local FnApiRunner options, remote option passthrough and package staging."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    GoogleCloudOptions,
+    PortableOptions,
+    SetupOptions,
+    StandardOptions,
+)
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from binder_core.errors import ConfigError
+from pipelines import label
+from pipelines.runners import (
+    SETUP_FILE,
+    LocalRunnerConfig,
+    canonical_runner_name,
+    local_execution,
+    remote_execution,
+)
+
+CORPORA = Path(__file__).parent / "fixtures" / "corpora"
+
+
+def test_local_execution_one_worker_runs_in_memory_on_fn_api_runner() -> None:
+    execution = local_execution(LocalRunnerConfig())
+    direct = execution.options.view_as(DirectOptions)
+    assert isinstance(execution.runner, FnApiRunner)
+    assert (direct.direct_num_workers, direct.direct_running_mode) == (1, "in_memory")
+
+
+def test_local_execution_more_workers_run_as_processes() -> None:
+    direct = local_execution(LocalRunnerConfig(workers=3)).options.view_as(DirectOptions)
+    assert (direct.direct_num_workers, direct.direct_running_mode) == (3, "multi_processing")
+
+
+def test_local_execution_ignores_the_callers_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["binder", "--runner=DataflowRunner", "--project=p"])
+    options = local_execution(LocalRunnerConfig()).options
+    assert options.view_as(StandardOptions).runner is None
+    assert options.view_as(GoogleCloudOptions).project is None
+
+
+def test_local_runner_config_rejects_zero_workers() -> None:
+    with pytest.raises(ConfigError, match="--workers must be at least 1, got 0"):
+        LocalRunnerConfig(workers=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("dataflow", "DataflowRunner"),
+        ("FlinkRunner", "FlinkRunner"),
+        ("apache_beam.runners.portability.portable_runner.PortableRunner", "PortableRunner"),
+        ("spark", "SparkRunner"),
+        ("Dask", "DaskRunner"),
+    ],
+)
+def test_canonical_runner_name(name: str, expected: str) -> None:
+    assert canonical_runner_name(name) == expected
+
+
+def test_remote_execution_passes_options_through_and_stages_setup_py() -> None:
+    args = ["--runner=dataflow", "--project=p", "--region=r", "--temp_location=gs://b/t"]
+    execution = remote_execution(args)
+    assert execution.runner is None
+    assert execution.options.view_as(StandardOptions).runner == "DataflowRunner"
+    gcp = execution.options.view_as(GoogleCloudOptions)
+    assert (gcp.project, gcp.region, gcp.temp_location) == ("p", "r", "gs://b/t")
+    assert execution.options.view_as(SetupOptions).setup_file == str(SETUP_FILE)
+    assert SETUP_FILE.is_file()
+
+
+def test_remote_execution_keeps_the_users_staging_choice() -> None:
+    args = ["--runner=FlinkRunner", "--extra_package=/tmp/binder_ner-0.1.0.tar.gz"]
+    setup = remote_execution(args).options.view_as(SetupOptions)
+    assert setup.setup_file is None
+    assert setup.extra_packages == ["/tmp/binder_ner-0.1.0.tar.gz"]
+
+
+def test_remote_execution_does_not_stage_for_workers_sharing_this_environment() -> None:
+    args = [
+        "--runner",
+        "PortableRunner",
+        "--job_endpoint=localhost:1",
+        "--environment_type=LOOPBACK",
+    ]
+    options = remote_execution(args).options
+    assert options.view_as(SetupOptions).setup_file is None
+    assert options.view_as(PortableOptions).job_endpoint == "localhost:1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "no --runner given"),
+        (["--runner=DaskRunner"], "--runner DaskRunner is not supported for submission"),
+        (["--runner=DirectRunner"], "use `binder silver build` to run locally"),
+        (["--runner=PortableRunner"], "PortableRunner needs --job_endpoint"),
+    ],
+)
+def test_remote_execution_rejects_unsupported_runners(args: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        remote_execution(args)
+
+
+def test_label_run_parses_module_arguments_and_runs_locally(tmp_path: Path) -> None:
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    dict_path = tmp_path / "d.dict"
+    save_compiled(compile_dictionary([Entry("morphine", "Chemical", "D009020", "t")]), dict_path)
+    manifest = label.run(
+        [
+            "--input", str(CORPORA / "abstracts.jsonl"), "--dict", str(dict_path),
+            "--output", str(tmp_path / "out"), "--format", "jsonl", "--text_field", "body",
+            "--id_field", "pmid", "--shards", "1",
+        ]
+    )  # fmt: skip
+    assert manifest["counts"]["spans_by_label"] == {"Chemical": 1}
+    assert manifest["options"]["text_field"] == "body"
+    saved = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert saved["runner"] == "local FnApiRunner (1 worker(s), in_memory)"
