@@ -1,0 +1,153 @@
+"""``binder dict compile``: load dictionary sources, compile the matcher, write the artifact."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cli._common import console, user_errors
+
+
+def _split_csv(values: list[str]) -> tuple[str, ...]:
+    """``["a,b", "c"]`` -> ``("a", "b", "c")``: options accept repeats and comma lists."""
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+
+    @app.command("compile")
+    @user_errors
+    def compile_cmd(
+        out_file: Path = typer.Argument(..., help="Where to write the compiled dictionary."),
+        source: list[str] = typer.Option(
+            ...,
+            "--source",
+            "-s",
+            help="FORMAT=PATH, repeatable. FORMAT: umls (a META folder), kb (TSV/CSV/JSONL "
+            "table), autoner (Type<TAB>term lines), mesh (flat MeSH term table).",
+        ),
+        min_length: int = typer.Option(2, help="Drop terms shorter than this (folded chars)."),
+        max_length: int = typer.Option(256, help="Drop terms longer than this."),
+        stopwords: bool = typer.Option(True, help="Drop terms on the shipped stopword list."),
+        stopword: list[str] = typer.Option([], help="More stopwords (repeat or comma-separate)."),
+        drop_numeric: bool = typer.Option(True, help="Drop terms without any letter."),
+        acronym_max_length: int = typer.Option(
+            5, help="All-caps terms up to this length match case-sensitively (0: off)."
+        ),
+        ambiguity: str = typer.Option(
+            "keep_all",
+            help="A term with several labels: keep_all (marked uncertain), priority, or drop.",
+        ),
+        label_priority: list[str] = typer.Option(
+            [], help="Labels, most preferred first, for --ambiguity priority."
+        ),
+        label: list[str] = typer.Option([], help="Keep only these labels."),
+        umls_language: list[str] = typer.Option(["ENG"], help="UMLS languages (LAT)."),
+        umls_sab: list[str] = typer.Option(
+            [], help="UMLS source vocabularies (SAB); all if empty."
+        ),
+        umls_tty: list[str] = typer.Option([], help="UMLS term types (TTY); all if empty."),
+        umls_keep_suppressed: bool = typer.Option(False, help="Keep suppressed UMLS strings."),
+        umls_mapping: Path | None = typer.Option(
+            None, help="KEY<TAB>LABEL file: semantic type id/name or group code -> label."
+        ),
+        umls_semantic_groups: Path | None = typer.Option(
+            None, help="NLM SemGroups.txt, so the mapping can use group codes (CHEM, DISO)."
+        ),
+        kb_term_column: str = typer.Option("term", help="KB tables: term column."),
+        kb_label_column: str = typer.Option("label", help="KB tables: label column."),
+        kb_label: str | None = typer.Option(None, help="KB tables: one fixed label for all rows."),
+        kb_id_column: str | None = typer.Option(None, help="KB tables: concept id column."),
+        kb_synonyms_column: str | None = typer.Option(None, help="KB tables: synonyms column."),
+        kb_synonym_separator: str = typer.Option("|", help="KB tables: synonym separator."),
+        mesh_branches: str | None = typer.Option(
+            None,
+            help="MeSH tree prefix -> label, e.g. 'C=Disease,F03=Disease,D=Chemical,D27='"
+            " (empty label excludes a branch). Default: Chemicals and Diseases.",
+        ),
+        mesh_permuted: bool = typer.Option(False, help="Keep permuted MeSH terms."),
+        autoner_detokenize: bool = typer.Option(
+            True, help="AutoNER: also add each spaced term in its detokenized form."
+        ),
+    ) -> None:
+        """Compile dictionary sources into one matcher artifact."""
+        from dictionaries import (
+            CompileConfig,
+            compile_dictionary,
+            parse_source_spec,
+            save_compiled,
+        )
+        from dictionaries.loaders import iter_sources
+        from dictionaries.loaders.tables import parse_branch_map
+
+        started = time.perf_counter()
+        specs = [parse_source_spec(s) for s in source]
+        config = CompileConfig(
+            min_length=min_length,
+            max_length=max_length,
+            use_stopwords=stopwords,
+            extra_stopwords=_split_csv(stopword),
+            drop_numeric=drop_numeric,
+            acronym_max_length=acronym_max_length,
+            ambiguity=ambiguity,  # type: ignore[arg-type]  # validated by CompileConfig
+            label_priority=_split_csv(label_priority),
+            labels=_split_csv(label),
+        )
+        options: dict[str, dict[str, Any]] = {
+            "umls": {
+                "languages": _split_csv(umls_language),
+                "sources": _split_csv(umls_sab),
+                "term_types": _split_csv(umls_tty),
+                "keep_suppressed": umls_keep_suppressed,
+                "mapping": umls_mapping,
+                "semantic_groups": umls_semantic_groups,
+            },
+            "kb": {
+                "term_column": kb_term_column,
+                "label_column": kb_label_column,
+                "label": kb_label,
+                "id_column": kb_id_column,
+                "synonyms_column": kb_synonyms_column,
+                "synonym_separator": kb_synonym_separator,
+            },
+            "mesh": {
+                "branches": parse_branch_map(mesh_branches) if mesh_branches else None,
+                "include_permuted": mesh_permuted,
+            },
+            "autoner": {"detokenized": autoner_detokenize},
+        }
+        with console.status("compiling dictionary..."):
+            compiled = compile_dictionary(iter_sources(specs, options), config)
+            if compiled.num_terms == 0:
+                from binder_core.errors import InputError
+
+                raise InputError(
+                    "no terms left after filtering; check the sources and the filter options",
+                    path=", ".join(source),
+                )
+            save_compiled(compiled, out_file)
+        _print_summary(compiled, out_file, time.perf_counter() - started)
+
+
+def _print_summary(compiled: Any, out_file: Path, seconds: float) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"dictionary {out_file}", show_header=True)
+    table.add_column("label")
+    table.add_column("terms", justify="right")
+    for label in compiled.labels:
+        table.add_row(label, f"{compiled.label_counts.get(label, 0):,}")
+    table.add_row("[bold]all[/]", f"[bold]{compiled.num_terms:,}[/]")
+    console.print(table)
+    dropped = {k.removeprefix("dropped_"): v for k, v in compiled.stats.items() if "dropped" in k}
+    console.print(
+        f"entries read: {compiled.stats.get('entries', 0):,}   dropped: "
+        + (", ".join(f"{k} {v:,}" for k, v in sorted(dropped.items())) or "none")
+        + f"   ambiguous terms: {compiled.stats.get('ambiguous_keys', 0):,}",
+        highlight=False,
+    )
+    console.print(f"fingerprint: {compiled.fingerprint}   time: {seconds:.1f} s", highlight=False)

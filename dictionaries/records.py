@@ -1,0 +1,36 @@
+"""The two record types of the package: a dictionary entry in, a match out."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from binder_core.schema import SPAN_FIELDS
+
+
+class Entry(NamedTuple):
+    """One dictionary line: a surface ``term`` that names ``concept_id``, typed ``label``."""
+
+    term: str
+    label: str
+    concept_id: str
+    source: str
+
+
+class Match(NamedTuple):
+    """One span found in a text; its fields are the schema's span fields, in order.
+
+    ``text[start:end]`` is the matched surface in the *original* text (character offsets,
+    half-open), so ``m._asdict()`` is a valid schema span.
+    """
+
+    start: int
+    end: int
+    label: str
+    concept_id: str
+    matched_term: str
+    score: float
+    origin: str
+    uncertain: bool
+
+
+assert Match._fields == SPAN_FIELDS, "Match must mirror binder_core.schema.SPAN_FIELDS"

@@ -1,0 +1,161 @@
+"""The pure match function on a ten-entry dictionary: exact outputs and offset properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from binder_core.schema import SPAN_FIELDS, make_span
+from dictionaries import CompileConfig, Entry, Match, MatchOptions, compile_dictionary, match
+from dictionaries.normalize import normalize_term
+
+ENTRIES = [
+    Entry("Aspirin", "Chemical", "D001", "t"),
+    Entry("gastric ulcer", "Disease", "D002", "t"),
+    Entry("ulcer", "Disease", "D003", "t"),
+    Entry("Cold", "Disease", "D004", "t"),  # ambiguous: also a temperature
+    Entry("cold", "Temperature", "T01", "t"),
+    Entry("ACE", "Chemical", "D005", "t"),  # acronym: case-sensitive
+    Entry("Straße", "Place", "L01", "t"),
+    Entry("İstanbul", "Place", "L02", "t"),
+    Entry("ﬁbrosis", "Disease", "D006", "t"),
+    Entry("lithium carbonate", "Chemical", "D007", "t"),
+]
+COMPILED = compile_dictionary(ENTRIES)
+
+
+def spans(text: str, options: MatchOptions = MatchOptions()) -> list[tuple[str, str, bool]]:
+    return [(text[m.start : m.end], m.label, m.uncertain) for m in match(text, COMPILED, options)]
+
+
+def test_match_fields_are_schema_span_fields() -> None:
+    assert Match._fields == SPAN_FIELDS
+    (m,) = match("aspirin", COMPILED)
+    assert m._asdict() == make_span(
+        0, 7, "Chemical", origin="dict_exact", concept_id="D001", matched_term="Aspirin"
+    )
+
+
+def test_match_empty_text() -> None:
+    assert match("", COMPILED) == []
+    assert match("   ", COMPILED) == []
+
+
+def test_match_longest_exact() -> None:
+    text = "Aspirin caused a GASTRIC  ulcer; ulcers healed."
+    assert match(text, COMPILED) == [
+        Match(0, 7, "Chemical", "D001", "Aspirin", 1.0, "dict_exact", False),
+        Match(17, 31, "Disease", "D002", "gastric ulcer", 1.0, "dict_exact", False),
+    ]
+
+
+def test_match_all_overlapping_keeps_nested() -> None:
+    assert spans("gastric ulcer", MatchOptions(overlap="all")) == [
+        ("gastric ulcer", "Disease", False),
+        ("ulcer", "Disease", False),
+    ]
+
+
+def test_match_token_boundaries() -> None:
+    assert spans("ulcerative aspirins xulcer") == []
+    assert spans("ulcer-like (aspirin)") == [
+        ("ulcer", "Disease", False),
+        ("aspirin", "Chemical", False),
+    ]
+
+
+def test_match_acronym_is_case_sensitive() -> None:
+    assert spans("ACE inhibitors, ace of spades, Ace") == [("ACE", "Chemical", False)]
+
+
+def test_match_ambiguous_term_keep_all_marks_uncertain() -> None:
+    assert spans("a cold") == [("cold", "Disease", True), ("cold", "Temperature", True)]
+
+
+@pytest.mark.parametrize(
+    ("ambiguity", "priority", "expected"),
+    [
+        ("priority", ("Temperature",), [("cold", "Temperature", False)]),
+        ("priority", (), [("cold", "Disease", False)]),
+        ("drop", (), []),
+    ],
+)
+def test_match_ambiguity_policies(
+    ambiguity: str, priority: tuple[str, ...], expected: list[tuple[str, str, bool]]
+) -> None:
+    config = CompileConfig(ambiguity=ambiguity, label_priority=priority)  # type: ignore[arg-type]
+    compiled = compile_dictionary(ENTRIES, config)
+    text = "a cold"
+    assert [
+        (text[m.start : m.end], m.label, m.uncertain) for m in match(text, compiled)
+    ] == expected
+
+
+def test_match_unicode_offsets_in_original_text() -> None:
+    text = "İstanbul: STRASSE, Straße and ﬁbrosis; café ﬁbrosis"
+    assert spans(text) == [
+        ("İstanbul", "Place", False),
+        ("STRASSE", "Place", False),
+        ("Straße", "Place", False),
+        ("ﬁbrosis", "Disease", False),
+        ("ﬁbrosis", "Disease", False),
+    ]
+    assert [m.start for m in match(text, COMPILED)] == [0, 10, 19, 30, 44]
+
+
+def test_match_fuzzy_near_misses() -> None:
+    options = MatchOptions(fuzzy=True, fuzzy_threshold=85.0)
+    found = match("Asprin and lithium carbonat were given.", COMPILED, options)
+    assert [(m.start, m.end, m.label, m.origin, m.uncertain) for m in found] == [
+        (0, 6, "Chemical", "dict_fuzzy", True),
+        (11, 27, "Chemical", "dict_fuzzy", True),
+    ]
+    assert [round(m.score, 4) for m in found] == [0.9231, 0.9697]
+
+
+def test_match_fuzzy_leaves_exact_matches_alone() -> None:
+    options = MatchOptions(fuzzy=True, fuzzy_uncertain=False)
+    assert match("aspirin", COMPILED, options) == match("aspirin", COMPILED)
+    assert match("gastric ulcer", COMPILED, MatchOptions(fuzzy=True)) == match(
+        "gastric ulcer", COMPILED
+    )
+
+
+WORDS = st.sampled_from(
+    [
+        "aspirin",
+        "ASPIRIN",
+        "gastric",
+        "ulcer",
+        "GASTRIC ULCER",
+        "cold",
+        "ACE",
+        "ace",
+        "straße",
+        "STRASSE",
+        "İstanbul",
+        "ﬁbrosis",
+        "x",
+        "-",
+        "  ",
+        "\n",
+        ",",
+        "é",
+        "ß",
+        "lithium",
+        "carbonate",
+    ]
+)
+
+
+@given(st.lists(WORDS, max_size=12), st.sampled_from(["", " ", "-", "\t", "ﬂ"]))
+def test_match_surface_folds_to_matched_key(words: list[str], sep: str) -> None:
+    text = sep.join(words)
+    for options in (MatchOptions(), MatchOptions(overlap="all")):
+        found = match(text, COMPILED, options)
+        keys = [(m.start, m.end, m.label, m.concept_id) for m in found]
+        assert keys == sorted(set(keys))
+        for m in found:
+            assert 0 <= m.start < m.end <= len(text)
+            assert normalize_term(text[m.start : m.end]) == normalize_term(m.matched_term)

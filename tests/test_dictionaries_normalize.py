@@ -1,0 +1,71 @@
+"""Folding: exact forms, and offset maps that always point back into the original text."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dictionaries.normalize import (
+    _fold_chunks,
+    fold,
+    fold_with_offsets,
+    normalize_term,
+    unify_surface,
+)
+
+ALPHABET = st.sampled_from(
+    [*"abcAB -–—‘’“”\t\n.,()İıßẞﬁﬂÅåé", "e\u0301", "\u0301", "  ", "Ⅳ", "①", "ǅ", "Ω"]
+)
+TEXTS = st.lists(ALPHABET, max_size=30).map("".join)
+
+
+def test_fold_exact_forms() -> None:
+    assert fold("Heart  FAILURE\n") == "heart failure "
+    assert fold("Straße") == "strasse"
+    assert fold("ﬁbrosis") == "fibrosis"
+    assert fold("İstanbul") == "i\u0307stanbul"
+    assert fold("β‐blocker “x” ‘y’") == "β-blocker \"x\" 'y'"
+    assert fold("cafe\u0301") == "café"
+    assert fold("") == ""
+
+
+def test_normalize_term_strips_edges() -> None:
+    assert normalize_term("  Gastric\u00a0Ulcer ") == "gastric ulcer"
+
+
+def test_unify_surface_keeps_case() -> None:
+    assert unify_surface("IL\u20132 ") == "IL-2"
+
+
+def test_fold_with_offsets_identity_for_plain_ascii() -> None:
+    assert fold_with_offsets("Aspirin and ACE") == ("aspirin and ace", None, None)
+    assert fold_with_offsets("a\tb") == ("a b", None, None)
+
+
+def test_fold_with_offsets_maps_expansions_and_collapsed_spaces() -> None:
+    folded, starts, ends = fold_with_offsets("ßa  b")
+    assert folded == "ssa b"
+    assert starts == [0, 0, 1, 2, 4]
+    assert ends == [1, 1, 2, 4, 5]
+
+
+@given(TEXTS)
+def test_fold_paths_agree(text: str) -> None:
+    folded, starts, ends = fold_with_offsets(text)
+    assert folded == fold(text) == _fold_chunks(text)[0]
+    if starts is None or ends is None:
+        assert len(folded) == len(text)
+    else:
+        assert len(starts) == len(ends) == len(folded)
+
+
+@given(TEXTS)
+def test_fold_offsets_point_into_original(text: str) -> None:
+    folded, starts, ends = fold_with_offsets(text)
+    if starts is None or ends is None:
+        starts = list(range(len(text)))
+        ends = [i + 1 for i in starts]
+    for i, ch in enumerate(folded):
+        assert 0 <= starts[i] < ends[i] <= len(text)
+        assert ch in fold(text[starts[i] : ends[i]])
+    assert starts == sorted(starts)
