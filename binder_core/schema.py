@@ -159,8 +159,9 @@ def list_shards(path: str | os.PathLike[str]) -> list[Path]:
     if p.is_file():
         return [p]
     if not p.is_dir():
-        raise InputError("no such file or directory; give a Parquet file or a folder of shards",
-                         path=str(p))
+        raise InputError(
+            "no such file or directory; give a Parquet file or a folder of shards", path=str(p)
+        )
     shards = sorted(
         f
         for f in p.rglob("*.parquet")

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# One intra-op thread per process: the tiny models in these tests are far faster without thread
+# contention on small CI machines, and the DDP tests start one process per rank anyway.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BINDER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
@@ -22,6 +26,14 @@ TINY_CORPUS = [
     "Naloxone reversed the effects of morphine in rats.",
     "Caffeine (1,3,7-trimethylxanthine) is a stimulant; Straße café İstanbul.",
 ]
+TYPE_PHRASES = [
+    "a person entity",
+    "a chemical substance or drug",
+    "a disease or disorder",
+    "an organization",
+    "a location",
+    "the protein or gene",
+]
 
 
 @pytest.fixture(scope="session")
@@ -34,28 +46,28 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer, 64-d random BERT with a WordPiece vocab trained on TINY_CORPUS.
+    """A 2-layer, 64-d random BERT with a deterministic WordPiece vocab built from TINY_CORPUS.
 
     Saved with ``save_pretrained`` so it loads through ``AutoModel``/``AutoTokenizer`` like any
     Hugging Face checkpoint (fast tokenizer with offsets), with no download.
     """
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import normalizers, pre_tokenizers
     from transformers import BertConfig, BertModel, BertTokenizer
 
     out = tmp_path_factory.mktemp("tiny_bert")
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    # A deterministic WordPiece vocab: specials, every character (alone and as "##" suffix) and
+    # every whole word of the corpus, in sorted order, so the model is the same in every session.
+    pre = pre_tokenizers.BertPreTokenizer()
+    norm = normalizers.BertNormalizer(lowercase=True)
+    corpus = [*TINY_CORPUS, *TYPE_PHRASES]
+    words = sorted(
+        {w for line in corpus for w, _ in pre.pre_tokenize_str(norm.normalize_str(line))}
     )
-    corpus = TINY_CORPUS * 3 + [
-        "a person entity", "a chemical substance or drug", "a disease or disorder",
-        "an organization", "a location", "the protein or gene",
-    ]
-    tok.train_from_iterator(corpus, trainer=trainer)
-    vocab = tok.get_vocab()
+    chars = sorted({c for w in words for c in w})
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
+    tokens += [w for w in words if w not in set(tokens)]
+    vocab = {t: i for i, t in enumerate(tokens)}
     BertTokenizer(vocab=vocab, do_lower_case=True).save_pretrained(out)
     torch.manual_seed(0)
     config = BertConfig(

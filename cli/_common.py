@@ -1,0 +1,56 @@
+"""Shared CLI plumbing: user errors become one line on stderr and a non-zero exit code."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from binder_core.errors import BinderError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def user_errors(fn: F) -> F:
+    """Decorate a command: a :class:`BinderError` prints ``error: ...`` and exits non-zero.
+
+    Anything else is a bug and keeps its traceback.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BinderError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _QuietDependencies(logging.Filter):
+    """Drop third-party start-up chatter (Beam's optional-client notices) unless verbose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from_dependency = "apache_beam" in record.pathname or record.name.startswith(
+            ("apache_beam", "absl", "urllib3")
+        )
+        return not from_dependency or record.levelno >= logging.ERROR
+
+
+def configure_logging(verbose: bool) -> None:
+    """Library modules log; the CLI decides what reaches the terminal."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_QuietDependencies())

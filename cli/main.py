@@ -1,0 +1,54 @@
+"""The ``binder`` command: a thin typer layer over the library packages.
+
+Each command group lives in its own module and registers itself here. Modules import heavy
+dependencies (Beam, torch) inside the commands, so ``binder --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cli import data_cmd, dict_cmd, model_cmd, silver_cmd, silver_report_cmd
+from cli._common import configure_logging
+
+app = typer.Typer(
+    name="binder",
+    help="Named-entity recognition from distant supervision: dictionaries -> silver labels "
+    "(Apache Beam) -> BINDER bi-encoder.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+dict_app = typer.Typer(help="Load, normalize and compile dictionaries.", no_args_is_help=True)
+silver_app = typer.Typer(
+    help="Build, submit, inspect and score silver labels.", no_args_is_help=True
+)
+data_app = typer.Typer(
+    help="Convert gold data sets to the binder-ner Parquet schema.", no_args_is_help=True
+)
+
+dict_cmd.register(dict_app)
+silver_cmd.register(silver_app)
+silver_report_cmd.register(silver_app)
+data_cmd.register(data_app)
+model_cmd.register(app)
+
+app.add_typer(dict_app, name="dict")
+app.add_typer(silver_app, name="silver")
+app.add_typer(data_app, name="data")
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library log messages."),
+) -> None:
+    configure_logging(verbose)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

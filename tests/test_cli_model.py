@@ -1,0 +1,143 @@
+"""``binder train | evaluate | predict`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.test_train_loop import LABELS, one_thread, tiny_documents, write_tiny_data, write_types
+
+__all__ = ["one_thread"]  # the autouse fixture, re-used here
+
+runner = CliRunner()
+TRAIN_ARGS = [
+    "--max-steps", "60", "--batch-size", "4", "--lr", "3e-3", "--head-lr", "1e-2",
+    "--warmup-ratio", "0", "--seed", "7", "--max-seq-length", "32", "--window-overlap", "8",
+    "--max-span-width", "8", "--eval-every", "0", "--save-every", "0", "--log-every", "5",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run trained through the CLI once for this module's tests."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("cli_model")
+    data = write_tiny_data(root / "data")
+    result = runner.invoke(
+        app,
+        ["train", "--train", str(data), "--dev", str(data), "--out", str(root / "run"),
+         "--model", str(tiny_bert), "--types", str(write_types(root / "types.json")),
+         *TRAIN_ARGS],
+    )  # fmt: skip
+    torch.set_num_threads(before)
+    assert result.exit_code == 0, result.output
+    assert "best dev F1 1.0000 at step 60" in result.output
+    return root / "run"
+
+
+def test_cli_evaluate_json_prints_one_object(trained_run: Path) -> None:
+    data = trained_run.parent / "data"
+    result = runner.invoke(app, ["evaluate", str(trained_run), str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert (scores["precision"], scores["recall"], scores["f1"]) == (1.0, 1.0, 1.0)
+    assert scores["per_label"]["Chemical"]["support"] == 4
+    assert scores["per_label"]["Disease"]["support"] == 5
+    assert (scores["documents"], scores["decoding"]) == (4, "flat")
+
+
+def test_cli_evaluate_nested_and_table(trained_run: Path) -> None:
+    data = trained_run.parent / "data"
+    result = runner.invoke(app, ["evaluate", str(trained_run), str(data), "--decoding", "nested"])
+    assert result.exit_code == 0, result.output
+    assert "micro" in result.output and "Disease" in result.output
+
+
+def test_cli_predict_jsonl_to_jsonl(trained_run: Path, tmp_path: Path) -> None:
+    docs = tiny_documents()
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"pmid": f"p{i}", "body": d["text"]}) + "\n"
+                              for i, d in enumerate(docs)))  # fmt: skip
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["predict", str(trained_run), str(source), str(out),
+                                 "--text-field", "body", "--id-field", "pmid"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["doc_id"] for r in rows] == ["p0", "p1", "p2", "p3"]
+    got = [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in rows]
+    assert got == [[(s["start"], s["end"], s["label"]) for s in d["spans"]] for d in docs]
+
+
+def test_cli_predict_text_to_parquet_uses_the_contract(trained_run: Path, tmp_path: Path) -> None:
+    from binder_core.schema import content_doc_id, open_dataset
+
+    texts = [d["text"] for d in tiny_documents()[:2]] + [""]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(texts) + "\n")
+    out = tmp_path / "out.parquet"
+    result = runner.invoke(app, ["predict", str(trained_run), str(source), str(out)])
+    assert result.exit_code == 0, result.output
+    _, meta = open_dataset(out)
+    assert meta.labels == LABELS
+    rows = pq.read_table(out).to_pylist()
+    assert [r["doc_id"] for r in rows] == [content_doc_id(t) for t in texts]
+    assert [len(r["spans"]) for r in rows] == [2, 3, 0]
+    assert {s["origin"] for r in rows for s in r["spans"]} == {"model"}
+
+
+def test_cli_train_wrong_schema_is_one_line_error(tiny_bert: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    pq.write_table(pa.table({"text": ["a b"]}), bad / "part-0.parquet")
+    result = runner.invoke(app, ["train", "--train", str(bad), "--out", str(tmp_path / "run"),
+                                 "--model", str(tiny_bert)])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "not a binder-ner Parquet file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_train_missing_model_is_one_line_error(tmp_path: Path) -> None:
+    data = write_tiny_data(tmp_path / "data")
+    result = runner.invoke(app, ["train", "--train", str(data), "--out", str(tmp_path / "run"),
+                                 "--model", str(tmp_path / "no_model")])  # fmt: skip
+    assert result.exit_code == 2
+    assert "pass a local Hugging Face model directory" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_train_unknown_type_is_one_line_error(tiny_bert: Path, tmp_path: Path) -> None:
+    data = write_tiny_data(tmp_path / "data")
+    result = runner.invoke(app, ["train", "--train", str(data), "--out", str(tmp_path / "run"),
+                                 "--model", str(tiny_bert), "--labels", "Gene"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "unknown entity type(s) ['Gene']" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_evaluate_unknown_type_in_data_is_one_line_error(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    from binder_core.schema import Origin, document_schema, make_span, write_documents
+
+    doc = {"doc_id": "g", "text": "BRCA1 mutations.", "source": "t",
+           "spans": [make_span(0, 5, "Gene", origin=Origin.GOLD)]}  # fmt: skip
+    write_documents([doc], tmp_path / "gene" / "part.parquet", document_schema(["Gene"]))
+    result = runner.invoke(app, ["evaluate", str(trained_run), str(tmp_path / "gene"), "--json"])
+    assert result.exit_code == 2
+    assert "unknown entity type(s) ['Gene']" in result.stderr
+
+
+def test_cli_evaluate_missing_run_is_one_line_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "nothing"), str(tmp_path), "--json"])
+    assert result.exit_code == 2
+    assert "no saved model here" in result.stderr

@@ -1,0 +1,138 @@
+"""Predictor API and prediction I/O, on an untrained tiny model (no training needed)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from binder_core.errors import ConfigError, InputError
+from binder_core.schema import content_doc_id
+from tests.test_train_loop import DESCRIPTIONS, LABELS, one_thread
+
+__all__ = ["one_thread"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import torch
+    from transformers import AutoTokenizer
+
+    from binder_core.config import ModelConfig
+    from binder_core.data import DataConfig
+    from binder_core.model import BinderModel, save_model
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("predict_model") / "model"
+    model = BinderModel(ModelConfig(encoder=str(tiny_bert), projection_dim=16,
+                                    width_embedding_dim=8, max_span_width_tokens=4))  # fmt: skip
+    extra = {
+        "labels": list(LABELS),
+        "type_descriptions": DESCRIPTIONS,
+        "data_config": DataConfig(
+            max_seq_length=16, window_overlap_tokens=4, max_span_width_tokens=4
+        ).to_dict(),
+    }
+    save_model(model, AutoTokenizer.from_pretrained(tiny_bert), out, extra=extra)
+    return out
+
+
+def test_predictor_caches_type_vectors(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from binder_core.predict import load
+
+    predictor = load(model_dir, device="cpu")
+    calls: list[int] = []
+    original = predictor.model.encode_types
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(predictor.model, "encode_types", counting)
+    predictor.predict(["Cisplatin induced nephrotoxicity."])
+    predictor.predict(["Lithium carbonate can cause diabetes insipidus."], decoding="nested")
+    assert len(calls) == 1
+    predictor.predict(["aspirin"], labels=["Disease"])
+    assert len(calls) == 2
+
+
+def test_predictor_predict_long_text_and_empty_inputs(model_dir: Path) -> None:
+    from binder_core.predict import load
+
+    predictor = load(model_dir, device="cpu")
+    assert predictor.predict([]) == []
+    long_text = " ".join(["Naloxone reversed the effects of morphine in rats."] * 6)
+    out = predictor.predict(["", long_text], decoding="nested", batch_size=2)
+    assert out[0] == []
+    for span in out[1]:
+        assert 0 <= span["start"] < span["end"] <= len(long_text)
+        assert span["label"] in LABELS and span["origin"] == "model"
+    assert out[1] == sorted(out[1], key=lambda s: (s["start"], s["end"], s["label"]))
+
+
+def test_predictor_flat_output_has_no_overlaps(model_dir: Path) -> None:
+    from binder_core.predict import load
+
+    text = "Haloperidol-induced dyskinesia was not observed in patients with hypertension."
+    spans = load(model_dir, device="cpu").predict([text], decoding="flat")[0]
+    for left, right in itertools.pairwise(spans):
+        assert left["end"] <= right["start"]
+
+
+def test_predictor_rejects_bad_options(model_dir: Path) -> None:
+    from binder_core.predict import load
+
+    predictor = load(model_dir, device="cpu")
+    with pytest.raises(ConfigError, match="decoding must be one of"):
+        predictor.predict(["x"], decoding="greedy")
+    with pytest.raises(ConfigError, match=r"unknown entity type\(s\) \['Gene'\]"):
+        predictor.predict(["x"], labels=["Gene"])
+
+
+def test_load_missing_path_is_input_error(tmp_path: Path) -> None:
+    from binder_core.predict import load
+
+    with pytest.raises(InputError, match="no saved model here"):
+        load(tmp_path)
+
+
+def test_read_inputs_text_and_jsonl(tmp_path: Path) -> None:
+    from binder_core.predict import InputDocument, read_inputs
+
+    text = tmp_path / "docs.txt"
+    text.write_text("first doc\n\nthird doc\n")
+    assert list(read_inputs(text)) == [
+        InputDocument(content_doc_id("first doc"), "first doc", "docs.txt"),
+        InputDocument(content_doc_id(""), "", "docs.txt"),
+        InputDocument(content_doc_id("third doc"), "third doc", "docs.txt"),
+    ]
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text(json.dumps({"id": 7, "text": "a"}) + "\n" + json.dumps({"text": "b"}) + "\n")
+    assert list(read_inputs(jsonl)) == [
+        InputDocument("7", "a", "docs.jsonl"),
+        InputDocument(content_doc_id("b"), "b", "docs.jsonl"),
+    ]
+
+
+def test_read_inputs_broken_jsonl_names_the_line(tmp_path: Path) -> None:
+    from binder_core.predict import read_inputs
+
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": \n')
+    with pytest.raises(InputError, match=r"docs.jsonl:2: not a JSON line"):
+        list(read_inputs(path))
+    path.write_text('{"body": "ok"}\n')
+    with pytest.raises(InputError, match=r"docs.jsonl:1: no string field 'text'"):
+        list(read_inputs(path))
+
+
+def test_predict_file_rejects_unknown_output_suffix(model_dir: Path, tmp_path: Path) -> None:
+    from binder_core.predict import load, predict_file
+
+    (tmp_path / "in.txt").write_text("aspirin\n")
+    with pytest.raises(ConfigError, match=r"output must end in \.jsonl or \.parquet"):
+        list(predict_file(load(model_dir), tmp_path / "in.txt", tmp_path / "out.csv"))
+    assert not (tmp_path / "out.csv").exists()
