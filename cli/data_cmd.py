@@ -82,7 +82,8 @@ def convert_cli(
     if as_json:
         typer.echo(json.dumps(result.manifest, ensure_ascii=False))
         return
-    table = Table(title=f"{result.documents:,} gold documents -> {result.out_dir}")
+    console.print(f"{result.documents:,} gold documents -> {result.out_dir}", highlight=False)
+    table = Table()
     table.add_column("label")
     table.add_column("spans", justify="right")
     for label, n in result.spans_per_label.items():

@@ -136,7 +136,8 @@ def register(app: typer.Typer) -> None:
 def _print_summary(compiled: Any, out_file: Path, seconds: float) -> None:
     from rich.table import Table
 
-    table = Table(title=f"dictionary {out_file}", show_header=True)
+    console.print(f"dictionary -> {out_file}", highlight=False)
+    table = Table(show_header=True)
     table.add_column("label")
     table.add_column("terms", justify="right")
     for label in compiled.labels:

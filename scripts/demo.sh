@@ -22,7 +22,7 @@ $B silver build "$S/gold_test.pubtator" --dict "$OUT/sample.dict" --out "$OUT/si
 $B silver eval "$OUT/silver_test" "$OUT/gold_test" --json > "$OUT/dictionary_metrics.json"
 
 $B train --train "$OUT/silver_train" --dev "$OUT/silver_dev" --out "$OUT/run" \
-  --types "$S/types.json" --max-steps "${DEMO_STEPS:-120}" --batch-size 8 --seed 13
+  --types "$S/types.json" --max-steps "${DEMO_STEPS:-120}" --eval-every 40 --batch-size 8 --seed 13
 $B evaluate "$OUT/run" "$OUT/gold_test" --json > "$OUT/model_metrics.json"
 printf 'Colistin given for pneumonia caused acute kidney injury and muscle weakness.\n' > "$OUT/sentence.txt"
 $B predict "$OUT/run" "$OUT/sentence.txt" "$OUT/prediction.jsonl"
