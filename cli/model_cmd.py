@@ -13,7 +13,20 @@ from typing import Any
 
 import typer
 
+from binder_core.errors import ConfigError
 from cli._common import console, err_console, user_errors
+
+
+def _require_model_extra() -> None:
+    """torch/transformers are an extra, so silver-only installs (Beam workers) stay light."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"the model commands need torch and transformers ({exc.name} is missing): "
+            "install a torch build for your machine, then pip install 'binder-ner[model]'"
+        ) from None
 
 
 class AmpChoice(str, Enum):
@@ -80,6 +93,7 @@ def train_cli(
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint."),
 ) -> None:
     """Train a BINDER model on Parquet data (under torchrun: data-parallel)."""
+    _require_model_extra()
     from binder_core.config import ModelConfig
     from binder_core.data import DataConfig
     from binder_core.train import TrainConfig, default_encoder
@@ -160,6 +174,7 @@ def evaluate_cli(
     device: str | None = typer.Option(None, "--device"),
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
+    _require_model_extra()
     from binder_core.evaluate import evaluate
 
     scores = evaluate(
@@ -194,6 +209,7 @@ def predict_cli(
     device: str | None = typer.Option(None, "--device"),
 ) -> None:
     """Tag documents with a trained model."""
+    _require_model_extra()
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from binder_core.predict import load, predict_file
