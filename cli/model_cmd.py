@@ -96,8 +96,8 @@ def train_cli(
     _require_model_extra()
     from binder_core.config import ModelConfig
     from binder_core.data import DataConfig
-    from binder_core.train import TrainConfig, default_encoder
     from binder_core.train import train as run_training
+    from binder_core.train_config import TrainConfig, default_encoder
 
     data = DataConfig(
         max_seq_length=max_seq_length,

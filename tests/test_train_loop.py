@@ -65,7 +65,7 @@ def write_types(path: Path) -> Path:
 
 def tiny_config(tiny_bert: Path, tmp_path: Path, **overrides: Any) -> Any:
     """A TrainConfig small enough to train in seconds on two CPU cores."""
-    from binder_core.train import TrainConfig
+    from binder_core.train_config import TrainConfig
 
     data = (
         write_tiny_data(tmp_path / "data")
@@ -206,7 +206,7 @@ def test_train_missing_model_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_train_config_round_trips_through_json(tiny_bert: Path, tmp_path: Path) -> None:
-    from binder_core.train import TrainConfig
+    from binder_core.train_config import TrainConfig
 
     config = tiny_config(tiny_bert, tmp_path, labels=("Disease",), patience=2)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
@@ -230,7 +230,7 @@ def test_train_config_rejects_bad_values(
 
 
 def test_train_config_epoch_limit() -> None:
-    from binder_core.train import TrainConfig
+    from binder_core.train_config import TrainConfig
 
     model = ModelConfig(encoder="x")
     assert TrainConfig("t", "o", model=model).epoch_limit == 3
