@@ -11,13 +11,18 @@ Batch (``collate``): B windows, L = the batch's longest window, K types::
     attention_mask   (B, L)     long
     start_mask       (B, L)     bool  candidate starts (first token of a word, and gold starts)
     end_mask         (B, L)     bool  candidate ends (last token of a word, and gold ends)
-    span_mask        (B, L, L)  bool  start_mask[i] & end_mask[j] & i <= j & j - i + 1 <= W,
-                                      and every gold span (even one wider than W)
-    start_labels     (B, K, L)  bool  end_labels (B, K, L), span_labels (B, K, L, L): gold
-    start_uncertain  (B, K, L)  bool  end_uncertain, span_uncertain: not negatives for type k;
-                                      never True where the matching labels are True
+    span_mask        (B, L, W)  bool  the span band: [b, i, w] is tokens i..i+w (w < W =
+                                      max_span_width_tokens), a candidate when start_mask[i]
+                                      & end_mask[i + w] & i + w < L
+    start_labels     (B, K, L)  bool  end_labels (B, K, L), span_labels (B, K, L, W): gold
+    start_uncertain  (B, K, L)  bool  end_uncertain, span_uncertain (B, K, L, W): not negatives
+                                      for type k; never True where the matching labels are True
     offsets          (B, L, 2)  long  document characters [start, end); (0, 0) for special/pad
     window_index     (B,)       long  WindowMeta.window_index
+
+A gold span wider than W tokens has no cell in the band: it is not a span positive (its start and
+end tokens still are start/end positives). :class:`ParquetWindowDataset` counts such spans and
+logs one warning per data set.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from binder_core.windows import (
     WindowMeta,
     build_window,
     check_tokenizer,
+    count_wide_spans,
     document_token_spans,
     document_windows,
     split_words,
@@ -80,6 +86,7 @@ __all__ = [
     "build_window",
     "builtin_type_descriptions",
     "collate",
+    "count_wide_spans",
     "document_windows",
     "load_type_descriptions",
     "read_type_descriptions",
@@ -179,6 +186,10 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
             raise ConfigError(f"read_batch_rows must be positive, got {read_batch_rows}")
         self.read_batch_rows = read_batch_rows
         self.epoch = 0
+        self.path = str(path)
+        self.wide_gold_spans = 0
+        """Gold spans wider than max_span_width_tokens in the windows of the latest pass."""
+        self._warned_wide = False
         self._row_groups: list[tuple[Path, int, int]] = []  # (shard, row group, rows)
         for shard in self.shards:
             footer = pq.ParquetFile(shard).metadata
@@ -212,36 +223,61 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         yield from examples
 
     def iter_windows(self, reader: int = 0, readers: int = 1) -> Iterator[WindowExample]:
-        """The windows of reader ``reader`` of ``readers``, before the shuffle buffer."""
+        """The windows of reader ``reader`` of ``readers``, before the shuffle buffer.
+
+        Gold spans wider than ``max_span_width_tokens`` are counted over the windows read
+        (:attr:`wide_gold_spans`) and reported in one warning per data set, when the pass ends
+        or is abandoned.
+        """
         local = 0
         stream_window = 0
-        for doc_index, doc, source, tokens in self._iter_documents(reader, readers):
-            ranges = window_ranges(len(tokens.input_ids), self.config)
-            token_spans = document_token_spans(
-                doc["doc_id"],
-                doc["text"],
-                doc["spans"],
-                tokens,
-                self.label_ids,
-                self.config.unknown_labels,
-                source=source,
-            )
-            for i, token_range in enumerate(ranges):
-                if self.shard_by == "window":
-                    stream_window += 1
-                    if (stream_window - 1) % readers != reader:
-                        continue
-                meta = window_meta(
+        wide = 0
+        complete = False
+        try:
+            for doc_index, doc, source, tokens in self._iter_documents(reader, readers):
+                ranges = window_ranges(len(tokens.input_ids), self.config)
+                token_spans = document_token_spans(
                     doc["doc_id"],
-                    doc_index,
                     doc["text"],
+                    doc["spans"],
                     tokens,
-                    ranges,
-                    i,
-                    local * readers + reader,
+                    self.label_ids,
+                    self.config.unknown_labels,
+                    source=source,
                 )
-                local += 1
-                yield build_window(tokens, token_range, token_spans, self.cls_id, self.sep_id, meta)
+                for i, token_range in enumerate(ranges):
+                    if self.shard_by == "window":
+                        stream_window += 1
+                        if (stream_window - 1) % readers != reader:
+                            continue
+                    meta = window_meta(
+                        doc["doc_id"],
+                        doc_index,
+                        doc["text"],
+                        tokens,
+                        ranges,
+                        i,
+                        local * readers + reader,
+                    )
+                    local += 1
+                    window = build_window(
+                        tokens, token_range, token_spans, self.cls_id, self.sep_id, meta
+                    )
+                    wide += count_wide_spans(window.gold_spans, self.config.max_span_width_tokens)
+                    yield window
+            complete = True
+        finally:
+            self.wide_gold_spans = wide
+            if wide and not self._warned_wide:
+                self._warned_wide = True
+                _LOG.warning(
+                    "%s: %d gold span(s) in the %s windows read%s are wider than "
+                    "max_span_width_tokens = %d tokens; they are left out of the span positives "
+                    "(their start and end tokens still count). Raise max_span_width_tokens to "
+                    "learn them.",
+                    self.path, wide, local, "" if complete else " so far",
+                    self.config.max_span_width_tokens,
+                )  # fmt: skip
 
     def count_windows(self) -> int:
         """Windows in the whole data set (one pass: reads and tokenizes every document)."""
@@ -322,6 +358,8 @@ def collate(
     """
     if not examples:
         raise ValueError("collate needs at least one window")
+    if max_span_width_tokens < 1:
+        raise ValueError(f"max_span_width_tokens must be positive, got {max_span_width_tokens}")
     B, L, K = len(examples), max(len(e.input_ids) for e in examples), num_labels
     input_ids = torch.full((B, L), pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros((B, L), dtype=torch.long)
@@ -341,33 +379,36 @@ def collate(
     unsure_starts = _batch_rows(examples, "uncertain_starts", 2, K)  # (S, 3): b, k, position
     unsure_ends = _batch_rows(examples, "uncertain_ends", 2, K)  # (E, 3)
 
+    W = max_span_width_tokens
     start_labels = torch.zeros((B, K, L), dtype=torch.bool)
     end_labels = torch.zeros((B, K, L), dtype=torch.bool)
-    span_labels = torch.zeros((B, K, L, L), dtype=torch.bool)
+    span_labels = torch.zeros((B, K, L, W), dtype=torch.bool)
     gb, gk, gs, ge = gold.unbind(1)
     start_labels[gb, gk, gs] = True
     end_labels[gb, gk, ge] = True
-    span_labels[gb, gk, gs, ge] = True
     start_mask[gb, gs] = True  # gold boundaries are candidates even when not word-aligned
     end_mask[gb, ge] = True
+    narrow = ge - gs < W  # wider gold spans have no cell in the band
+    span_labels[gb[narrow], gk[narrow], gs[narrow], (ge - gs)[narrow]] = True
 
-    position = torch.arange(L)
-    width = position[None, :] - position[:, None] + 1  # (L, L): j - i + 1
-    allowed = (width >= 1) & (width <= max_span_width_tokens)
-    span_mask = start_mask[:, :, None] & end_mask[:, None, :] & allowed  # (B, L, L)
-    span_mask[gb, gs, ge] = True
+    ends = torch.arange(L)[:, None] + torch.arange(W)[None, :]  # (L, W): i + w
+    inside = ends < L
+    span_mask = start_mask[:, :, None] & end_mask[:, ends.clamp(max=L - 1)] & inside  # (B, L, W)
 
     start_uncertain = torch.zeros((B, K, L), dtype=torch.bool)
     end_uncertain = torch.zeros((B, K, L), dtype=torch.bool)
-    span_uncertain = torch.zeros((B, K, L, L), dtype=torch.bool)
+    span_uncertain = torch.zeros((B, K, L, W), dtype=torch.bool)
     ub, uk, us, ue = unsure.unbind(1)
-    span_uncertain[ub, uk, us, ue] = True
+    unsure_narrow = ue - us < W  # wider ones are not candidates: nothing to exclude
+    span_uncertain[
+        ub[unsure_narrow], uk[unsure_narrow], us[unsure_narrow], (ue - us)[unsure_narrow]
+    ] = True
     start_uncertain[unsure_starts[:, 0], unsure_starts[:, 1], unsure_starts[:, 2]] = True
     end_uncertain[unsure_ends[:, 0], unsure_ends[:, 1], unsure_ends[:, 2]] = True
-    # gold wins: a cell that is gold is never uncertain (indexing, not a full (B, K, L, L) pass)
+    # gold wins: a cell that is gold is never uncertain (indexing, not a full (B, K, L, W) pass)
     start_uncertain[gb, gk, gs] = False
     end_uncertain[gb, gk, ge] = False
-    span_uncertain[gb, gk, gs, ge] = False
+    span_uncertain[gb[narrow], gk[narrow], gs[narrow], (ge - gs)[narrow]] = False
 
     batch = {
         "input_ids": input_ids,

@@ -1,10 +1,16 @@
 """From span scores to character-offset predictions: threshold, merge windows, flat or nested.
 
-A span (i, j) is predicted as type k when its score beats the window's threshold for k (the
-score at [CLS], span (0, 0)), it is a candidate in ``span_mask`` and it is at most
-``max_span_width_tokens`` wide. A prediction's ``score`` is that margin (always > 0), so scores
-from different windows are comparable. Every function returns predictions sorted by
-(start, end, label).
+Spans live in the band of the model: cell (i, w) of a window is the span of tokens i..j with
+j = i + w, w < W = ``max_span_width_tokens``. A span is predicted as type k when its score beats
+the window's threshold for k (the score at [CLS], cell (0, 0)) by more than ``min_margin``
+(default 0), it is a candidate in ``span_mask`` and it is at most ``max_span_width_tokens`` wide.
+A prediction's ``score`` is that margin (always > ``min_margin``), so scores from different
+windows are comparable. Every function returns predictions sorted by (start, end, label).
+
+Two entry points give the same predictions: :func:`decode_window` / :func:`decode_batch` take
+dense (K, L, W) scores, and :func:`decode_batch_vectors` takes span vectors (B, L, W, d) and
+type vectors (K, d) and scores only the candidate cells, as (N, d) @ (d, K), so the cost grows
+with K only through that product (what prediction with many types needs).
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
+
+MAX_SCORE_CELLS = 1 << 24
+"""Upper bound on candidate x type scores held at once by :func:`decode_batch_vectors`
+(64 MiB of float32); more candidates are scored in chunks."""
 
 
 class SpanPrediction(NamedTuple):
@@ -30,49 +40,57 @@ def _sort_key(p: SpanPrediction) -> tuple[int, int, str]:
     return (p.start, p.end, p.label)
 
 
-def decode_window(
-    span_scores: Tensor,
-    span_mask: Tensor,
+def allowed_cells(span_mask: Tensor, max_span_width_tokens: int) -> Tensor:
+    """The band cells that may be predicted: (..., L, W) bool.
+
+    ``span_mask`` (..., L, W) candidates, restricted to i + w < L, w + 1 <= the width limit, and
+    never the threshold cell (0, 0).
+    """
+    length, width = span_mask.shape[-2:]
+    positions = torch.arange(length, device=span_mask.device)[:, None]
+    offsets = torch.arange(width, device=span_mask.device)[None, :]
+    band = (positions + offsets < length) & (offsets < max_span_width_tokens)  # (L, W)
+    band[0, 0] = False
+    return span_mask.bool() & band
+
+
+def _predictions(
+    window: Tensor,
+    start: Tensor,
+    width: Tensor,
+    label: Tensor,
+    margin: Tensor,
     offsets: Tensor,
     labels: Sequence[str],
-    max_span_width_tokens: int = 30,
-) -> list[SpanPrediction]:
-    """Spans of one window whose score beats that window's threshold for their type.
+    windows: int,
+) -> list[list[SpanPrediction]]:
+    """Hits (n,) as (window, start token, width offset, type, margin) -> per-window predictions.
 
-    span_scores (K, L, L) float; span_mask (L, L) bool candidates; offsets (L, 2) character
-    [start, end) per token; ``labels`` the K type names. A token span that maps to an empty
-    character range (special tokens) is never predicted. Duplicate character spans keep their
-    best score.
+    offsets (B, L, 2). A token span that maps to an empty character range (special tokens) is
+    never predicted; duplicate character spans in a window keep their best score.
     """
-    n_types, length, _ = span_scores.shape
-    if len(labels) != n_types:
-        raise ValueError(f"{len(labels)} labels for {n_types} types of span scores")
-    if span_mask.shape != (length, length) or offsets.shape != (length, 2):
-        raise ValueError(
-            f"span_mask must be (L, L) and offsets (L, 2) for L = {length}; got "
-            f"{tuple(span_mask.shape)} and {tuple(offsets.shape)}"
-        )
-    scores = span_scores.detach().float()
-    positions = torch.arange(length, device=scores.device)
-    width = positions[None, :] - positions[:, None] + 1  # (L, L): j - i + 1
-    allowed = span_mask.bool().to(scores.device) & (width >= 1) & (width <= max_span_width_tokens)
-    allowed = allowed & ~((positions[:, None] == 0) & (positions[None, :] == 0))  # not (0, 0)
-    margin = scores - scores[:, 0, 0][:, None, None]  # (K, L, L)
-    k, i, j = torch.nonzero(allowed[None] & (margin > 0), as_tuple=True)
-    offsets = offsets.to(scores.device)
+    offsets = offsets.to(start.device)
     rows = zip(
-        k.tolist(),
-        offsets[i, 0].tolist(),
-        offsets[j, 1].tolist(),
-        margin[k, i, j].tolist(),
+        window.tolist(),
+        label.tolist(),
+        offsets[window, start, 0].tolist(),
+        offsets[window, start + width, 1].tolist(),
+        margin.tolist(),
         strict=True,
     )
-    predictions = [
-        SpanPrediction(int(start), int(end), labels[label], float(score))
-        for label, start, end, score in rows
-        if start < end
-    ]
-    return merge_windows(predictions)
+    per_window: list[list[SpanPrediction]] = [[] for _ in range(windows)]
+    for b, k, char_start, char_end, score in rows:
+        if char_start < char_end:
+            per_window[b].append(SpanPrediction(int(char_start), int(char_end), labels[k], score))
+    return [merge_windows(predictions) for predictions in per_window]
+
+
+def _check_shapes(span_mask: Tensor, offsets: Tensor, length: int, width: int) -> None:
+    if span_mask.shape[-2:] != (length, width) or offsets.shape[-2:] != (length, 2):
+        raise ValueError(
+            f"span_mask must be (L, W) and offsets (L, 2) for L = {length}, W = {width}; got "
+            f"{tuple(span_mask.shape)} and {tuple(offsets.shape)}"
+        )
 
 
 def decode_batch(
@@ -81,13 +99,81 @@ def decode_batch(
     offsets: Tensor,
     labels: Sequence[str],
     max_span_width_tokens: int = 30,
+    min_margin: float = 0.0,
 ) -> list[list[SpanPrediction]]:
-    """:func:`decode_window` for each window: span_scores (B, K, L, L), span_mask (B, L, L),
-    offsets (B, L, 2) -> B lists."""
-    return [
-        decode_window(span_scores[b], span_mask[b], offsets[b], labels, max_span_width_tokens)
-        for b in range(span_scores.size(0))
-    ]
+    """Spans of each window whose score beats that window's threshold for their type.
+
+    span_scores (B, K, L, W) float, [b, k, i, w] for tokens i..i+w; span_mask (B, L, W) bool
+    candidates; offsets (B, L, 2) character [start, end) per token; ``labels`` the K type
+    names. Returns B lists.
+    """
+    windows, n_types, length, width = span_scores.shape
+    if len(labels) != n_types:
+        raise ValueError(f"{len(labels)} labels for {n_types} types of span scores")
+    _check_shapes(span_mask, offsets, length, width)
+    scores = span_scores.detach().float()
+    allowed = allowed_cells(span_mask.to(scores.device), max_span_width_tokens)  # (B, L, W)
+    margin = scores - scores[:, :, :1, :1]  # (B, K, L, W)
+    b, k, i, w = torch.nonzero(allowed[:, None] & (margin > min_margin), as_tuple=True)
+    return _predictions(b, i, w, k, margin[b, k, i, w], offsets, labels, windows)
+
+
+def decode_window(
+    span_scores: Tensor,
+    span_mask: Tensor,
+    offsets: Tensor,
+    labels: Sequence[str],
+    max_span_width_tokens: int = 30,
+    min_margin: float = 0.0,
+) -> list[SpanPrediction]:
+    """:func:`decode_batch` for one window: span_scores (K, L, W), span_mask (L, W), offsets
+    (L, 2)."""
+    if span_scores.dim() != 3:
+        raise ValueError(f"span_scores must be (K, L, W), got {tuple(span_scores.shape)}")
+    _check_shapes(span_mask, offsets, span_scores.size(1), span_scores.size(2))
+    (predictions,) = decode_batch(
+        span_scores[None], span_mask[None], offsets[None], labels, max_span_width_tokens, min_margin
+    )
+    return predictions
+
+
+def decode_batch_vectors(
+    span_vectors: Tensor,
+    span_mask: Tensor,
+    type_vectors: Tensor,
+    offsets: Tensor,
+    labels: Sequence[str],
+    max_span_width_tokens: int = 30,
+    min_margin: float = 0.0,
+    max_cells: int = MAX_SCORE_CELLS,
+) -> list[list[SpanPrediction]]:
+    """The predictions of :func:`decode_batch` for the scores span_vectors . type_vectors,
+    computed only for candidate cells.
+
+    span_vectors (B, L, W, d); span_mask (B, L, W) bool; type_vectors (K, d), already scaled by
+    exp(alpha); offsets (B, L, 2). Thresholds are (B, d) @ (d, K); the N allowed cells are
+    gathered to (N, d) and scored (N, d) @ (d, K), at most ``max_cells`` scores at a time.
+    """
+    windows, length, width, _ = span_vectors.shape
+    n_types = type_vectors.size(0)
+    if len(labels) != n_types:
+        raise ValueError(f"{len(labels)} labels for {n_types} type vectors")
+    _check_shapes(span_mask, offsets, length, width)
+    vectors = span_vectors.detach().float()
+    types_t = type_vectors.detach().float().t()  # (d, K)
+    thresholds = vectors[:, 0, 0] @ types_t  # (B, K)
+    cells = allowed_cells(span_mask.to(vectors.device), max_span_width_tokens).nonzero()  # (N, 3)
+    chunk = max(1, max_cells // max(n_types, 1))
+    hits: list[tuple[Tensor, ...]] = []
+    for first in range(0, len(cells), chunk):
+        b, i, w = cells[first : first + chunk].unbind(1)
+        margin = vectors[b, i, w] @ types_t - thresholds[b]  # (n, K)
+        row, k = torch.nonzero(margin > min_margin, as_tuple=True)
+        hits.append((b[row], i[row], w[row], k, margin[row, k]))
+    if not hits:
+        return [[] for _ in range(windows)]
+    b, i, w, k, margin = (torch.cat(parts) for parts in zip(*hits, strict=True))
+    return _predictions(b, i, w, k, margin, offsets, labels, windows)
 
 
 def merge_windows(predictions: Iterable[SpanPrediction]) -> list[SpanPrediction]:

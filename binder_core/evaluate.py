@@ -16,10 +16,16 @@ from typing import Any, Literal
 
 import torch
 
-from binder_core.data import DataConfig, ParquetWindowDataset, TypeInputs, WindowMeta
+from binder_core.data import (
+    Collator,
+    DataConfig,
+    ParquetWindowDataset,
+    TypeInputs,
+    WindowMeta,
+)
 from binder_core.decoding import (
     SpanPrediction,
-    decode_batch,
+    decode_batch_vectors,
     decode_flat,
     decode_nested,
     merge_windows,
@@ -82,16 +88,23 @@ def iter_window_predictions(
     labels: Sequence[str],
     device: torch.device,
     amp_dtype: torch.dtype | None = None,
+    min_margin: float = 0.0,
 ) -> Iterator[tuple[WindowMeta, list[SpanPrediction]]]:
-    """Above-threshold spans (char offsets) of every window of ``batches``, in batch order."""
+    """Above-threshold spans (char offsets) of every window of ``batches``, in batch order.
+
+    Only the text encoder and the span head run per batch; the candidate cells of each window
+    are scored against the (cached) type vectors by :func:`decode_batch_vectors`. The batches'
+    ``span_mask`` must be the model's band, (B, L, max_span_width_tokens).
+    """
     width = model.config.max_span_width_tokens
+    span_types = model.scaled_types(type_vectors).span  # (K, d), exp(alpha) folded in
     for batch, metas in batches:
         with autocast_context(device, amp_dtype):
-            scores = model(
-                batch["input_ids"].to(device), batch["attention_mask"].to(device), type_vectors
-            )
-        per_window = decode_batch(
-            scores.span.float(), batch["span_mask"], batch["offsets"], labels, width
+            vectors = model.text_span_vectors(
+                batch["input_ids"].to(device), batch["attention_mask"].to(device)
+            )  # (B, L, W, d)
+        per_window = decode_batch_vectors(
+            vectors, batch["span_mask"], span_types, batch["offsets"], labels, width, min_margin
         )
         yield from zip(metas, per_window, strict=True)
 
@@ -141,9 +154,9 @@ def score_dataset(
     )
     if data_config.unknown_labels == "error":
         check_labels(dataset.metadata.labels, labels, str(data_dir))
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, collate_fn=dataset.collate_fn()
-    )
+    pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+    collator = Collator(len(labels), model.config.max_span_width_tokens, pad_id)  # model's band
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, collate_fn=collator)
     was_training = model.training
     model.eval()
     try:

@@ -1,8 +1,8 @@
 """The BINDER contrastive losses, as pure functions of scores and masks.
 
 Notation, for one window b and one type k: ``S`` are the scores over N positions (N = L tokens
-for start/end, N = L*L flattened (i, j) cells for spans), index 0 is the ``[CLS]`` threshold
-(span (0, 0) flattens to 0), and
+for start/end, N = L*W flattened band cells (i, w), the span of tokens i..i+w, for spans),
+index 0 is the ``[CLS]`` threshold (span cell (0, 0) flattens to 0), and
 
     l(S, p, A) = -log( exp(S_p) / sum_{a in A} exp(S_a) )          (p in A)
 
@@ -131,7 +131,7 @@ def _flat_inputs(
     gold = batch[f"{head}_labels"]
     candidates = batch[f"{head}_mask"]
     excluded = batch[f"{head}_uncertain"]
-    if head == "span":  # (B, K, L, L) -> (B, K, L*L); (0, 0) -> index 0
+    if head == "span":  # band (B, K, L, W) -> (B, K, L*W); cell (0, 0) -> index 0
         return s.flatten(2), gold.flatten(2), candidates.flatten(1), excluded.flatten(2)
     return s, gold, candidates, excluded
 

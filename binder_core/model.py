@@ -4,9 +4,12 @@ A text encoder reads a window of tokens and a type encoder reads one natural-lan
 description per entity type. Both start from the same Hugging Face checkpoint and share no
 weights. Heads (linear -> dropout -> L2-normalize, to d = ``projection_dim``) map token states
 to start/end vectors, token pairs to span vectors, and the type encoder's [CLS] states to
-type-start/end/span vectors. A score is cosine similarity times exp(alpha), with one learnable
-alpha per head. The score at [CLS] (position 0, span (0, 0)) is the window's threshold for that
-type. The model returns scores only; :mod:`binder_core.losses` turns them into a loss.
+type-start/end/span vectors. Span vectors are built only for the band of candidate widths:
+span (i, j) lives at [i, w] with w = j - i < W = ``max_span_width_tokens``, so a window costs
+O(L W d), not O(L^2 d). A score is cosine similarity times exp(alpha), with one learnable alpha
+per head (folded into the (K, d) type vectors). The score at [CLS] (position 0, span cell
+(0, 0)) is the window's threshold for that type. The model returns scores only;
+:mod:`binder_core.losses` turns them into a loss.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ class TypeVectors(NamedTuple):
 class Scores(NamedTuple):
     """Scaled cosine scores; index 0 ([CLS], span (0, 0)) holds each type's threshold.
 
-    start (B, K, L), end (B, K, L), span (B, K, L, L) with span[b, k, i, j] for tokens i <= j.
+    start (B, K, L), end (B, K, L), span (B, K, L, W): the span band, where span[b, k, i, w]
+    scores tokens i..i+w (W = ``max_span_width_tokens``); cells with i + w >= L are padding.
     """
 
     start: Tensor
@@ -137,44 +141,68 @@ class BinderModel(nn.Module):
             span=self._project(self.type_span_head, cls),
         )
 
-    def span_vectors(self, hidden: Tensor) -> Tensor:
-        """Span vectors (B, L, L, d) from token states (B, L, H).
+    def scaled_types(self, types: TypeVectors) -> TypeVectors:
+        """Type vectors (each (K, d)) times exp(alpha) of their head.
 
-        span_head([h_i ; h_j ; w(j-i+1)]) = A h_i + B h_j + C w(j-i+1) + bias, summed by
-        broadcasting so memory is O(L^2 d). Widths outside 1..max_span_width_tokens (j < i or
-        too wide; never candidates) are clamped into the embedding's range.
+        Scaling the (K, d) vectors rather than the (B, K, L, W) scores is the same product and
+        costs K * d multiplications instead of one pass over every score.
         """
-        h_size = hidden.size(-1)
+        return TypeVectors(
+            start=types.start * self.start_logit_scale.exp(),
+            end=types.end * self.end_logit_scale.exp(),
+            span=types.span * self.span_logit_scale.exp(),
+        )
+
+    def encode_text(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        """Token states (B, L, H) of the text encoder."""
+        out = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask)
+        return out.last_hidden_state
+
+    def span_vectors(self, hidden: Tensor) -> Tensor:
+        """Band span vectors (B, L, W, d) from token states (B, L, H); W = max_span_width_tokens.
+
+        Cell [b, i, w] is the span of tokens i..i+w: span_head([h_i ; h_{i+w} ; width(w)]) =
+        A h_i + B h_{i+w} + C width(w) + bias, summed by broadcasting after gathering the end
+        term, so memory is O(L W d) rather than O(L^2 d). Row w of the width embedding is width
+        w + 1. Cells with i + w >= L reuse the last token's state; they are never candidates.
+        """
+        batch, length, h_size = hidden.shape
+        width = self.config.max_span_width_tokens
         weight, bias = self.span_head.weight, self.span_head.bias  # (d, 2H + w), (d,)
         from_start = F.linear(hidden, weight[:, :h_size])  # (B, L, d)
         from_end = F.linear(hidden, weight[:, h_size : 2 * h_size])  # (B, L, d)
-        from_width = F.linear(self.width_embedding.weight, weight[:, 2 * h_size :], bias)
-        # from_width: (max_width, d); row r is the term for width r + 1.
-        positions = torch.arange(hidden.size(1), device=hidden.device)
-        width_index = (positions[None, :] - positions[:, None]).clamp(
-            0, self.config.max_span_width_tokens - 1
-        )  # (L, L): j - i
+        from_width = F.linear(self.width_embedding.weight, weight[:, 2 * h_size :], bias)  # (W, d)
+        positions = torch.arange(length, device=hidden.device)
+        offsets = torch.arange(width, device=hidden.device)
+        end_index = (positions[:, None] + offsets[None, :]).clamp(max=length - 1)  # (L, W)
+        ends = from_end.index_select(1, end_index.flatten())  # (B, L * W, d)
         spans = (
-            from_start[:, :, None, :] + from_end[:, None, :, :] + from_width[width_index][None]
-        )  # (B, L, L, d)
+            from_start[:, :, None, :]
+            + ends.view(batch, length, width, -1)
+            + from_width[None, None, :, :]
+        )  # (B, L, W, d)
         return F.normalize(self.dropout(spans), dim=-1)
 
+    def text_span_vectors(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        """Band span vectors (B, L, W, d) of a batch of windows, for prediction: no start/end
+        heads, no scores. Candidates are then scored against types as (N, d) @ (d, K)."""
+        return self.span_vectors(self.encode_text(input_ids, attention_mask))
+
     def forward(self, input_ids: Tensor, attention_mask: Tensor, types: TypeVectors) -> Scores:
-        """Scores of every token / token pair against every type.
+        """Scores of every token / band span against every type.
 
         input_ids, attention_mask (B, L); ``types`` from :meth:`encode_types` (not recomputed
-        here, so a predictor can cache them) -> Scores start/end (B, K, L), span (B, K, L, L).
+        here, so a predictor can cache them) -> Scores start/end (B, K, L), span (B, K, L, W).
         """
-        hidden = self.text_encoder(
-            input_ids=input_ids, attention_mask=attention_mask
-        ).last_hidden_state  # (B, L, H)
+        hidden = self.encode_text(input_ids, attention_mask)  # (B, L, H)
         start = self._project(self.start_head, hidden)  # (B, L, d)
         end = self._project(self.end_head, hidden)  # (B, L, d)
-        spans = self.span_vectors(hidden)  # (B, L, L, d)
+        spans = self.span_vectors(hidden)  # (B, L, W, d)
+        scaled = self.scaled_types(types)  # each (K, d)
         return Scores(
-            start=torch.einsum("bld,kd->bkl", start, types.start) * self.start_logit_scale.exp(),
-            end=torch.einsum("bld,kd->bkl", end, types.end) * self.end_logit_scale.exp(),
-            span=torch.einsum("bijd,kd->bkij", spans, types.span) * self.span_logit_scale.exp(),
+            start=torch.einsum("bld,kd->bkl", start, scaled.start),
+            end=torch.einsum("bld,kd->bkl", end, scaled.end),
+            span=torch.einsum("biwd,kd->bkiw", spans, scaled.span),
         )
 
 
@@ -212,6 +240,29 @@ def build_optimizer_param_groups(
                 }
             )
     return result
+
+
+def fused_adamw_supported(device: torch.device | str) -> bool:
+    """Whether this torch has the fused AdamW kernel for ``device`` (CUDA; CPU from torch 2.4).
+
+    The fused kernel updates each tensor in one pass instead of about eight elementwise ops,
+    which matters most on CPU, where two fine-tuned encoders make the optimizer step a large
+    share of a training step.
+    """
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return True
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    return kind == "cpu" and (major, minor) >= (2, 4)
+
+
+def build_optimizer(
+    model: nn.Module, lr: float, head_lr: float, weight_decay: float
+) -> torch.optim.AdamW:
+    """AdamW over :func:`build_optimizer_param_groups`, fused where the device supports it."""
+    groups = build_optimizer_param_groups(model, lr, head_lr, weight_decay)
+    device = next(getattr(model, "module", model).parameters()).device
+    return torch.optim.AdamW(groups, lr=lr, fused=fused_adamw_supported(device))
 
 
 def save_model(

@@ -1,9 +1,10 @@
 """Prediction with a saved model: ``load(path).predict(texts)``, and file in / file out.
 
 The type vectors are computed once per :class:`Predictor` and label set and cached, so every
-batch of text only runs the text encoder and a (B, K, L, L) score product: 1,000 types cost
-about as much as 10. Output spans are contract span dicts (:func:`binder_core.schema.make_span`)
-with ``origin = "model"`` and ``score = sigmoid(margin)``, where the margin (> 0) is how far the
+batch of text only runs the text encoder, the span head over the (B, L, W, d) band and one
+(N, d) @ (d, K) product over the N candidate spans: 1,000 types cost about as much as 10.
+Output spans are contract span dicts (:func:`binder_core.schema.make_span`) with
+``origin = "model"`` and ``score = sigmoid(margin)``, where the margin (> 0) is how far the
 span's score beats its window's threshold, so scores lie in (0.5, 1).
 """
 
@@ -44,8 +45,6 @@ from binder_core.schema import (
 logger = logging.getLogger(__name__)
 
 InputFormat = Literal["auto", "text", "jsonl", "parquet"]
-MAX_SCORE_CELLS = 1 << 26
-"""Upper bound on B * K * L * L span scores per forward pass (256 MiB of float32)."""
 
 
 class InputDocument(NamedTuple):
@@ -72,9 +71,17 @@ class Predictor:
         descriptions: Mapping[str, str],
         data_config: DataConfig,
         device: torch.device,
+        *,
+        min_margin: float = 0.0,
     ) -> None:
+        """``min_margin``: how far (in scaled score units) a span must beat its window's
+        threshold to be predicted; 0 is the model's own threshold, more trades recall for
+        precision."""
         if not labels:
             raise ConfigError("a predictor needs at least one entity type")
+        if not min_margin >= 0:
+            raise ConfigError(f"min_margin must be >= 0, got {min_margin!r}")
+        self.min_margin = float(min_margin)
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.labels: tuple[str, ...] = tuple(labels)
@@ -115,16 +122,14 @@ class Predictor:
         vectors = self.type_vectors(label_set)
         windows = windows_for_texts(list(texts), self.tokenizer, self.data_config)
         per_doc: list[list[SpanPrediction]] = [[] for _ in texts]
-        # K * L * L scores per window; keep one forward pass under MAX_SCORE_CELLS
-        cells = len(label_set) * self.data_config.max_seq_length**2
-        step = max(1, min(batch_size, MAX_SCORE_CELLS // cells))
         pad_id = self.tokenizer.pad_token_id or 0
         width = self.model.config.max_span_width_tokens
         batches = (
-            collate(windows[i : i + step], 0, width, pad_id) for i in range(0, len(windows), step)
+            collate(windows[i : i + batch_size], 0, width, pad_id)
+            for i in range(0, len(windows), batch_size)
         )
         for meta, predictions in iter_window_predictions(
-            self.model, vectors, batches, label_set, self.device
+            self.model, vectors, batches, label_set, self.device, min_margin=self.min_margin
         ):
             per_doc[meta.doc_index].extend(predictions)
         return [decode_predictions(merge_windows(p), decoding) for p in per_doc]
@@ -154,7 +159,9 @@ def to_span(prediction: SpanPrediction) -> dict[str, Any]:
     )
 
 
-def load(path: str | os.PathLike[str], device: str | None = None) -> Predictor:
+def load(
+    path: str | os.PathLike[str], device: str | None = None, *, min_margin: float = 0.0
+) -> Predictor:
     """A :class:`Predictor` for a run folder (its ``best/`` model) or a saved model folder."""
     model_dir = resolve_model_dir(path)
     dev = pick_device(device)
@@ -164,7 +171,9 @@ def load(path: str | os.PathLike[str], device: str | None = None) -> Predictor:
         raise InputError("the saved model lists no entity types", path=str(model_dir))
     descriptions = extra.get("type_descriptions") or {label: label for label in labels}
     data_config = DataConfig.from_dict(extra.get("data_config") or {})
-    return Predictor(model, tokenizer, labels, descriptions, data_config, dev)
+    return Predictor(
+        model, tokenizer, labels, descriptions, data_config, dev, min_margin=min_margin
+    )
 
 
 def detect_format(path: Path) -> InputFormat:

@@ -58,7 +58,7 @@ from binder_core.distributed import DistInfo
 from binder_core.errors import ConfigError
 from binder_core.evaluate import BEST_DIR, autocast_context, check_labels, score_dataset
 from binder_core.losses import binder_loss
-from binder_core.model import BinderModel, Scores, build_optimizer_param_groups, save_model
+from binder_core.model import BinderModel, Scores, build_optimizer, save_model
 from binder_core.plots import plot_curves, read_metrics
 from binder_core.predict import pick_device
 from binder_core.train_config import TrainConfig
@@ -153,6 +153,13 @@ class _Run:
         self.checkpoint_path = self._check_run_dir()
         seed_everything(config.seed + self.info.rank)
         self.labels, self.data_config = self._resolve_labels()
+        model_width = config.encoder_config.max_span_width_tokens
+        if self.data_config.max_span_width_tokens != model_width:
+            raise ConfigError(
+                f"max_span_width_tokens differs between the model ({model_width}) and the data "
+                f"({self.data_config.max_span_width_tokens}); the span band needs one width, "
+                "set both to the same value"
+            )
         self.descriptions = load_type_descriptions(
             resolve_type_descriptions(config.types_file) if config.types_file else None,
             self.labels,
@@ -171,12 +178,7 @@ class _Run:
         if self.info.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.step_module = nn.parallel.DistributedDataParallel(self.step_module, ids)
-        self.optimizer = torch.optim.AdamW(
-            build_optimizer_param_groups(
-                self.model, config.lr, config.head_lr, config.weight_decay
-            ),
-            lr=config.lr,
-        )
+        self.optimizer = build_optimizer(self.model, config.lr, config.head_lr, config.weight_decay)
         self.dataset = ParquetWindowDataset(
             config.train_dir, self.tokenizer, self.data_config, self.labels, shuffle=True,
             rank=self.info.rank, world_size=self.info.world_size,

@@ -48,7 +48,8 @@ class DataConfig:
     window_overlap_tokens: int = 64
     """Content tokens shared by consecutive windows of a long document."""
     max_span_width_tokens: int = 30
-    """Widest candidate span, in tokens (a wider gold span is still kept as a candidate)."""
+    """Widest candidate span, in tokens (a wider gold span is not a span positive; it is counted
+    and reported, and its boundary tokens stay start/end positives)."""
     shuffle_buffer_size: int = 1000
     """Windows held in the streaming shuffle buffer (1 keeps the stream order)."""
     seed: int = 0
@@ -358,6 +359,14 @@ def build_window(
         uncertain_ends=_unique_rows(np.concatenate([unsure_whole[:, [0, 2]], cut_ends])),
         meta=meta,
     )
+
+
+def count_wide_spans(spans: npt.NDArray[np.int64], max_span_width_tokens: int) -> int:
+    """How many of ``spans`` (m, 3) rows (label_id, start, end inclusive) are wider than
+    ``max_span_width_tokens`` tokens, so have no cell in the model's span band."""
+    if not len(spans):
+        return 0
+    return int((spans[:, 2] - spans[:, 1] + 1 > max_span_width_tokens).sum())
 
 
 def _unique_rows(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

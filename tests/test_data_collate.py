@@ -45,7 +45,12 @@ def _window(
 
 
 def test_collate_pads_to_longest_window() -> None:
-    batch, meta = collate([_window(2, index=7), _window(4, index=9)], num_labels=1, pad_token_id=1)
+    batch, meta = collate(
+        [_window(2, index=7), _window(4, index=9)],
+        num_labels=1,
+        max_span_width_tokens=3,
+        pad_token_id=1,
+    )
     assert batch["input_ids"].tolist() == [[2, 10, 11, 3, 1, 1], [2, 10, 11, 12, 13, 3]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]]
     assert batch["start_mask"].tolist()[0] == [False, True, True, False, False, False]
@@ -55,9 +60,9 @@ def test_collate_pads_to_longest_window() -> None:
     shapes = {name: tuple(t.shape) for name, t in batch.items()}
     assert shapes == {
         "input_ids": (2, 6), "attention_mask": (2, 6), "start_mask": (2, 6), "end_mask": (2, 6),
-        "span_mask": (2, 6, 6), "start_labels": (2, 1, 6), "end_labels": (2, 1, 6),
-        "span_labels": (2, 1, 6, 6), "start_uncertain": (2, 1, 6), "end_uncertain": (2, 1, 6),
-        "span_uncertain": (2, 1, 6, 6), "offsets": (2, 6, 2), "window_index": (2,),
+        "span_mask": (2, 6, 3), "start_labels": (2, 1, 6), "end_labels": (2, 1, 6),
+        "span_labels": (2, 1, 6, 3), "start_uncertain": (2, 1, 6), "end_uncertain": (2, 1, 6),
+        "span_uncertain": (2, 1, 6, 3), "offsets": (2, 6, 2), "window_index": (2,),
     }  # fmt: skip
     bools = {k for k, t in batch.items() if t.dtype == torch.bool}
     assert bools == {k for k in shapes if "mask" in k and k != "attention_mask"} | {
@@ -67,24 +72,38 @@ def test_collate_pads_to_longest_window() -> None:
 
 
 def test_collate_span_mask_exact() -> None:
-    # content positions 1..3, position 2 is not a word start/end; width limit 2
+    # content positions 1..3, position 2 is not a word start/end; width limit 2: the band is
+    # (L, W) = (5, 2) with span (i, j) at [i, j - i]
     batch, _ = collate([_window(3, candidates=[True, False, True])], 1, max_span_width_tokens=2)
-    expected = torch.zeros(5, 5, dtype=torch.bool)
-    expected[1, 1] = expected[3, 3] = True  # (1, 3) has width 3 > 2
+    expected = torch.zeros(5, 2, dtype=torch.bool)
+    expected[1, 0] = expected[3, 0] = True  # (1, 1) and (3, 3); (1, 3) has width 3 > 2
     assert torch.equal(batch["span_mask"][0], expected)
 
 
-def test_collate_gold_is_always_a_candidate() -> None:
-    # gold span (2, 2) is not word-aligned; gold span (1, 4) is wider than the limit of 2
+def test_collate_span_mask_stops_at_the_window_end() -> None:
+    # every content token is a word; cells with i + w >= L (= 4) are never candidates
+    batch, _ = collate([_window(2)], 1, max_span_width_tokens=3)
+    assert batch["span_mask"][0].nonzero().tolist() == [[1, 0], [1, 1], [2, 0]]
+
+
+def test_collate_gold_boundaries_are_always_candidates() -> None:
+    # gold span (2, 2) is not word-aligned; gold span (1, 4) is wider than the limit of 2, so it
+    # has no band cell: not a span positive, but its start and end stay start/end positives
     window = _window(4, gold=[[0, 2, 2], [1, 1, 4]], candidates=[True, False, False, True])
     batch, _ = collate([window], 2, max_span_width_tokens=2)
     assert batch["start_mask"][0].tolist() == [False, True, True, False, True, False]
     assert batch["end_mask"][0].tolist() == [False, True, True, False, True, False]
     cells = batch["span_mask"][0].nonzero().tolist()
-    assert cells == [[1, 1], [1, 2], [1, 4], [2, 2], [4, 4]]
+    assert cells == [[1, 0], [1, 1], [2, 0], [4, 0]]  # (1,1), (1,2), (2,2), (4,4)
     assert batch["start_labels"][0].nonzero().tolist() == [[0, 2], [1, 1]]
     assert batch["end_labels"][0].nonzero().tolist() == [[0, 2], [1, 4]]
-    assert batch["span_labels"][0].nonzero().tolist() == [[0, 2, 2], [1, 1, 4]]
+    assert batch["span_labels"][0].nonzero().tolist() == [[0, 2, 0]]
+
+
+def test_collate_span_labels_sit_at_start_and_width() -> None:
+    window = _window(4, gold=[[0, 1, 3], [0, 4, 4]])
+    batch, _ = collate([window], 1, max_span_width_tokens=3)
+    assert batch["span_labels"][0, 0].nonzero().tolist() == [[1, 2], [4, 0]]
 
 
 def test_collate_uncertain_never_overrides_gold() -> None:
@@ -97,11 +116,18 @@ def test_collate_uncertain_never_overrides_gold() -> None:
         uncertain_ends=[[0, 1], [0, 4], [0, 2]],
     )
     batch, _ = collate([window, _window(1)], num_labels=2)
-    assert batch["span_uncertain"].nonzero().tolist() == [[0, 0, 1, 1], [0, 0, 3, 4]]
+    # band cells [b, k, i, w]: (1, 1) -> [1, 0], (3, 4) -> [3, 1]
+    assert batch["span_uncertain"].nonzero().tolist() == [[0, 0, 1, 0], [0, 0, 3, 1]]
     assert batch["start_uncertain"].nonzero().tolist() == [[0, 0, 3], [0, 1, 4]]
     assert batch["end_uncertain"].nonzero().tolist() == [[0, 0, 1], [0, 0, 4]]
     for part in ("start", "end", "span"):
         assert not (batch[f"{part}_uncertain"] & batch[f"{part}_labels"]).any()
+
+
+def test_collate_wide_uncertain_span_has_no_cell() -> None:
+    window = _window(4, uncertain=[[0, 1, 4], [0, 2, 3]])
+    batch, _ = collate([window], 1, max_span_width_tokens=2)
+    assert batch["span_uncertain"].nonzero().tolist() == [[0, 0, 2, 1]]
 
 
 def test_collate_rejects_label_id_out_of_range() -> None:
@@ -109,6 +135,8 @@ def test_collate_rejects_label_id_out_of_range() -> None:
         collate([_window(2, gold=[[3, 1, 1]])], num_labels=2)
     with pytest.raises(ValueError, match="at least one window"):
         collate([], num_labels=2)
+    with pytest.raises(ValueError, match="max_span_width_tokens must be positive"):
+        collate([_window(2)], num_labels=2, max_span_width_tokens=0)
 
 
 def test_collator_binds_options() -> None:
@@ -116,4 +144,5 @@ def test_collator_binds_options() -> None:
     batch, _ = collator([_window(1), _window(2)])
     assert batch["input_ids"][0].tolist() == [2, 10, 3, 5]
     assert batch["start_labels"].shape == (2, 3, 4)
-    assert batch["span_mask"][1].nonzero().tolist() == [[1, 1], [2, 2]]
+    assert batch["span_mask"].shape == (2, 4, 1)
+    assert batch["span_mask"][1].nonzero().tolist() == [[1, 0], [2, 0]]

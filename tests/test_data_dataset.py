@@ -123,7 +123,8 @@ def test_dataset_gold_spans_map_back_to_surfaces(shards: Path, tokenizer: Any) -
     windows = list(dataset)
     batch, meta = collate(windows, dataset.num_labels, SMALL.max_span_width_tokens)
     recovered: set[tuple[str, int, int, str]] = set()
-    for b, k, s, e in batch["span_labels"].nonzero().tolist():
+    for b, k, s, w in batch["span_labels"].nonzero().tolist():
+        e = s + w  # band cell (start, width offset)
         start, end = int(batch["offsets"][b, s, 0]), int(batch["offsets"][b, e, 1])
         recovered.add((meta[b].doc_id, start, end, LABELS[k]))
         assert docs[meta[b].doc_id]["text"][start:end] in MENTIONS
@@ -142,13 +143,45 @@ def test_dataset_uncertain_spans_fill_uncertain_masks(shards: Path, tokenizer: A
     batch, _ = collate(windows, dataset.num_labels)
     text = _documents()[-2]["text"]
     surfaces = {
-        text[int(batch["offsets"][b, s, 0]) : int(batch["offsets"][b, e, 1])]
-        for b, k, s, e in batch["span_uncertain"].nonzero().tolist()
+        text[int(batch["offsets"][b, s, 0]) : int(batch["offsets"][b, s + w, 1])]
+        for b, k, s, w in batch["span_uncertain"].nonzero().tolist()
         if LABELS[k] == "Chemical"
     }
     assert surfaces == {"aspirin"}
     assert batch["start_uncertain"][:, 0].any() and batch["end_uncertain"][:, 0].any()
     assert not (batch["span_uncertain"] & batch["span_labels"]).any()
+
+
+def test_dataset_wide_gold_spans_are_counted_and_left_out_of_span_positives(
+    tmp_path: Path, tokenizer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # "Acute renal failure" is 3 tokens, wider than the band of 2; "gentamicin" is 1 token.
+    write_documents(
+        [_document("d", TINY_CORPUS[3])], tmp_path / "a.parquet", document_schema(LABELS)
+    )
+    config = DataConfig(max_seq_length=32, window_overlap_tokens=4, max_span_width_tokens=2)
+    dataset = ParquetWindowDataset(tmp_path, tokenizer, config, shuffle=False)
+    with caplog.at_level("WARNING", logger="binder_core.data"):
+        windows = list(dataset)
+        assert len(list(dataset)) == len(windows)  # a second pass: no second warning
+    assert dataset.wide_gold_spans == 1
+    warnings = [r.getMessage() for r in caplog.records if r.name == "binder_core.data"]
+    assert len(warnings) == 1
+    assert (
+        "1 gold span(s) in the 1 windows read are wider than max_span_width_tokens = 2"
+        in (warnings[0])
+    )
+    batch, _ = collate(windows, dataset.num_labels, config.max_span_width_tokens)
+    text, offsets = TINY_CORPUS[3], batch["offsets"][0]
+
+    def surfaces(cells: list[list[int]], span: bool = False) -> list[str]:
+        if span:
+            return [text[offsets[i, 0] : offsets[i + w, 1]] for _, i, w in cells]
+        return [text[offsets[i, 0] : offsets[i, 1]] for _, i in cells]
+
+    assert surfaces(batch["span_labels"][0].nonzero().tolist(), span=True) == ["gentamicin"]
+    assert surfaces(batch["start_labels"][0].nonzero().tolist()) == ["gentamicin", "Acute"]
+    assert surfaces(batch["end_labels"][0].nonzero().tolist()) == ["gentamicin", "failure"]
 
 
 @pytest.mark.parametrize("shard_by", ["document", "window", "row_group"])

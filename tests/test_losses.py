@@ -198,16 +198,19 @@ def test_losses_in_half_precision_give_masked_cells_zero_probability(dtype: torc
 
 
 def _window_batch(k: int = 1) -> dict[str, torch.Tensor]:
-    """One window [CLS] t1 t2 (L = 3), both tokens whole words; gold span (1, 2) of type 0."""
-    length = 3
+    """One window [CLS] t1 t2 (L = 3), both tokens whole words; gold span (1, 2) of type 0.
+
+    Spans are in the band of width W = 2: span (i, j) at [i, j - i].
+    """
+    length, width = 3, 2
     token = torch.tensor([[False, True, True]])
-    span_mask = torch.zeros(1, length, length, dtype=torch.bool)
+    span_mask = torch.zeros(1, length, width, dtype=torch.bool)
     for i, j in [(1, 1), (1, 2), (2, 2)]:
-        span_mask[0, i, j] = True
+        span_mask[0, i, j - i] = True
     start_labels = torch.zeros(1, k, length, dtype=torch.bool)
     end_labels = torch.zeros(1, k, length, dtype=torch.bool)
-    span_labels = torch.zeros(1, k, length, length, dtype=torch.bool)
-    start_labels[0, 0, 1] = end_labels[0, 0, 2] = span_labels[0, 0, 1, 2] = True
+    span_labels = torch.zeros(1, k, length, width, dtype=torch.bool)
+    start_labels[0, 0, 1] = end_labels[0, 0, 2] = span_labels[0, 0, 1, 1] = True
     return {
         "start_mask": token,
         "end_mask": token,
@@ -232,7 +235,7 @@ def test_binder_loss_matches_hand_value_with_uniform_scores() -> None:
     scores = Scores(
         start=torch.zeros(1, 1, 3, dtype=torch.float64),
         end=torch.zeros(1, 1, 3, dtype=torch.float64),
-        span=torch.zeros(1, 1, 3, 3, dtype=torch.float64),
+        span=torch.zeros(1, 1, 3, 2, dtype=torch.float64),
     )
     out = binder_loss(scores, batch, LossWeights())
     assert out.total.item() == pytest.approx(0.5 * (math.log(3) + 1.6 * math.log(2)), abs=1e-12)
@@ -255,7 +258,7 @@ def test_binder_loss_weights_are_applied() -> None:
     # Only the span threshold term: weight span = 1, threshold = 1 -> log 3.
     batch = _window_batch()
     scores = Scores(
-        start=torch.zeros(1, 1, 3), end=torch.zeros(1, 1, 3), span=torch.zeros(1, 1, 3, 3)
+        start=torch.zeros(1, 1, 3), end=torch.zeros(1, 1, 3), span=torch.zeros(1, 1, 3, 2)
     )
     weights = LossWeights(start=0.0, end=0.0, span=1.0, mention=0.0, threshold=1.0)
     assert binder_loss(scores, batch, weights).total.item() == pytest.approx(math.log(3))
@@ -264,9 +267,9 @@ def test_binder_loss_weights_are_applied() -> None:
 def test_binder_loss_uncertain_span_is_not_a_negative() -> None:
     # Span (2, 2) uncertain: span Neg = {(1, 1)}: mention log 3, threshold log 2.
     batch = _window_batch()
-    batch["span_uncertain"][0, 0, 2, 2] = True
+    batch["span_uncertain"][0, 0, 2, 0] = True  # span (2, 2)
     scores = Scores(
-        start=torch.zeros(1, 1, 3), end=torch.zeros(1, 1, 3), span=torch.zeros(1, 1, 3, 3)
+        start=torch.zeros(1, 1, 3), end=torch.zeros(1, 1, 3), span=torch.zeros(1, 1, 3, 2)
     )
     out = binder_loss(scores, batch)
     assert out.parts["span_mention"].item() == pytest.approx(math.log(3))

@@ -19,7 +19,9 @@ from binder_core.model import (
     BinderModel,
     Scores,
     TypeVectors,
+    build_optimizer,
     build_optimizer_param_groups,
+    fused_adamw_supported,
     load_model,
     save_model,
 )
@@ -69,7 +71,7 @@ def test_binder_model_scores_have_contract_shapes(model: BinderModel, tiny_bert:
         scores = _scores(model, tiny_bert)
     assert scores.start.shape == (b, 3, length)
     assert scores.end.shape == (b, 3, length)
-    assert scores.span.shape == (b, 3, length, length)
+    assert scores.span.shape == (b, 3, length, 4)  # the band: W = max_span_width_tokens
 
 
 def test_binder_model_type_vectors_are_unit_length(model: BinderModel, tiny_bert: Path) -> None:
@@ -119,15 +121,51 @@ def test_binder_model_updating_text_encoder_leaves_type_encoder(tiny_bert: Path)
 def test_binder_model_span_vectors_equal_the_concatenated_linear_map(
     model: BinderModel, tiny_bert: Path
 ) -> None:
-    # span_head([h_i ; h_j ; w(j - i + 1)]) computed naively for one (i, j) pair.
+    # span_head([h_i ; h_j ; w(j - i + 1)]) computed naively for one (i, j) pair, at [i, j - i].
     hidden = torch.randn(1, 6, 64)
     with torch.no_grad():
         spans = model.span_vectors(hidden)
         i, j = 1, 3
         concat = torch.cat([hidden[0, i], hidden[0, j], model.width_embedding.weight[j - i]])
         expected = F.normalize(model.span_head(concat), dim=-1)
-    assert spans.shape == (1, 6, 6, 16)
-    torch.testing.assert_close(spans[0, i, j], expected)
+    assert spans.shape == (1, 6, 4, 16)
+    torch.testing.assert_close(spans[0, i, j - i], expected)
+
+
+def test_binder_model_band_span_vectors_equal_the_full_grid_on_the_band(
+    model: BinderModel,
+) -> None:
+    # The full (B, L, L, d) grid computed directly from the concatenation, cell by cell; the
+    # band holds (i, j) at [i, j - i] for every j - i < W with j < L.
+    torch.manual_seed(3)
+    hidden = torch.randn(2, 7, 64)
+    width = model.config.max_span_width_tokens
+    with torch.no_grad():
+        band = model.span_vectors(hidden)
+        cells = 0
+        for b in range(2):
+            for i in range(7):
+                for j in range(i, min(i + width, 7)):
+                    w = model.width_embedding.weight[j - i]
+                    direct = model.span_head(torch.cat([hidden[b, i], hidden[b, j], w]))
+                    torch.testing.assert_close(band[b, i, j - i], F.normalize(direct, dim=-1))
+                    cells += 1
+    assert band.shape == (2, 7, width, 16)
+    assert cells == 2 * (7 * 4 - (1 + 2 + 3))  # the cells past the window's end are padding
+
+
+def test_binder_model_span_scores_are_band_vectors_times_scaled_types(
+    model: BinderModel, tiny_bert: Path
+) -> None:
+    text, types = _inputs(tiny_bert)
+    with torch.no_grad():
+        vectors = model.encode_types(types["input_ids"], types["attention_mask"])
+        scores = model(text["input_ids"], text["attention_mask"], vectors)
+        band = model.text_span_vectors(text["input_ids"], text["attention_mask"])
+        scaled = model.scaled_types(vectors)
+    torch.testing.assert_close(scaled.span, vectors.span / 0.07)
+    expected = torch.einsum("biwd,kd->bkiw", band, vectors.span) / 0.07
+    torch.testing.assert_close(scores.span, expected)
 
 
 def test_binder_model_forward_does_not_reencode_types(model: BinderModel, tiny_bert: Path) -> None:
@@ -203,12 +241,14 @@ def _loss_and_grads(model: BinderModel, tiny_bert: Path) -> tuple[float, torch.T
     k = 3
     gold = torch.zeros(b, k, length, dtype=torch.bool)
     gold[0, 0, 1] = True
-    span_gold = torch.zeros(b, k, length, length, dtype=torch.bool)
-    span_gold[0, 0, 1, 1] = True
+    span_gold = torch.zeros(b, k, length, 4, dtype=torch.bool)
+    span_gold[0, 0, 1, 0] = True  # span (1, 1)
+    ends = torch.arange(length)[:, None] + torch.arange(4)[None, :]  # (L, W): i + w
+    band = token[:, :, None] & token[:, ends.clamp(max=length - 1)] & (ends < length)
     batch = {
         "start_mask": token,
         "end_mask": token,
-        "span_mask": token[:, :, None] & token[:, None, :],
+        "span_mask": band,
         "start_labels": gold,
         "end_labels": gold,
         "span_labels": span_gold,
@@ -259,3 +299,12 @@ def test_build_optimizer_param_groups_splits_lr_and_decay(model: BinderModel) ->
 def test_build_optimizer_param_groups_rejects_bad_lr(model: BinderModel) -> None:
     with pytest.raises(ConfigError, match="head_lr must be positive"):
         build_optimizer_param_groups(model, lr=1e-5, head_lr=0.0, weight_decay=0.0)
+
+
+def test_build_optimizer_is_fused_adamw_over_the_param_groups(model: BinderModel) -> None:
+    optimizer = build_optimizer(model, lr=2e-5, head_lr=1e-3, weight_decay=0.01)
+    assert isinstance(optimizer, torch.optim.AdamW)
+    names = [g["name"] for g in optimizer.param_groups]
+    assert names == ["encoder", "encoder_no_decay", "heads", "heads_no_decay"]
+    assert all(g["fused"] is True for g in optimizer.param_groups)  # torch >= 2.4 on CPU
+    assert fused_adamw_supported("cuda")

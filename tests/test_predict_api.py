@@ -136,3 +136,59 @@ def test_predict_file_rejects_unknown_output_suffix(model_dir: Path, tmp_path: P
     with pytest.raises(ConfigError, match=r"output must end in \.jsonl or \.parquet"):
         list(predict_file(load(model_dir), tmp_path / "in.txt", tmp_path / "out.csv"))
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_predictor_many_types_give_the_few_types_spans_and_scores(model_dir: Path) -> None:
+    import torch
+
+    from binder_core.data import collate, windows_for_texts
+    from binder_core.decoding import decode_batch, merge_windows
+    from binder_core.predict import Predictor, load
+
+    base = load(model_dir, device="cpu")
+    names = [f"T{i}" for i in range(1000)]
+    descriptions = {name: f"entity kind {i} of the corpus" for i, name in enumerate(names)}
+    predictor = Predictor(
+        base.model, base.tokenizer, names, descriptions, base.data_config, base.device
+    )
+    texts = [
+        "Cisplatin induced nephrotoxicity and hearing loss in mice.",
+        " ".join(["Naloxone reversed the effects of morphine in rats."] * 3),  # 3 windows
+    ]
+    few = predictor.predict_spans(texts, decoding="nested", labels=names[:10])
+    many = predictor.predict_spans(texts, decoding="nested", batch_size=3)
+    subset = [[p for p in doc if p.label in set(names[:10])] for doc in many]
+    assert sum(len(doc) for doc in few) > 100  # an untrained model predicts plenty
+    assert [[p[:3] for p in doc] for doc in subset] == [[p[:3] for p in doc] for doc in few]
+    for doc_few, doc_many in zip(few, subset, strict=True):
+        for p, q in zip(doc_few, doc_many, strict=True):
+            assert q.score == pytest.approx(p.score, abs=1e-4)
+
+    # The same spans as decoding the model's dense (B, K, L, W) scores.
+    windows = windows_for_texts(texts, base.tokenizer, base.data_config)
+    batch, metas = collate(windows, 0, base.model.config.max_span_width_tokens)
+    with torch.no_grad():
+        scores = base.model(
+            batch["input_ids"], batch["attention_mask"], predictor.type_vectors(names[:10])
+        )
+    dense: list[list[Any]] = [[] for _ in texts]
+    per_window = decode_batch(
+        scores.span, batch["span_mask"], batch["offsets"], names[:10], max_span_width_tokens=4
+    )
+    for meta, predictions in zip(metas, per_window, strict=True):
+        dense[meta.doc_index].extend(predictions)
+    assert [[p[:3] for p in merge_windows(doc)] for doc in dense] == [
+        [p[:3] for p in doc] for doc in few
+    ]
+
+
+def test_predictor_min_margin_keeps_only_confident_spans(model_dir: Path) -> None:
+    from binder_core.predict import load
+
+    text = ["Cisplatin induced nephrotoxicity and hearing loss in mice."]
+    everything = load(model_dir, device="cpu").predict_spans(text, decoding="nested")[0]
+    confident = load(model_dir, device="cpu", min_margin=1.0).predict_spans(text, "nested")[0]
+    assert confident == [p for p in everything if p.score > 1.0]
+    assert 0 < len(confident) < len(everything)
+    with pytest.raises(ConfigError, match="min_margin must be >= 0"):
+        load(model_dir, device="cpu", min_margin=-1.0)

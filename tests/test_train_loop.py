@@ -247,3 +247,11 @@ def test_resolve_amp_on_cpu() -> None:
     assert resolve_amp("no", torch.device("cpu")) is None
     with pytest.raises(ConfigError, match="--amp fp16 needs a CUDA device"):
         resolve_amp("fp16", torch.device("cpu"))
+
+
+def test_train_refuses_different_model_and_data_span_widths(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    data = DataConfig(max_seq_length=32, window_overlap_tokens=8, max_span_width_tokens=4)
+    with pytest.raises(ConfigError, match=r"between the model \(8\) and the data \(4\)"):
+        run_to_end(tiny_config(tiny_bert, tmp_path, data=data))

@@ -19,6 +19,7 @@ from binder_core.windows import (
     build_window,
     char_spans_to_tokens,
     check_tokenizer,
+    count_wide_spans,
     document_token_spans,
     document_windows,
     split_words,
@@ -343,3 +344,10 @@ def test_windows_roberta_style_special_tokens(roberta_tokenizer: Any) -> None:
     ends = [text[s:e] for (s, e), w in zip(doc.offsets.tolist(), doc.word_end, strict=True) if w]
     assert starts == ["Cisplat", "indu", "nep", "in", "mice", "."]
     assert ends == ["in", "ced", "oxicity", "in", "mice", "."]
+
+
+def test_count_wide_spans_exact() -> None:
+    spans = np.asarray([[0, 1, 1], [1, 1, 2], [0, 2, 4], [1, 3, 9]], dtype=np.int64)
+    assert count_wide_spans(spans, 2) == 2  # widths 1, 2, 3, 7
+    assert count_wide_spans(spans, 7) == 0
+    assert count_wide_spans(np.zeros((0, 3), dtype=np.int64), 1) == 0
