@@ -244,6 +244,7 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
                     self.label_ids,
                     self.config.unknown_labels,
                     source=source,
+                    uncertain_spans=self.config.uncertain_spans,
                 )
                 for i, token_range in enumerate(ranges):
                     if self.shard_by == "window":

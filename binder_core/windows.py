@@ -35,6 +35,7 @@ WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 """A word: a run of Unicode word characters, or one character that is neither word nor space."""
 
 UnknownLabels = Literal["error", "ignore"]
+UncertainSpans = Literal["exclude", "negative", "positive"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ class DataConfig:
     """Seeds the per-epoch order of row groups and the shuffle buffer."""
     unknown_labels: UnknownLabels = "error"
     """A span whose label is not in the label set: ``error`` (name the document) or ``ignore``."""
+    uncertain_spans: UncertainSpans = "exclude"
+    """Spans marked ``uncertain`` in the data: ``exclude`` them from the negatives of their type
+    (neither positive nor negative; the distant-supervision default), treat them as plain text
+    (``negative``, the ablation), or as gold (``positive``)."""
 
     def __post_init__(self) -> None:
         for name in ("max_seq_length", "max_span_width_tokens", "shuffle_buffer_size"):
@@ -76,6 +81,11 @@ class DataConfig:
             raise ConfigError(
                 "DataConfig.unknown_labels must be 'error' or 'ignore', "
                 f"got {self.unknown_labels!r}"
+            )
+        if self.uncertain_spans not in ("exclude", "negative", "positive"):
+            raise ConfigError(
+                "DataConfig.uncertain_spans must be 'exclude', 'negative' or 'positive', "
+                f"got {self.uncertain_spans!r}"
             )
 
     @property
@@ -239,8 +249,11 @@ def document_token_spans(
     label_ids: Mapping[str, int],
     unknown_labels: UnknownLabels = "error",
     source: str | None = None,
+    uncertain_spans: UncertainSpans = "exclude",
 ) -> list[TokenSpan]:
     """Map a document's contract spans to token spans, checking labels and offsets.
+
+    ``uncertain_spans`` says what a span marked uncertain becomes (see :class:`DataConfig`).
 
     A span with a label outside ``label_ids`` raises :class:`InputError` naming the document,
     unless ``unknown_labels == "ignore"``. A span over characters that no token covers (for
@@ -248,6 +261,8 @@ def document_token_spans(
     """
     kept: list[Mapping[str, Any]] = []
     for span in spans:
+        if span["uncertain"] and uncertain_spans == "negative":
+            continue
         if span["label"] not in label_ids:
             if unknown_labels == "ignore":
                 continue
@@ -276,7 +291,8 @@ def document_token_spans(
                 doc_id, span["start"], span["end"], text[span["start"] : span["end"]],
             )  # fmt: skip
             continue
-        result.append(TokenSpan(label_ids[span["label"]], ts, te, bool(span["uncertain"])))
+        uncertain = bool(span["uncertain"]) and uncertain_spans == "exclude"
+        result.append(TokenSpan(label_ids[span["label"]], ts, te, uncertain))
     return result
 
 

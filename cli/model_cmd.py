@@ -41,6 +41,12 @@ class DecodingChoice(str, Enum):
     nested = "nested"
 
 
+class UncertainChoice(str, Enum):
+    exclude = "exclude"
+    negative = "negative"
+    positive = "positive"
+
+
 class InputFormatChoice(str, Enum):
     auto = "auto"
     text = "text"
@@ -91,10 +97,20 @@ def train_cli(
     decoding: DecodingChoice = typer.Option(DecodingChoice.flat, "--decoding"),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: auto)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint."),
+    uncertain: UncertainChoice = typer.Option(
+        UncertainChoice.exclude,
+        "--uncertain",
+        help="Spans marked uncertain: exclude from negatives (default), treat as negative, "
+        "or as positive.",
+    ),
+    mention_weight: float = typer.Option(0.5, "--mention-weight", help="Mention-loss weight."),
+    threshold_weight: float = typer.Option(
+        0.5, "--threshold-weight", help="Thresholding-loss weight (0 turns it off)."
+    ),
 ) -> None:
     """Train a BINDER model on Parquet data (under torchrun: data-parallel)."""
     _require_model_extra()
-    from binder_core.config import ModelConfig
+    from binder_core.config import LossWeights, ModelConfig
     from binder_core.data import DataConfig
     from binder_core.train import train as run_training
     from binder_core.train_config import TrainConfig, default_encoder
@@ -104,6 +120,7 @@ def train_cli(
         window_overlap_tokens=window_overlap,
         max_span_width_tokens=max_span_width,
         seed=seed,
+        uncertain_spans=uncertain.value,
     )
     model_config = ModelConfig(
         encoder=model or default_encoder(),
@@ -119,6 +136,7 @@ def train_cli(
         eval_every=eval_every, patience=patience, save_every=save_every, log_every=log_every,
         seed=seed, num_workers=num_workers, decoding=decoding.value, data=data, device=device,
         resume=resume,
+        loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
     )  # fmt: skip
     main_rank = os.environ.get("RANK", "0") == "0"
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

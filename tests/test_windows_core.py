@@ -92,6 +92,7 @@ def test_data_config_defaults_round_trip() -> None:
         "shuffle_buffer_size": 1000,
         "seed": 0,
         "unknown_labels": "error",
+        "uncertain_spans": "exclude",
     }
     assert DataConfig.from_dict(config.to_dict()) == config
     assert (config.content_length, config.stride_tokens) == (254, 190)
