@@ -9,8 +9,9 @@ Layout (``n`` keys, ``p`` payloads, keys sorted, payloads of key ``k`` at
   ``payload_term`` (the dictionary term reported as ``matched_term``), ``payload_case`` (``""``
   or the ``\\x00``-joined surfaces that a case-sensitive payload accepts), ``payload_uncertain``.
 
-The artifact file is a magic line, a format version and one pickle (protocol 5). Only load
-artifacts you wrote: unpickling runs code from the file.
+The artifact file is a magic line, a format version, a small JSON header (fingerprint, labels,
+config, counts: :func:`load_info` reads only this) and one pickle (protocol 5) of the tables.
+Only load artifacts you wrote: unpickling runs code from the file.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import ahocorasick
 
@@ -40,7 +41,7 @@ from dictionaries.records import Entry
 logger = logging.getLogger(__name__)
 
 MAGIC = b"BINDER-NER-DICTIONARY\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LEN_BITS = 12
 CASE_BIT = 1 << LEN_BITS
 KEY_SHIFT = LEN_BITS + 1
@@ -203,6 +204,7 @@ def _build(
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     add_word = automaton.add_word
     keys: list[str] = []
+    values: list[int] = []
     payload_start = array("I", [0])
     payload_label = array("H")
     concepts: list[str] = []
@@ -241,7 +243,9 @@ def _build(
             uncertain.append(is_uncertain)
             label_counts[lab] += 1
         payload_start.append(len(payload_label))
-        add_word(key, (k << KEY_SHIFT) | (CASE_BIT if case_sensitive else 0) | len(key))
+        values.append((k << KEY_SHIFT) | (CASE_BIT if case_sensitive else 0) | len(key))
+    for k in _insertion_order(keys):
+        add_word(keys[k], values[k])
     automaton.make_automaton()
     stats["keys"] = len(keys)
     used_labels = tuple(lab for lab in all_labels if label_counts[lab])
@@ -274,6 +278,20 @@ def _build(
     )
 
 
+def _insertion_order(keys: list[str]) -> list[int]:
+    """Key indices in the order to add them to the automaton.
+
+    pyahocorasick finds a node's child by scanning the children in insertion order. Adding keys
+    sorted by their characters ranked by frequency (most frequent first) puts the children most
+    often taken first at every node, which makes scanning text about a tenth faster. The
+    automaton holds the same keys and values whatever the order.
+    """
+    counts = Counter("".join(keys))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    rank = {ord(ch): chr(i) for i, (ch, _) in enumerate(ranked)}
+    return sorted(range(len(keys)), key=lambda k: keys[k].translate(rank))
+
+
 def _relabel(payload_label: array[int], old: list[str], new: tuple[str, ...]) -> array[int]:
     """Re-index labels after labels whose every key was dropped disappear."""
     if len(old) == len(new):
@@ -282,9 +300,7 @@ def _relabel(payload_label: array[int], old: list[str], new: tuple[str, ...]) ->
     return array("H", (index[old[i]] for i in payload_label))
 
 
-_STATE_FIELDS = (
-    "fingerprint",
-    "labels",
+_HEAVY_FIELDS = (
     "automaton",
     "keys",
     "payload_start",
@@ -293,54 +309,137 @@ _STATE_FIELDS = (
     "payload_term",
     "payload_case",
     "payload_uncertain",
-    "stats",
-    "label_counts",
 )
+_LENGTH = struct.Struct("<Q")
+_MAX_HEADER_BYTES = 1 << 24  # labels and counts: far below this
+
+
+@dataclass(frozen=True)
+class DictionaryInfo:
+    """What an artifact's header says: enough to label a run without loading the matcher."""
+
+    fingerprint: str
+    labels: tuple[str, ...]
+    config: CompileConfig
+    num_terms: int
+    stats: Mapping[str, int] = field(default_factory=dict)
+    label_counts: Mapping[str, int] = field(default_factory=dict)
 
 
 def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) -> None:
-    """Write the artifact atomically (temp file in the same folder, then rename)."""
+    """Write the artifact atomically (temp file in the same folder, then rename).
+
+    Layout: magic line, format version, a length-prefixed JSON header (:class:`DictionaryInfo`),
+    then one pickle of the matcher tables. The header alone is cheap to read.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    state = {name: getattr(compiled, name) for name in _STATE_FIELDS}
-    state["config"] = compiled.config.to_json()
+    header = json.dumps(
+        {
+            "fingerprint": compiled.fingerprint,
+            "labels": list(compiled.labels),
+            "config": json.loads(compiled.config.to_json()),
+            "num_terms": compiled.num_terms,
+            "stats": dict(compiled.stats),
+            "label_counts": dict(compiled.label_counts),
+        },
+        sort_keys=True,
+    ).encode("utf-8")
+    state = {name: getattr(compiled, name) for name in _HEAVY_FIELDS}
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
             f.write(MAGIC)
             f.write(struct.pack("<I", FORMAT_VERSION))
+            f.write(_LENGTH.pack(len(header)))
+            f.write(header)
             pickle.dump(state, f, protocol=5)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
-    """Read an artifact written by :func:`save_compiled` (by this binder-ner version)."""
+def read_info(stream: IO[bytes], where: str) -> DictionaryInfo:
+    """Read the header of an artifact from ``stream`` (positioned at its start).
+
+    Leaves ``stream`` at the start of the pickled tables. ``where`` names the file in errors.
+    """
+    head = stream.read(len(MAGIC) + 4)
+    if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
+        raise InputError(
+            "not a binder-ner compiled dictionary; build one with `binder dict compile`",
+            path=where,
+        )
+    (version,) = struct.unpack("<I", head[len(MAGIC) :])
+    if version != FORMAT_VERSION:
+        raise InputError(
+            f"compiled dictionary format {version}, this binder-ner reads format "
+            f"{FORMAT_VERSION}; recompile it with `binder dict compile`",
+            path=where,
+        )
+    try:
+        raw_length = stream.read(_LENGTH.size)
+        (length,) = _LENGTH.unpack(raw_length)
+        if length > _MAX_HEADER_BYTES:
+            raise ValueError(f"header of {length} bytes")
+        raw = stream.read(length)
+        if len(raw) != length:
+            raise ValueError("header cut short")
+        header = json.loads(raw.decode("utf-8"))
+        return DictionaryInfo(
+            fingerprint=str(header["fingerprint"]),
+            labels=tuple(header["labels"]),
+            config=CompileConfig.from_dict(header["config"]),
+            num_terms=int(header["num_terms"]),
+            stats=dict(header["stats"]),
+            label_counts=dict(header["label_counts"]),
+        )
+    except (struct.error, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"compiled dictionary is damaged ({exc}); recompile it", path=where
+        ) from None
+
+
+def _open_artifact(path: str | os.PathLike[str]) -> IO[bytes]:
     source = Path(path)
     if not source.is_file():
         raise InputError(
             "no compiled dictionary here; build one with `binder dict compile`", path=str(source)
         )
-    with open(source, "rb") as f:
-        head = f.read(len(MAGIC) + 4)
-        if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
-            raise InputError(
-                "not a binder-ner compiled dictionary; build one with `binder dict compile`",
-                path=str(source),
-            )
-        (version,) = struct.unpack("<I", head[len(MAGIC) :])
-        if version != FORMAT_VERSION:
-            raise InputError(
-                f"compiled dictionary format {version}, this binder-ner reads format "
-                f"{FORMAT_VERSION}; recompile it with `binder dict compile`",
-                path=str(source),
-            )
+    return open(source, "rb")
+
+
+def load_info(path: str | os.PathLike[str]) -> DictionaryInfo:
+    """The header of a local artifact (fingerprint, labels, config, counts), without the
+    matcher: milliseconds, whatever the dictionary's size."""
+    with _open_artifact(path) as f:
+        return read_info(f, str(path))
+
+
+def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
+    """Read an artifact written by :func:`save_compiled` (by this binder-ner version)."""
+    with _open_artifact(path) as f:
+        info = read_info(f, str(path))
         try:
             state = pickle.load(f)
         except (pickle.UnpicklingError, EOFError, ValueError) as exc:
             raise InputError(
-                f"compiled dictionary is damaged ({exc}); recompile it", path=str(source)
+                f"compiled dictionary is damaged ({exc}); recompile it", path=str(path)
             ) from None
-    config = CompileConfig.from_dict(json.loads(state.pop("config")))
-    return CompiledDictionary(config=config, **state)
+    if (
+        not isinstance(state, dict)
+        or set(state) != set(_HEAVY_FIELDS)
+        or len(state["keys"]) != info.num_terms
+    ):
+        raise InputError(
+            "compiled dictionary is damaged (header and tables disagree); recompile it",
+            path=str(path),
+        )
+    return CompiledDictionary(
+        fingerprint=info.fingerprint,
+        labels=info.labels,
+        config=info.config,
+        stats=info.stats,
+        label_counts=info.label_counts,
+        **state,
+    )

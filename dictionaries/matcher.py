@@ -1,4 +1,10 @@
-"""The pure matching function: text + compiled dictionary -> sorted, de-duplicated spans."""
+"""The pure matching function: text + compiled dictionary -> sorted, de-duplicated spans.
+
+Hot path (one call per document): fold the text, scan it with the automaton, keep hits on token
+boundaries, pick leftmost-longest hits and turn them into :class:`Match` records. Per-key record
+tails (label, concept ids, matched term, ...) are built once per dictionary and key, on first
+use, and kept in ``compiled.cache``, so a hit costs a dict look-up and one tuple.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,46 @@ _LEN_MASK = CASE_BIT - 1
 _EXACT = Origin.DICT_EXACT.value
 _FUZZY = Origin.DICT_FUZZY.value
 _DEFAULT_OPTIONS = MatchOptions()
+_TAILS = "exact_tails"
 
 Hit = tuple[int, int, int]
 """``(start, end, value)`` in folded offsets; ``value`` is the automaton value of the key."""
 
+Tail = tuple[str, tuple[str, str, str, float, str, bool]]
+"""``(accepted case forms or "", (label, concept_id, matched_term, score, origin, uncertain))``:
+one payload of a key, everything of its exact :class:`Match` except the offsets."""
+
 _new_match = tuple.__new__
+
+# bytes.translate table: 1 for ASCII alphanumerics, 0 for every other byte.
+_ASCII_ALNUM = bytes(int(chr(i).isalnum()) for i in range(128)) + bytes(128)
+
+
+class _AlnumTable(dict[int, str]):
+    """A ``str.translate`` table: ``"\\x01"`` for alphanumeric characters, else ``"\\x00"``."""
+
+    def __missing__(self, code: int) -> str:
+        value = "\x01" if chr(code).isalnum() else "\x00"
+        self[code] = value
+        return value
+
+
+_ALNUM_TABLE = _AlnumTable()
+
+
+def inner_positions(folded: str) -> bytes:
+    """``len(folded) + 1`` bytes; byte ``i`` is 1 where ``i`` lies between two alphanumerics.
+
+    Those are the only positions that are not token boundaries. Computed with C-level string
+    and integer operations, so checking a hit costs two byte look-ups.
+    """
+    n = len(folded)
+    if folded.isascii():
+        mask = folded.encode("ascii").translate(_ASCII_ALNUM)
+    else:
+        mask = folded.translate(_ALNUM_TABLE).encode("latin-1")
+    bits = int.from_bytes(mask, "little")
+    return (bits & (bits << 8)).to_bytes(n + 1, "little")
 
 
 def exact_hits(
@@ -29,6 +70,8 @@ def exact_hits(
     text: str | None = None,
     starts: list[int] | None = None,
     ends: list[int] | None = None,
+    *,
+    longest: bool = False,
 ) -> list[Hit]:
     """Every occurrence of a key in ``folded`` that starts and ends on a token boundary.
 
@@ -36,28 +79,34 @@ def exact_hits(
     ``"ace-inhibitor"`` but not in ``"surface"``. With the original ``text`` (and the offset maps
     of its folding), hits of case-sensitive keys are kept only where the original surface has
     an accepted case. Hits come ordered by end offset.
+
+    ``longest=True`` gives :func:`leftmost_longest` of those hits in the same pass: hits arrive
+    by end, so a new hit only competes with the chosen hits it overlaps, which sit at the top
+    of the stack; the one that starts first (or, from the same start, the new, longer one) wins.
     """
-    n = len(folded)
+    inner = inner_positions(folded)
     hits: list[Hit] = []
     append = hits.append
     for last, value in compiled.automaton.iter(folded):
         end = last + 1
         start = end - (value & _LEN_MASK)
-        if start and folded[start - 1].isalnum() and folded[start].isalnum():
-            continue
-        if end < n and folded[end].isalnum() and folded[last].isalnum():
+        if inner[start] or inner[end]:
             continue
         if value & CASE_BIT and text is not None:
-            o_start, o_end = (
-                (start, end)
-                if starts is None or ends is None
-                else (
-                    starts[start],
-                    ends[last],
-                )
-            )
-            if not _any_case_ok(text[o_start:o_end], value, compiled):
+            if starts is None or ends is None:
+                surface = text[start:end]
+            else:
+                surface = text[starts[start] : ends[last]]
+            # Accepted forms are upper-case: most hits of case-sensitive keys stop here.
+            if not surface.isupper() or not _any_case_ok(surface, value, compiled):
                 continue
+        if longest and hits and start < hits[-1][1]:
+            i = len(hits) - 1
+            while i and hits[i - 1][1] > start:
+                i -= 1
+            if hits[i][0] < start:
+                continue
+            del hits[i:]
         append((start, end, value))
     return hits
 
@@ -66,7 +115,7 @@ def leftmost_longest(hits: Iterable[Hit]) -> list[Hit]:
     """Non-overlapping hits: scanning left to right, the longest hit at each free start wins."""
     chosen: list[Hit] = []
     last_end = -1
-    for start, neg_end, value in sorted((h[0], -h[1], h[2]) for h in hits):
+    for start, neg_end, value in sorted([(h[0], -h[1], h[2]) for h in hits]):
         if start >= last_end:
             last_end = -neg_end
             chosen.append((start, last_end, value))
@@ -90,6 +139,25 @@ def _any_case_ok(surface: str, value: int, compiled: CompiledDictionary) -> bool
     )
 
 
+def _tails(compiled: CompiledDictionary, k: int, score: float, origin: str) -> tuple[Tail, ...]:
+    """The payloads of key ``k`` as match tails, in payload (= label) order."""
+    labels = compiled.labels
+    return tuple(
+        (
+            compiled.payload_case[p],
+            (
+                labels[compiled.payload_label[p]],
+                compiled.payload_concept[p],
+                compiled.payload_term[p],
+                score,
+                origin,
+                compiled.payload_uncertain[p] == 1,
+            ),
+        )
+        for p in range(compiled.payload_start[k], compiled.payload_start[k + 1])
+    )
+
+
 def match(
     text: str, compiled: CompiledDictionary, options: MatchOptions = _DEFAULT_OPTIONS
 ) -> list[Match]:
@@ -102,10 +170,9 @@ def match(
     if not text or not compiled.keys:
         return []
     folded, starts, ends = fold_with_offsets(text)
-    hits = exact_hits(folded, compiled, text, starts, ends)
-    if options.overlap == "longest":
-        hits = leftmost_longest(hits)
-    matches = _emit(text, hits, starts, ends, compiled, 1.0, _EXACT, False)
+    longest = options.overlap == "longest"
+    hits = exact_hits(folded, compiled, text, starts, ends, longest=longest)
+    matches = _emit_exact(text, hits, starts, ends, compiled)
     if options.fuzzy:
         taken = [(h[0], h[1]) for h in hits]
         for s, e, value, score in fuzzy_hits(folded, compiled, options, taken):
@@ -121,7 +188,37 @@ def match(
                     options.fuzzy_uncertain,
                 )
             )
+    elif longest and starts is None:
+        # Non-overlapping hits at unchanged offsets, each key's payloads in label order: the
+        # matches are already sorted and unique.
+        return matches
     return _dedupe(matches)
+
+
+def _emit_exact(
+    text: str,
+    hits: list[Hit],
+    starts: list[int] | None,
+    ends: list[int] | None,
+    compiled: CompiledDictionary,
+) -> list[Match]:
+    """Exact matches of ``hits``, offsets mapped back to ``text``; tails come from the cache."""
+    cache = compiled.cache.get(_TAILS)
+    if cache is None:
+        cache = compiled.cache[_TAILS] = {}
+    out: list[Match] = []
+    append = out.append
+    for start, end, value in hits:
+        tails = cache.get(value)
+        if tails is None:
+            tails = cache[value] = _tails(compiled, value >> KEY_SHIFT, 1.0, _EXACT)
+        if starts is not None and ends is not None:
+            start, end = starts[start], ends[end - 1]
+        for case, tail in tails:
+            if case and not _case_ok(text[start:end], case):
+                continue
+            append(_new_match(Match, (start, end, *tail)))
+    return out
 
 
 def _emit(
@@ -134,34 +231,19 @@ def _emit(
     origin: str,
     force_uncertain: bool,
 ) -> list[Match]:
-    labels = compiled.labels
-    p_start = compiled.payload_start
-    p_label = compiled.payload_label
-    p_concept = compiled.payload_concept
-    p_term = compiled.payload_term
-    p_case = compiled.payload_case
-    p_uncertain = compiled.payload_uncertain
     out: list[Match] = []
     for start, end, value in hits:
         if starts is not None and ends is not None:
             start, end = starts[start], ends[end - 1]
-        k = value >> KEY_SHIFT
-        for p in range(p_start[k], p_start[k + 1]):
-            if p_case[p] and not _case_ok(text[start:end], p_case[p]):
+        for case, (label, concept, term, _, _, uncertain) in _tails(
+            compiled, value >> KEY_SHIFT, score, origin
+        ):
+            if case and not _case_ok(text[start:end], case):
                 continue
             out.append(
                 _new_match(
                     Match,
-                    (
-                        start,
-                        end,
-                        labels[p_label[p]],
-                        p_concept[p],
-                        p_term[p],
-                        score,
-                        origin,
-                        force_uncertain or p_uncertain[p] == 1,
-                    ),
+                    (start, end, label, concept, term, score, origin, force_uncertain or uncertain),
                 )
             )
     return out

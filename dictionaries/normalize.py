@@ -28,6 +28,7 @@ _PUNCT_MAP = {
 }
 _ASCII_SPACES = {ord(c): " " for c in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"}
 _RUN_OF_SPACES = re.compile(" {2,}")
+_NON_ASCII_RUN = re.compile("([^\\x00-\\x7f]+)")
 
 
 def _unify(s: str) -> str:
@@ -53,13 +54,6 @@ class _FoldTable(dict[int, str]):
 _FOLD_TABLE = _FoldTable()
 
 
-@lru_cache(maxsize=1)
-def _combining_marks() -> re.Pattern[str]:
-    """A regex class of every character with a non-zero canonical combining class."""
-    marks = [chr(c) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))]
-    return re.compile("[" + "".join(re.escape(m) for m in marks) + "]")
-
-
 def _fold_chunks(text: str) -> tuple[str, list[int], list[int]]:
     """The general path: fold chunk by chunk, recording each output character's source range."""
     out: list[str] = []
@@ -83,35 +77,48 @@ def _fold_chunks(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
+def _fold_by_character(text: str) -> str | None:
+    """Fold ``text`` character by character, or None when it has combining marks.
+
+    Only non-ASCII runs go through the fold table; ASCII runs are lower-cased in C. A combining
+    mark is always non-ASCII, so looking at the non-ASCII runs is enough to find one.
+    """
+    if text.isascii():
+        return _fold_ascii(text)
+    parts = _NON_ASCII_RUN.split(text)
+    combining = unicodedata.combining
+    for i in range(1, len(parts), 2):
+        run = parts[i]
+        if any(combining(ch) for ch in run):
+            return None
+        parts[i] = run.translate(_FOLD_TABLE)
+    for i in range(0, len(parts), 2):
+        parts[i] = _fold_ascii(parts[i])
+    return "".join(parts)
+
+
+def _fold_ascii(text: str) -> str:
+    folded = text.lower()
+    return folded if folded.isprintable() else folded.translate(_ASCII_SPACES)
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     """Fold ``text``; return ``(folded, starts, ends)``.
 
     ``folded[i]`` comes from ``text[starts[i]:ends[i]]``. Both maps are ``None`` when folding
     kept every character in place (then folded offsets are original offsets).
     """
-    if text.isascii():
-        folded = text.lower()
-        if not folded.isprintable():
-            folded = folded.translate(_ASCII_SPACES)
-        if "  " not in folded:
-            return folded, None, None
-        return _fold_chunks(text)
-    folded = text.translate(_FOLD_TABLE)
-    if len(folded) == len(text) and "  " not in folded and not _combining_marks().search(text):
+    folded = _fold_by_character(text)
+    if folded is not None and len(folded) == len(text) and "  " not in folded:
         return folded, None, None
     return _fold_chunks(text)
 
 
 def fold(text: str) -> str:
     """The folded form of ``text`` (same result as :func:`fold_with_offsets`, no maps)."""
-    if text.isascii():
-        folded = text.lower()
-        if not folded.isprintable():
-            folded = folded.translate(_ASCII_SPACES)
-    elif _combining_marks().search(text):
+    folded = _fold_by_character(text)
+    if folded is None:
         return _fold_chunks(text)[0]
-    else:
-        folded = text.translate(_FOLD_TABLE)
     return _RUN_OF_SPACES.sub(" ", folded) if "  " in folded else folded
 
 

@@ -7,8 +7,10 @@
     shard keys ────────────────────────────────────────────────── GroupByKey ─ WriteShards ────┤
                                                                       counts ─ WriteManifest ◄──┘
 
-Text crosses one shuffle only (labeled rows, as Arrow IPC bytes, on their way to their shard);
-files are split into byte ranges so large files are still read and matched in parallel.
+Text never crosses a shuffle: labeled rows are staged as Arrow IPC files under
+``<output>/_staging`` and only their paths are grouped by shard (the staging folder is removed
+at the end). Files are split into byte ranges so large files are still read and matched in
+parallel.
 Records move in batches, so per-element Beam overhead is paid once per batch.
 
 Run it as a module (``python -m pipelines.label --input ... --dict ... --output ...``, plus any
@@ -18,14 +20,14 @@ Beam options) or through ``binder silver build`` / ``binder silver submit``.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import apache_beam as beam
 import pyarrow as pa
@@ -49,6 +51,9 @@ from pipelines.readers import (
     plan_ranges,
 )
 from pipelines.runners import Execution, LocalRunnerConfig, local_execution, remote_execution
+
+if TYPE_CHECKING:
+    from dictionaries.compiled import DictionaryInfo
 
 logger = logging.getLogger(__name__)
 
@@ -165,52 +170,71 @@ class MatchSpansFn(beam.DoFn):
         self._compiled = load_dictionary(self._dictionary)
         overlap, fuzzy, threshold = self._options
         self._match_options = MatchOptions(overlap=overlap, fuzzy=fuzzy, fuzzy_threshold=threshold)
+        # Matching allocates a tuple per span, which keeps triggering the cyclic collector; each
+        # full collection would rescan every object this worker holds. What exists now (the
+        # runner, the dictionary) lives as long as the worker: exempt it from those scans.
+        gc.freeze()
+
+    def teardown(self) -> None:
+        gc.unfreeze()
 
     def process(self, docs: Any) -> Iterator[Batch]:
-        rows = Batch()
-        per_label: Counter[str] = Counter()
-        for doc in docs:
-            # match() returns spans sorted and unique by (start, end, label, concept_id): the
-            # schema's canonical order, so no re-sort here.
-            spans = self._match(doc.text, self._compiled, self._match_options)
-            per_label.update(s.label for s in spans)
-            rows.append((doc.doc_id, doc.text, doc.source, spans))
+        # match() returns spans sorted and unique by (start, end, label, concept_id): the
+        # schema's canonical order, so no re-sort here.
+        match, compiled, options = self._match, self._compiled, self._match_options
+        rows = Batch(
+            (doc.doc_id, doc.text, doc.source, match(doc.text, compiled, options)) for doc in docs
+        )
         self._documents.inc(len(rows))
-        for label, n in per_label.items():
-            _counter(self._counters, f"spans/{label}").inc(n)
         yield rows
 
 
 class EncodeShardsFn(beam.DoFn):
-    """A batch of rows -> one ``(shard, Arrow IPC bytes)`` piece per shard it touches."""
+    """A batch of rows -> one ``(shard, piece path)`` per shard it touches.
 
-    def __init__(self, shards: int, schema: pa.Schema) -> None:
+    Each piece is the batch's rows of one shard as an Arrow IPC file under ``staging``
+    (see :mod:`pipelines.shards`). Also counts spans per label (Beam metrics ``spans/<label>``),
+    with Arrow rather than span by span.
+    """
+
+    def __init__(self, shards: int, schema: pa.Schema, staging: str) -> None:
         self._shards = shards
         self._schema = schema.remove_metadata()  # the writer puts the run metadata back
+        self._staging = staging
+        self._counters: dict[str, Any] = {}
 
-    def process(self, rows: Any) -> Iterator[tuple[int, bytes]]:
+    def process(self, rows: Any) -> Iterator[tuple[int, str]]:
         by_shard: dict[int, list[out.Row]] = {}
         for row in rows:
             by_shard.setdefault(out.shard_for(row[0], self._shards), []).append(row)
         for shard in sorted(by_shard):
-            yield shard, out.encode_rows(by_shard[shard], self._schema)
+            table = out.rows_table(by_shard[shard], self._schema)
+            for key, n in out.table_counts(table).items():
+                if key.startswith(out.SPANS_PREFIX):
+                    _counter(self._counters, key).inc(n)
+            yield shard, out.stage_piece(out.encode_table(table), self._staging, shard)
 
 
 class WriteShardFn(beam.DoFn):
-    """``(shard, pieces)`` -> one sorted Parquet file; emits its row and span counts."""
+    """``(shard, piece paths)`` -> one sorted Parquet file; emits its row and span counts.
+
+    An empty path stands for "no piece" (every shard gets one, so empty shards are written too).
+    """
 
     def __init__(self, output: str, shards: int, schema: pa.Schema) -> None:
         self._output, self._shards, self._schema = output, shards, schema
 
     def process(self, element: Any) -> Iterator[dict[str, int]]:
-        shard, pieces = element
-        table = out.decode_rows((p for p in pieces if p), self._schema)
+        shard, paths = element
+        pieces = (out.read_piece(path) for path in sorted(paths) if path)
+        table = out.decode_rows(pieces, self._schema)
         out.write_shard(table, self._output, shard, self._shards)
         yield out.table_counts(table)
 
 
 class LabelDocuments(beam.PTransform):
-    """Batches of documents -> ``(shard, IPC bytes)`` pieces of labeled rows."""
+    """Batches of documents -> ``(shard, piece path)`` of labeled rows, staged under
+    ``<output>/_staging``."""
 
     def __init__(self, config: SilverConfig, schema: pa.Schema) -> None:
         super().__init__()
@@ -224,7 +248,8 @@ class LabelDocuments(beam.PTransform):
             >> beam.ParDo(
                 MatchSpansFn(c.dictionary, c.overlap, c.fuzzy, c.fuzzy_threshold)
             ).with_output_types(Batch)
-            | "EncodeShards" >> beam.ParDo(EncodeShardsFn(c.shards, self._schema))
+            | "EncodeShards"
+            >> beam.ParDo(EncodeShardsFn(c.shards, self._schema, out.staging_path(c.output)))
         )
 
 
@@ -267,7 +292,7 @@ class WriteSilver(beam.PTransform):
     def expand(self, inputs: Any) -> Any:
         pieces, dead_letters, read_counts = inputs
         p = pieces.pipeline
-        every_shard = p | "EveryShard" >> beam.Create([(i, b"") for i in range(self._shards)])
+        every_shard = p | "EveryShard" >> beam.Create([(i, "") for i in range(self._shards)])
         shard_counts = (
             (pieces, every_shard)
             | "AllPieces" >> beam.Flatten()
@@ -295,15 +320,21 @@ def _write_manifest(
     return manifest
 
 
+def _is_local(path: str) -> bool:
+    return FileSystems.get_scheme(path) in (None, "file")
+
+
+def _missing(path: str) -> InputError:
+    return InputError("no such compiled dictionary; make one with `binder dict compile`", path=path)
+
+
 def load_dictionary(path: str) -> Any:
     """Load a compiled dictionary from a local path, or copy a remote one to a temp file first."""
     from dictionaries import load_compiled
 
-    if FileSystems.get_scheme(path) in (None, "file"):
+    if _is_local(path):
         if not os.path.isfile(path):
-            raise InputError(
-                "no such compiled dictionary; make one with `binder dict compile`", path=path
-            )
+            raise _missing(path)
         return load_compiled(path)
     with tempfile.TemporaryDirectory(prefix="binder-dict-") as tmp:
         local = os.path.join(tmp, os.path.basename(path))
@@ -315,8 +346,25 @@ def load_dictionary(path: str) -> Any:
         return load_compiled(local)
 
 
+def dictionary_info(path: str) -> DictionaryInfo:
+    """The header of a compiled dictionary (labels, fingerprint), local or remote.
+
+    Reads a few bytes, not the matcher: the driver needs only these for the schema and manifest.
+    """
+    from dictionaries.compiled import load_info, read_info
+
+    if _is_local(path):
+        if not os.path.isfile(path):
+            raise _missing(path)
+        return load_info(path)
+    if not FileSystems.exists(path):
+        raise _missing(path)
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
+        return read_info(stream, path)
+
+
 def _absolute(path: str) -> str:
-    return os.path.abspath(path) if FileSystems.get_scheme(path) in (None, "file") else path
+    return os.path.abspath(path) if _is_local(path) else path
 
 
 def build_silver(config: SilverConfig, execution: Execution) -> dict[str, Any]:
@@ -334,8 +382,8 @@ def build_silver(config: SilverConfig, execution: Execution) -> dict[str, Any]:
         }
     )
     files = expand_inputs(config.inputs)
-    compiled = load_dictionary(config.dictionary)
-    labels, fingerprint = tuple(compiled.labels), str(compiled.fingerprint)
+    info = dictionary_info(config.dictionary)
+    labels, fingerprint = tuple(info.labels), str(info.fingerprint)
     schema = document_schema(labels, fingerprint, extra=config.options())
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -354,12 +402,15 @@ def build_silver(config: SilverConfig, execution: Execution) -> dict[str, Any]:
     logger.info(
         "labeling %d file(s) with %s on %s", len(files), config.dictionary, execution.description
     )
-    with beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline:
-        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
-        pieces = docs | "LabelDocuments" >> LabelDocuments(config, schema)
-        _ = (pieces, dead, read_counts) | "WriteSilver" >> WriteSilver(
-            config.output, config.shards, schema, manifest
-        )
+    try:
+        with beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline:
+            docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
+            pieces = docs | "LabelDocuments" >> LabelDocuments(config, schema)
+            _ = (pieces, dead, read_counts) | "WriteSilver" >> WriteSilver(
+                config.output, config.shards, schema, manifest
+            )
+    finally:
+        out.remove_staging(config.output)
     return out.read_manifest(config.output)
 
 

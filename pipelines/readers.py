@@ -60,7 +60,7 @@ class ReadConfig:
     text_field: str = "text"  # JSONL: the document text field
     max_doc_bytes: int = 10 * 1024 * 1024  # records larger than this (raw bytes) are dead letters
     split_bytes: int = 8 * 1024 * 1024  # target byte-range size for parallel reading
-    batch_docs: int = 256  # records per batch handed to the labeler
+    batch_docs: int = 1024  # records per batch handed to the labeler (one staged piece per shard)
 
     def __post_init__(self) -> None:
         if self.format not in CORPUS_FORMATS:

@@ -1,9 +1,11 @@
 """Deterministic output: Parquet shards, dead letters and the run manifest.
 
-Each document goes to shard ``crc32(doc_id) % count``. Labelers hand rows to the writers as
-small Arrow IPC streams (one per batch and shard), so the shuffle moves compact bytes, not
-Python objects. A writer concatenates its pieces and sorts them by ``(doc_id, source, text)``:
-rows are then a function of the inputs alone, whatever the worker count or bundle order.
+Each document goes to shard ``crc32(doc_id) % count``. Labelers write rows as small Arrow IPC
+files (one per batch and shard, "pieces") under ``<output>/_staging/`` and hand only their paths
+to the writers: the shuffle moves a few bytes per piece, not the texts, which a runner would
+otherwise copy several times and hold in memory. A writer concatenates its pieces and sorts
+them by ``(doc_id, source, text)``: rows are then a function of the inputs alone, whatever the
+worker count or bundle order. The staging folder is removed when the run ends.
 
 Every file is written to a temporary name and renamed, through Beam's ``FileSystems``, so a
 reader never sees half a shard, and local and remote outputs take the same path.
@@ -15,6 +17,7 @@ import io
 import json
 import logging
 import os
+import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +34,7 @@ from binder_core.schema import DEAD_LETTER_DIR, MANIFEST_NAME, shard_name
 logger = logging.getLogger(__name__)
 
 DEAD_LETTER_FILE = "dead_letters.jsonl"
+STAGING_DIR = "_staging"
 _SORT_KEYS = [("doc_id", "ascending"), ("source", "ascending"), ("text", "ascending")]
 
 # Keys of the count dictionaries that flow from every stage into the manifest.
@@ -53,18 +57,62 @@ def join_path(directory: str, *names: str) -> str:
 
 
 def encode_rows(rows: Sequence[Row], schema: pa.Schema) -> bytes:
-    """Rows ``(doc_id, text, source, spans)`` -> one Arrow IPC stream.
+    """Rows ``(doc_id, text, source, spans)`` -> one Arrow IPC stream."""
+    return encode_table(rows_table(rows, schema))
+
+
+def rows_table(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
+    """Rows ``(doc_id, text, source, spans)`` -> an Arrow table of ``schema``.
 
     ``spans`` are span tuples in schema field order (``dictionaries.Match``), already in
     canonical order; building columns from tuples avoids a dict per span.
     """
     columns = [[row[i] for row in rows] for i in range(len(schema))]
     arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
-    table = pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def encode_table(table: pa.Table) -> bytes:
+    """One Arrow IPC stream holding ``table``."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def staging_path(out_dir: str) -> str:
+    return join_path(out_dir, STAGING_DIR)
+
+
+def stage_piece(data: bytes, staging: str, shard: int) -> str:
+    """Write one piece (IPC bytes) under ``staging`` with a name no other piece has; return
+    its path. Nothing reads it before its path is handed on, so no rename is needed."""
+    if _is_local(staging):
+        os.makedirs(staging, exist_ok=True)
+    path = join_path(staging, f"{shard:05d}-{uuid.uuid4().hex}.arrow")
+    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as out:
+        out.write(data)
+    return path
+
+
+def read_piece(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        data: bytes = f.read()
+    return data
+
+
+def remove_staging(out_dir: str) -> None:
+    """Delete the staging folder and every piece in it (also those of failed attempts)."""
+    staging = staging_path(out_dir)
+    found = [m.path for r in FileSystems.match([join_path(staging, "*")]) for m in r.metadata_list]
+    if found:
+        FileSystems.delete(found)
+    if _is_local(staging) and os.path.isdir(staging):
+        os.rmdir(staging)
+
+
+def _is_local(path: str) -> bool:
+    return FileSystems.get_scheme(path) in (None, "file")
 
 
 def decode_rows(pieces: Iterable[bytes], schema: pa.Schema) -> pa.Table:
@@ -87,7 +135,7 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (local or remote) through a temporary name and a rename."""
     directory, name = FileSystems.split(path)
     tmp = join_path(directory, f".{name}.tmp")
-    if FileSystems.get_scheme(path) in (None, "file"):
+    if _is_local(path):
         os.makedirs(directory, exist_ok=True)  # object stores have no folders to make
     with FileSystems.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as out:
         out.write(data)
@@ -167,11 +215,13 @@ def read_manifest(out_dir: str) -> dict[str, Any]:
 
 
 def clear_outputs(out_dir: str) -> list[str]:
-    """Delete what an earlier run wrote here (shards, dead letters, manifest); return the paths.
+    """Delete what an earlier run wrote here (shards, dead letters, manifest, and the staging
+    folder of a run that was cut short); return the paths of the outputs.
 
     Shard names are fixed, but an earlier run with another shard count leaves other names, which
     would otherwise be read as part of this run. Nothing else in the folder is touched.
     """
+    remove_staging(out_dir)
     patterns = [
         join_path(out_dir, "part-*-of-*.parquet"),
         dead_letter_path(out_dir),

@@ -17,7 +17,7 @@ from dictionaries import (
     match,
     save_compiled,
 )
-from dictionaries.compiled import MAGIC
+from dictionaries.compiled import FORMAT_VERSION, KEY_SHIFT, MAGIC, _insertion_order, load_info
 
 ENTRIES = [
     Entry("Aspirin", "Chemical", "D001", "t"),
@@ -115,9 +115,47 @@ def test_load_compiled_refuses_missing_foreign_and_old_files(tmp_path: Path) -> 
         load_compiled(foreign)
     old = tmp_path / "old.bin"
     old.write_bytes(MAGIC + struct.pack("<I", 0) + b"...")
-    with pytest.raises(InputError, match="format 0, this binder-ner reads format 1"):
+    expected = f"format 0, this binder-ner reads format {FORMAT_VERSION}"
+    with pytest.raises(InputError, match=expected):
         load_compiled(old)
     damaged = tmp_path / "damaged.bin"
-    damaged.write_bytes(MAGIC + struct.pack("<I", 1) + b"\x80\x05garbage")
+    damaged.write_bytes(MAGIC + struct.pack("<I", FORMAT_VERSION) + b"\x80\x05garbage")
     with pytest.raises(InputError, match="damaged"):
         load_compiled(damaged)
+    with pytest.raises(InputError, match="damaged"):
+        load_info(damaged)
+
+
+def test_load_compiled_refuses_a_cut_short_artifact(tmp_path: Path) -> None:
+    path = tmp_path / "dict.bin"
+    save_compiled(compile_dictionary(ENTRIES), path)
+    path.write_bytes(path.read_bytes()[:-100])
+    assert load_info(path).num_terms == 4
+    with pytest.raises(InputError, match="damaged"):
+        load_compiled(path)
+
+
+def test_load_info_reads_the_header_alone(tmp_path: Path) -> None:
+    compiled = compile_dictionary(ENTRIES)
+    path = tmp_path / "dict.bin"
+    save_compiled(compiled, path)
+    info = load_info(path)
+    assert (info.fingerprint, info.labels, info.config, info.num_terms) == (
+        compiled.fingerprint,
+        ("Chemical", "Disease", "Temperature"),
+        compiled.config,
+        4,
+    )
+    assert info.stats == compiled.stats
+    assert info.label_counts == {"Chemical": 2, "Disease": 2, "Temperature": 1}
+
+
+def test_insertion_order_puts_frequent_characters_first() -> None:
+    assert _insertion_order(["ab", "ba", "bb", "c"]) == [2, 1, 0, 3]
+
+
+def test_automaton_maps_every_key_to_its_index() -> None:
+    compiled = compile_dictionary(ENTRIES)
+    keys = list(compiled.keys)
+    assert keys == sorted(keys)
+    assert [compiled.automaton.get(key) >> KEY_SHIFT for key in keys] == list(range(len(keys)))

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from binder_core.schema import SPAN_FIELDS, make_span
 from dictionaries import CompileConfig, Entry, Match, MatchOptions, compile_dictionary, match
-from dictionaries.normalize import normalize_term
+from dictionaries.matcher import exact_hits, inner_positions, leftmost_longest
+from dictionaries.normalize import fold_with_offsets, normalize_term
 
 ENTRIES = [
     Entry("Aspirin", "Chemical", "D001", "t"),
@@ -159,3 +160,32 @@ def test_match_surface_folds_to_matched_key(words: list[str], sep: str) -> None:
         for m in found:
             assert 0 <= m.start < m.end <= len(text)
             assert normalize_term(text[m.start : m.end]) == normalize_term(m.matched_term)
+
+
+def test_inner_positions_marks_only_positions_between_alphanumerics() -> None:
+    assert inner_positions("ab-c d") == bytes([0, 1, 0, 0, 0, 0, 0])
+    assert inner_positions("éß ①x") == bytes([0, 1, 0, 0, 1, 0])
+    assert inner_positions("") == bytes([0])
+
+
+def test_match_repeated_calls_give_the_same_spans() -> None:
+    compiled = compile_dictionary(ENTRIES)
+    text = "Cold aspirin, ACE and ace; COLD."
+    first = match(text, compiled)
+    assert [(m.start, m.end, m.label) for m in first] == [
+        (0, 4, "Disease"),
+        (0, 4, "Temperature"),
+        (5, 12, "Chemical"),
+        (14, 17, "Chemical"),
+        (27, 31, "Disease"),
+        (27, 31, "Temperature"),
+    ]
+    assert match(text, compiled) == first
+
+
+@given(st.lists(WORDS, max_size=12), st.sampled_from(["", " ", "-", "\t", "ﬂ"]))
+def test_exact_hits_longest_pass_equals_leftmost_longest(words: list[str], sep: str) -> None:
+    text = sep.join(words)
+    folded, starts, ends = fold_with_offsets(text)
+    every = exact_hits(folded, COMPILED, text, starts, ends)
+    assert exact_hits(folded, COMPILED, text, starts, ends, longest=True) == leftmost_longest(every)

@@ -42,6 +42,13 @@ def test_fold_with_offsets_identity_for_plain_ascii() -> None:
     assert fold_with_offsets("a\tb") == ("a b", None, None)
 
 
+def test_fold_with_offsets_identity_for_one_to_one_unicode() -> None:
+    assert fold_with_offsets("β‐Blocker in CAFÉ x") == ("β-blocker in café x", None, None)
+    assert fold_with_offsets("Ⅳ x") == ("iv x", [0, 0, 1, 2], [1, 1, 2, 3])
+    folded, starts, _ = fold_with_offsets("café A")
+    assert (folded, starts) == ("café a", [0, 1, 2, 3, 5, 6])
+
+
 def test_fold_with_offsets_maps_expansions_and_collapsed_spaces() -> None:
     folded, starts, ends = fold_with_offsets("ßa  b")
     assert folded == "ssa b"

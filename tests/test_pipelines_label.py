@@ -24,6 +24,7 @@ from pipelines.label import (
     SilverConfig,
     WriteShardFn,
     build_silver,
+    dictionary_info,
 )
 from pipelines.readers import DeadLetter, Document, InputFile, ReadConfig
 from pipelines.runners import LocalRunnerConfig, local_execution
@@ -137,13 +138,16 @@ def test_encode_and_write_shards_round_trip_in_doc_id_order(tmp_path: Path) -> N
         counts = (
             p
             | beam.Create([rows[:2], rows[2:]])
-            | beam.ParDo(EncodeShardsFn(1, schema))
+            | beam.ParDo(EncodeShardsFn(1, schema, str(tmp_path / "_staging")))
             | beam.GroupByKey()
             | beam.ParDo(WriteShardFn(str(tmp_path), 1, schema))
         )
         assert_that(counts, equal_to([{"rows": 4, "spans/Chemical": 1}]))
     table = pq.read_table(tmp_path / "part-00000-of-00001.parquet")
     assert table.column("doc_id").to_pylist() == ["a", "b", "c", "d"]
+    assert len(list((tmp_path / "_staging").glob("00000-*.arrow"))) == 2
+    shards.remove_staging(str(tmp_path))
+    assert not (tmp_path / "_staging").exists()
     assert check_schema(table.schema, "x").labels == ("Chemical", "Disease")
 
 
@@ -318,6 +322,28 @@ def test_build_silver_rerun_replaces_outputs_of_another_shard_count(
         "notes.md",
         "part-00000-of-00001.parquet",
     ]
+
+
+def test_build_silver_removes_staged_pieces_of_an_interrupted_run(
+    dict_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (out / "_staging").mkdir(parents=True)
+    (out / "_staging" / "00001-stale.arrow").write_bytes(b"stale")
+    _build([str(CORPORA / "abstracts.txt")], dict_file, out, shards=1)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "_dead_letters",
+        "_manifest.json",
+        "part-00000-of-00001.parquet",
+    ]
+
+
+def test_dictionary_info_reads_labels_and_fingerprint(dict_file: Path) -> None:
+    from dictionaries import load_compiled
+
+    info = dictionary_info(str(dict_file))
+    assert info.labels == ("Chemical", "Disease")
+    assert info.fingerprint == load_compiled(dict_file).fingerprint
 
 
 def test_build_silver_names_a_missing_dictionary(tmp_path: Path) -> None:
