@@ -93,7 +93,7 @@ def _run(config: SilverConfig, execution: Execution, as_json: bool) -> None:
     from pipelines.label import build_silver
 
     started = time.perf_counter()
-    with console.status(f"Labeling on {execution.description} ..."):
+    with console.status(f"Labeling on {execution.description} ...", refresh_per_second=2):
         manifest = build_silver(config, execution)
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
