@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
@@ -386,6 +386,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--predict-docs",
+        type=int,
+        default=None,
+        help="abstracts tagged per prediction run (default 16); type encoding is paid once "
+        "per run, so larger jobs show the steady-state ratio",
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
         "--only", choices=("training", "prediction", "memory"), action="append", default=None
@@ -399,6 +406,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """All requested measures; returns the results dict that ``--json`` writes."""
     settings = QUICK if args.quick else BenchSettings()
+    if args.predict_docs:
+        settings = replace(settings, predict_docs=args.predict_docs)
     only = set(args.only or ("training", "prediction", "memory"))
     LOG.info("settings: %s", settings)
     results: dict[str, Any] = {"settings": asdict(settings), "machine": machine_info()}
