@@ -14,15 +14,15 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 
 $B dict compile "$OUT/sample.dict" --source "kb=$S/dictionary.tsv"
 $B silver build "$S/corpus_train.jsonl" --dict "$OUT/sample.dict" --out "$OUT/silver_train" --format jsonl
-$B silver build "$S/corpus_dev.jsonl" --dict "$OUT/sample.dict" --out "$OUT/silver_dev" --format jsonl
 $B silver stats "$OUT/silver_train"
 $B data convert "$S/gold_test.pubtator" "$OUT/gold_test" --format pubtator
 # The dictionary alone on the held-out documents: the number the model has to beat.
 $B silver build "$S/gold_test.pubtator" --dict "$OUT/sample.dict" --out "$OUT/silver_test" --format pubtator
 $B silver eval "$OUT/silver_test" "$OUT/gold_test" --json > "$OUT/dictionary_metrics.json"
 
-$B train --train "$OUT/silver_train" --dev "$OUT/silver_dev" --out "$OUT/run" \
-  --types "$S/types.json" --max-steps "${DEMO_STEPS:-120}" --eval-every 40 --batch-size 8 --seed 13
+# 30 sample documents are too few for a meaningful dev split: train a fixed budget, keep the last.
+$B train --train "$OUT/silver_train" --out "$OUT/run" \
+  --types "$S/types.json" --max-steps "${DEMO_STEPS:-300}" --batch-size 8 --lr 5e-5 --seed 13
 $B evaluate "$OUT/run" "$OUT/gold_test" --json > "$OUT/model_metrics.json"
 printf 'Colistin given for pneumonia caused acute kidney injury and muscle weakness.\n' > "$OUT/sentence.txt"
 $B predict "$OUT/run" "$OUT/sentence.txt" "$OUT/prediction.jsonl"
