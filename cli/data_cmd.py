@@ -96,6 +96,43 @@ def convert_cli(
             console.print(f"{key.replace('_', ' ')}: {counts[key]:,}")
 
 
+@user_errors
+def split_cli(
+    source: Path = typer.Argument(..., help="Parquet file or folder of shards (gold or silver)."),
+    out_dir: Path = typer.Argument(..., help="Output folder: one sub-folder per part."),
+    part: list[str] = typer.Option(
+        ..., "--part", "-p", help="NAME=FRACTION (repeatable; fractions add up to 1)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Changes which documents go where."),
+    as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+) -> None:
+    """Split a data set into parts by a hash of each document id (reproducible anywhere).
+
+    Example: binder data split gold/ splits/ --part train=0.8 --part dev=0.1 --part test=0.1
+    """
+    from pipelines.split import parse_parts, split_dataset
+
+    result = split_dataset(source, out_dir, parse_parts(part), seed=seed)
+    if as_json:
+        typer.echo(json.dumps(result.manifest, ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("part", "documents", "spans"):
+        table.add_column(column, justify="left" if column == "part" else "right")
+    for name, n in result.documents.items():
+        table.add_row(name, f"{n:,}", f"{result.spans[name]:,}")
+    table.add_row(
+        "[bold]total[/]",
+        f"[bold]{sum(result.documents.values()):,}[/]",
+        f"[bold]{sum(result.spans.values()):,}[/]",
+    )
+    console.print(
+        f"{sum(result.documents.values()):,} documents -> {out_dir}/<part>", highlight=False
+    )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``convert`` to the ``binder data`` group."""
+    """Add ``convert`` and ``split`` to the ``binder data`` group."""
     app.command("convert")(convert_cli)
+    app.command("split")(split_cli)

@@ -25,7 +25,7 @@ silver_app = typer.Typer(
     help="Build, submit, inspect and score silver labels.", no_args_is_help=True
 )
 data_app = typer.Typer(
-    help="Convert gold data sets to the binder-ner Parquet schema.", no_args_is_help=True
+    help="Convert gold data sets to the binder-ner Parquet schema, and split data sets.", no_args_is_help=True
 )
 
 dict_cmd.register(dict_app)
