@@ -10,6 +10,10 @@ and F1 is 0.0 when precision + recall is 0 (scikit-learn's ``zero_division=0``).
 Pure Python and torch-free: the silver evaluation and the trainer's ``binder evaluate`` both use
 it. :class:`SpanCounter` accumulates counts document by document (and merges across workers);
 :func:`score_documents` is the one-call form.
+
+Nested data (GENIA) also gets a *nested recall*: of the gold spans that contain, or lie inside,
+another gold span of the same document, the share predicted exactly. A flat decoder can find at
+most one span of each nested pair; this number shows whether nesting is recovered.
 """
 
 from __future__ import annotations
@@ -80,6 +84,12 @@ class SpanScores:
 
     micro: PRF
     per_label: Mapping[str, PRF] = field(default_factory=dict)
+    nested_support: int = 0  # gold spans that contain or lie inside another gold span
+    nested_found: int = 0  # of those, predicted exactly
+
+    @property
+    def nested_recall(self) -> float:
+        return self.nested_found / self.nested_support if self.nested_support else 0.0
 
     @property
     def macro_f1(self) -> float:
@@ -90,11 +100,18 @@ class SpanScores:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"precision", "recall", "f1", <counts>, "macro_f1", "per_label": {label: {...}}}``."""
-        return {
+        out: dict[str, Any] = {
             **self.micro.to_dict(),
             "macro_f1": self.macro_f1,
             "per_label": {label: s.to_dict() for label, s in self.per_label.items()},
         }
+        if self.nested_support:
+            out["nested"] = {
+                "support": self.nested_support,
+                "found": self.nested_found,
+                "recall": self.nested_recall,
+            }
+        return out
 
 
 def match_counts(gold: Iterable[SpanKey], predicted: Iterable[SpanKey]) -> dict[str, PRF]:
@@ -110,6 +127,22 @@ def match_counts(gold: Iterable[SpanKey], predicted: Iterable[SpanKey]) -> dict[
     return out
 
 
+def nested_spans(spans: Iterable[SpanKey]) -> set[SpanKey]:
+    """The spans of ONE document that contain, or lie inside, another of its spans (any label).
+
+    Two spans with the same offsets and different labels count as nested too.
+    """
+    ordered = sorted(set(spans), key=lambda k: (k[0], -k[1]))
+    out: set[SpanKey] = set()
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if b[0] >= a[1]:
+                break  # sorted by start: no later span starts inside a
+            if b[1] <= a[1]:  # b starts inside a and ends inside it: nested
+                out.update((a, b))
+    return out
+
+
 class SpanCounter:
     """Accumulate exact-match counts document by document; :meth:`result` gives the scores.
 
@@ -121,14 +154,20 @@ class SpanCounter:
         self._only = frozenset(labels) if labels is not None else None
         self._counts: dict[str, PRF] = {label: PRF() for label in (self._only or ())}
         self.documents = 0
+        self._nested_support = 0
+        self._nested_found = 0
 
     def update(self, gold: Iterable[SpanKey], predicted: Iterable[SpanKey]) -> None:
         """Add one document's gold and predicted spans."""
         if self._only is not None:
             gold = [k for k in gold if k[2] in self._only]
             predicted = [k for k in predicted if k[2] in self._only]
+        gold, predicted = list(gold), list(predicted)
         for label, prf in match_counts(gold, predicted).items():
             self._counts[label] = self._counts.get(label, PRF()) + prf
+        nested = nested_spans(gold)
+        self._nested_support += len(nested)
+        self._nested_found += len(nested & set(predicted))
         self.documents += 1
 
     def merge(self, other: SpanCounter) -> None:
@@ -136,11 +175,18 @@ class SpanCounter:
         for label, prf in other._counts.items():
             self._counts[label] = self._counts.get(label, PRF()) + prf
         self.documents += other.documents
+        self._nested_support += other._nested_support
+        self._nested_found += other._nested_found
 
     def result(self) -> SpanScores:
         per_label = {label: self._counts[label] for label in sorted(self._counts)}
         micro = sum(per_label.values(), PRF())
-        return SpanScores(micro=micro, per_label=per_label)
+        return SpanScores(
+            micro=micro,
+            per_label=per_label,
+            nested_support=self._nested_support,
+            nested_found=self._nested_found,
+        )
 
 
 def score_documents(

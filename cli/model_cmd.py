@@ -212,6 +212,13 @@ def evaluate_cli(
             name, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}", str(s["support"])
         )
     console.print(table)
+    if "nested" in scores:
+        n = scores["nested"]
+        console.print(
+            f"nested gold spans (inside or around another): {n['found']:,} of {n['support']:,} "
+            f"found exactly, recall {n['recall']:.4f}",
+            highlight=False,
+        )
 
 
 @user_errors

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from binder_core.metrics import PRF, SpanCounter, match_counts, score_documents, span_keys
+from binder_core.metrics import (
+    PRF,
+    SpanCounter,
+    match_counts,
+    nested_spans,
+    score_documents,
+    span_keys,
+)
 
 
 def test_prf_scores_from_counts() -> None:
@@ -113,3 +120,24 @@ def test_score_documents_swapping_sides_swaps_precision_and_recall(
     backward = score_documents([(pred, gold)]).micro
     assert (forward.precision, forward.recall) == (backward.recall, backward.precision)
     assert forward.tp + forward.fp == len(pred) and forward.tp + forward.fn == len(gold)
+
+
+def test_nested_spans_are_those_inside_or_around_another() -> None:
+    outer, inner, inner2 = (0, 20, "DNA"), (5, 10, "protein"), (12, 20, "protein")
+    crossing, alone, twin = (15, 25, "DNA"), (30, 35, "RNA"), (30, 35, "DNA")
+    spans = [outer, inner, inner2, crossing, alone, twin]
+    assert nested_spans(spans) == {outer, inner, inner2, alone, twin}
+    assert nested_spans([(0, 5, "A"), (5, 9, "A"), (3, 7, "B")]) == set()
+
+
+def test_nested_recall_counts_gold_nesting_found_exactly() -> None:
+    gold = [(0, 20, "DNA"), (5, 10, "protein"), (30, 35, "RNA")]
+    flat = score_documents([(gold, [(0, 20, "DNA"), (30, 35, "RNA")])])
+    assert (flat.nested_support, flat.nested_found) == (2, 1)
+    assert flat.to_dict()["nested"] == {"support": 2, "found": 1, "recall": 0.5}
+    assert "nested" not in score_documents([([(0, 3, "A")], [])]).to_dict()
+    counter, other = SpanCounter(), SpanCounter()
+    counter.update(gold, gold)
+    other.update(gold, [])
+    counter.merge(other)
+    assert counter.result().nested_recall == 0.5
