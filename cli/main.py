@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from cli import data_cmd, dict_cmd, model_cmd, silver_cmd, silver_report_cmd
+from cli import (
+    data_cmd,
+    dict_cmd,
+    model_cmd,
+    silver_augment_cmd,
+    silver_cmd,
+    silver_report_cmd,
+)
 from cli._common import configure_logging
 
 app = typer.Typer(
@@ -22,15 +29,17 @@ app = typer.Typer(
 
 dict_app = typer.Typer(help="Load, normalize and compile dictionaries.", no_args_is_help=True)
 silver_app = typer.Typer(
-    help="Build, submit, inspect and score silver labels.", no_args_is_help=True
+    help="Build, submit, inspect, score and augment silver labels.", no_args_is_help=True
 )
 data_app = typer.Typer(
-    help="Convert gold data sets to the binder-ner Parquet schema, and split data sets.", no_args_is_help=True
+    help="Convert gold data sets to the binder-ner Parquet schema, and split data sets.",
+    no_args_is_help=True,
 )
 
 dict_cmd.register(dict_app)
 silver_cmd.register(silver_app)
 silver_report_cmd.register(silver_app)
+silver_augment_cmd.register(silver_app)
 data_cmd.register(data_app)
 model_cmd.register(app)
 

@@ -1,0 +1,159 @@
+"""Self-training: add a model's predictions to silver labels for the next round of training.
+
+One round is ``binder predict RUN SILVER preds.parquet`` on the silver folder itself, then
+``binder silver augment SILVER preds.parquet OUT``. For each document, the predicted spans that
+the dictionary did not give are added:
+
+* a prediction equal to a silver span (offsets and label) agrees with the dictionary: nothing
+  is added;
+* a prediction that overlaps a silver span (certain or uncertain) loses to it: the dictionary
+  decides where its matches are, and the prediction is dropped (counted);
+* any other prediction is added, with ``origin = "model"``. With ``score >= min_score`` it is a
+  positive; below it, it is added as *uncertain*: the model thinks it is an entity, the
+  dictionary does not know it, so it is neither taught as an entity nor as a non-entity
+  (``binder train --uncertain exclude``).
+
+Every predicted span lands in exactly one of these four counts, and every document of the silver
+set is written once, so ``predicted = agreed + overlapping + added + added_uncertain`` and the
+document counts of input and output are equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from binder_core.errors import ConfigError, InputError
+from binder_core.schema import (
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    Origin,
+    document_schema,
+    documents_to_table,
+    iter_documents,
+    iter_shard,
+    open_dataset,
+)
+
+AGREED = "agreed_with_dictionary"
+OVERLAPPING = "overlapping_dictionary"
+ADDED = "added"
+ADDED_UNCERTAIN = "added_uncertain"
+PREDICTION_COUNTS = (AGREED, OVERLAPPING, ADDED, ADDED_UNCERTAIN)
+
+
+@dataclass(frozen=True)
+class AugmentResult:
+    out_dir: Path
+    documents: int
+    counts: dict[str, int]
+    manifest: dict[str, Any]
+
+
+def augment_spans(
+    silver: Iterable[Mapping[str, Any]],
+    predicted: Iterable[Mapping[str, Any]],
+    min_score: float,
+) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """ONE document's silver spans plus the predictions the dictionary left out (see module).
+
+    Predictions are considered best score first, so of two overlapping predictions the more
+    confident one is kept. Returns the new span list and the count of each prediction's fate.
+    """
+    spans = [dict(s) for s in silver]
+    exact = {(s["start"], s["end"], s["label"]) for s in spans}
+    taken = [(s["start"], s["end"]) for s in spans]
+    counts: Counter[str] = Counter(dict.fromkeys(PREDICTION_COUNTS, 0))
+    for p in sorted(predicted, key=lambda s: (-s["score"], s["start"], s["end"], s["label"])):
+        if (p["start"], p["end"], p["label"]) in exact:
+            counts[AGREED] += 1
+        elif any(p["start"] < end and start < p["end"] for start, end in taken):
+            counts[OVERLAPPING] += 1
+        else:
+            confident = p["score"] >= min_score
+            spans.append({**p, "origin": Origin.MODEL.value, "uncertain": not confident})
+            taken.append((p["start"], p["end"]))
+            counts[ADDED if confident else ADDED_UNCERTAIN] += 1
+    return spans, counts
+
+
+def augment_silver(
+    silver_path: str | os.PathLike[str],
+    predictions_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    min_score: float = 0.9,
+) -> AugmentResult:
+    """Write ``silver_path`` plus the predictions of ``predictions_path`` to ``out_dir``.
+
+    Predictions must cover the silver documents in the same order (predict on the silver folder
+    itself); each output shard mirrors an input shard.
+    """
+    if not 0.0 <= min_score <= 1.0:
+        raise ConfigError(f"--min-score must lie in [0, 1], got {min_score}")
+    shards, meta = open_dataset(silver_path)
+    _, pred_meta = open_dataset(predictions_path)
+    unknown = sorted(set(pred_meta.labels) - set(meta.labels))
+    if unknown:
+        raise ConfigError(
+            f"{predictions_path}: predicted types {unknown} are not in the silver labels "
+            f"{list(meta.labels)}; predict with a model trained on this silver set"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    extra = {**meta.extra, "self_training": {"predictions": str(predictions_path)}}
+    schema = document_schema(meta.labels, meta.dictionary_fingerprint, extra=extra)
+    predictions = iter_documents(predictions_path, columns=["doc_id", "text", "spans"])
+    counts: Counter[str] = Counter(dict.fromkeys(PREDICTION_COUNTS, 0))
+    documents = silver_spans = 0
+    for shard in shards:
+        rows = []
+        for doc in iter_shard(shard):
+            pred = next(predictions, None)
+            if pred is None or pred["doc_id"] != doc["doc_id"] or pred["text"] != doc["text"]:
+                found = "the end of the file" if pred is None else f"document {pred['doc_id']!r}"
+                raise InputError(
+                    f"expected a prediction for document {doc['doc_id']!r}, found {found}; "
+                    f"run `binder predict` on {silver_path} itself",
+                    path=str(predictions_path),
+                )
+            silver_spans += len(doc["spans"])
+            doc["spans"], doc_counts = augment_spans(doc["spans"], pred["spans"], min_score)
+            counts.update(doc_counts)
+            rows.append(doc)
+        documents += len(rows)
+        target = out / shard.name
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        pq.write_table(documents_to_table(rows, schema), tmp, compression="zstd")
+        os.replace(tmp, target)
+    extra_doc = next(predictions, None)
+    if extra_doc is not None:
+        raise InputError(
+            f"prediction for document {extra_doc['doc_id']!r} has no silver document; "
+            f"run `binder predict` on {silver_path} itself",
+            path=str(predictions_path),
+        )
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "self_training",
+        "silver": str(silver_path),
+        "predictions": str(predictions_path),
+        "min_score": min_score,
+        "counts": {
+            "documents": documents,
+            "silver_spans": silver_spans,
+            "predicted_spans": sum(counts.values()),
+            **{key: counts[key] for key in PREDICTION_COUNTS},
+            "spans_written": silver_spans + counts[ADDED] + counts[ADDED_UNCERTAIN],
+        },
+    }
+    tmp = out / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out / MANIFEST_NAME)
+    return AugmentResult(out, documents, dict(counts), manifest)
