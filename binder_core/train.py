@@ -25,6 +25,8 @@ import json
 import logging
 import math
 import random
+import resource
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -325,6 +327,7 @@ class _Run:
         self.step_module.train()
         stop_early = False
         last_eval_step = -1
+        started, eval_seconds, tokens = time.perf_counter(), 0.0, 0
         while state.step < self.total_steps and not stop_early and stream.has_next():
             losses: list[float] = []
             windows = 0
@@ -333,6 +336,7 @@ class _Run:
                 last = micro == config.grad_accumulation - 1 or not stream.has_next()
                 losses.append(self._forward_backward(batch, sync=last))
                 windows += int(batch["input_ids"].size(0))
+                tokens += int(batch["attention_mask"].sum())
                 state = replace(state, epoch=epoch, batches_in_epoch=consumed)
                 if last:
                     break
@@ -352,14 +356,19 @@ class _Run:
                            "loss": loss, "lr": lr, "windows": state.windows_seen})  # fmt: skip
             yield TrainEvent("step", state.step, self.total_steps, state.epoch, loss, lr)
             if config.dev_dir and config.eval_every and state.step % config.eval_every == 0:
+                eval_started = time.perf_counter()
                 state, stop_early, metrics = self._evaluate(state)
+                eval_seconds += time.perf_counter() - eval_started
                 last_eval_step = state.step
                 yield TrainEvent("eval", state.step, self.total_steps, state.epoch, metrics=metrics)
             if config.save_every and state.step % config.save_every == 0:
                 self._save_checkpoint(state)
 
+        train_seconds = time.perf_counter() - started - eval_seconds
         if config.dev_dir and last_eval_step != state.step:
+            eval_started = time.perf_counter()
             state, _, metrics = self._evaluate(state)
+            eval_seconds += time.perf_counter() - eval_started
             yield TrainEvent("eval", state.step, self.total_steps, state.epoch, metrics=metrics)
         if not config.dev_dir:
             self._save_best(state, {})
@@ -370,11 +379,31 @@ class _Run:
             "best_step": state.best_step,
             "stopped_early": stop_early,
             "windows": state.windows_seen,
+            **self._cost_summary(train_seconds, eval_seconds, tokens),
         }
+        self._log({"kind": "summary", "step": state.step, **summary})
         self._plot()
         dist_utils.barrier(self.info)
         yield TrainEvent("done", state.step, self.total_steps, state.epoch, metrics=summary,
                          model=self.model)  # fmt: skip
+
+    def _cost_summary(self, train_seconds: float, eval_seconds: float, tokens: int) -> dict:
+        """Wall time, throughput and peak memory of this run (tokens summed over ranks).
+
+        Times and throughput cover this invocation only (a resumed run counts from its resume).
+        """
+        tokens = dist_utils.sum_over_ranks(tokens, self.info, self.device)
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        out = {
+            "train_seconds": round(train_seconds, 1),
+            "eval_seconds": round(eval_seconds, 1),
+            "train_tokens": tokens,
+            "tokens_per_second": round(tokens / train_seconds, 1) if train_seconds > 0 else None,
+            "peak_rss_mb": round(peak_rss_mb, 1),
+        }
+        if self.device.type == "cuda":
+            out["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1)
+        return out
 
     def _forward_backward(self, batch: dict[str, torch.Tensor], sync: bool) -> float:
         """Loss of one micro-batch, backpropagated (scaled by 1 / grad_accumulation)."""

@@ -178,6 +178,13 @@ def _summary(step: int, summary: dict[str, Any], out: Path) -> str:
         + (f"; best dev F1 {best:.4f} at step {summary['best_step']}" if best is not None else "")
         + (" (stopped early)" if summary.get("stopped_early") else "")
         + f"; model in {out / 'best'}"
+        + (
+            f"\n{summary['train_seconds']:.0f} s training ({summary['tokens_per_second']:,.0f} "
+            f"tokens/s), {summary['eval_seconds']:.0f} s dev evaluation, "
+            f"peak memory {summary['peak_rss_mb']:,.0f} MB"
+            if summary.get("tokens_per_second")
+            else ""
+        )
     )
 
 

@@ -141,6 +141,11 @@ def test_train_overfits_and_predicts_training_spans(tiny_bert: Path, tmp_path: P
     records = read_metrics(run / "metrics.jsonl")
     assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 31))
     assert [(r["step"], r["f1"]) for r in records if r["kind"] == "eval"] == [(30, 1.0)]
+    summary = records[-1]
+    assert summary["kind"] == "summary" and summary["step"] == 30
+    assert summary["train_tokens"] > 30 * 2 and summary["tokens_per_second"] > 0
+    assert summary["peak_rss_mb"] > 50 and summary["eval_seconds"] >= 0
+    assert events[-1].metrics["train_tokens"] == summary["train_tokens"]
     assert json.loads((run / "best" / "type_descriptions.json").read_text()) == DESCRIPTIONS
 
     docs = tiny_documents()
@@ -175,7 +180,7 @@ def test_train_resume_gives_the_losses_of_an_uninterrupted_run(
     resumed = run_to_end(replace(killed, resume=True))
     assert resumed[0].kind == "start" and resumed[0].step == 3
     assert [e.loss for e in resumed if e.kind == "step"] == expected[3:]
-    records = read_metrics(tmp_path / "b" / "metrics.jsonl")
+    records = [r for r in read_metrics(tmp_path / "b" / "metrics.jsonl") if r["kind"] == "train"]
     assert [r["step"] for r in records] == list(range(1, 9))
     assert [r["loss"] for r in records] == expected
 
