@@ -53,18 +53,10 @@ $B silver stats "$RUN/silver_train" --html "$RUN/silver_stats.html" > /dev/null
 $B silver build "$P/CDR_TestSet.PubTator.txt" --dict "$RUN/dictionary.dict" --out "$RUN/silver_test" --format pubtator > /dev/null
 $B silver eval "$RUN/silver_test" "$OUT/gold_test" --json > "$RUN/dictionary_test.json"
 
-start=$(date +%s)
+rm -rf "$RUN/run"  # a fresh run each time
 $B train --train "$RUN/silver_train" --dev "$RUN/silver_dev" --out "$RUN/run" --types bc5cdr \
   "${LIMIT[@]}" --batch-size 16 --lr 5e-5 --seed 42 --eval-every 200 --save-every 200 \
   --uncertain "$UNCERTAIN" --threshold-weight "$THRESHOLD" "${MODEL[@]}"
-seconds=$(( $(date +%s) - start ))
 $B evaluate "$RUN/run" "$OUT/gold_test" --json > "$RUN/model_test.json"
-.venv/bin/python - "$RUN" "$seconds" "$(git rev-parse --short HEAD)" <<'PY' | tee -a "$OUT/results.tsv"
-import json, os, sys
-run, seconds, commit = sys.argv[1:]
-d = json.load(open(f"{run}/dictionary_test.json"))
-m = json.load(open(f"{run}/model_test.json"))
-per = " ".join(f"{k}={v['f1']:.4f}" for k, v in m["per_label"].items())
-print("\t".join([os.path.basename(run), f"dict_f1={d['f1']:.4f}", f"P={m['precision']:.4f}",
-                 f"R={m['recall']:.4f}", f"F1={m['f1']:.4f}", per, f"{seconds}s", commit]))
-PY
+.venv/bin/python -m benchmarks.results_row "$(basename "$RUN")" "$RUN/run" "$RUN/model_test.json" \
+  --dictionary "$RUN/dictionary_test.json" | tee -a "$OUT/results.tsv"
