@@ -141,3 +141,33 @@ def test_cli_evaluate_missing_run_is_one_line_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", str(tmp_path / "nothing"), str(tmp_path), "--json"])
     assert result.exit_code == 2
     assert "no saved model here" in result.stderr
+
+
+def test_cli_self_training_round_predict_augment_retrain(trained_run: Path, tmp_path: Path) -> None:
+    """predict on the silver set itself, augment it, and train again on the result."""
+    from binder_core.schema import iter_documents
+
+    data = trained_run.parent / "data"
+    preds = tmp_path / "preds.parquet"
+    assert runner.invoke(app, ["predict", str(trained_run), str(data), str(preds)]).exit_code == 0
+    augmented = tmp_path / "augmented"
+    result = runner.invoke(
+        app, ["silver", "augment", str(data), str(preds), str(augmented), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["documents"] == 4
+    assert counts["predicted_spans"] == counts["agreed_with_dictionary"] == 9  # learned exactly
+    assert counts["spans_written"] == 9
+    assert [d["spans"] for d in iter_documents(augmented)] == [
+        d["spans"] for d in iter_documents(data)
+    ]
+    again = runner.invoke(
+        app,
+        ["train", "--train", str(augmented), "--out", str(tmp_path / "run2"),
+         "--model", json.loads((trained_run / "train_config.json").read_text())["model"]["encoder"],
+         "--types", str(trained_run.parent / "types.json"),
+         "--max-steps", "2", *TRAIN_ARGS[2:]],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert "tokens/s" in again.output and "peak memory" in again.output
