@@ -177,7 +177,7 @@ def convert_gold(
             "duplicate_documents_skipped": counts["duplicate_documents_skipped"],
         },
     }
-    _write_json_atomic(Path(out_dir) / MANIFEST_NAME, manifest)
+    write_json_atomic(Path(out_dir) / MANIFEST_NAME, manifest)
     log.info("wrote %d gold documents to %s", len(docs), out_dir)
     return ConvertResult(
         out_dir=Path(out_dir),
@@ -241,7 +241,8 @@ def _write_shards(
     return shards
 
 
-def _write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as indented JSON to ``path`` through a temp file and a rename."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -20,7 +20,6 @@ document counts of input and output are equal.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -28,19 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from binder_core.errors import ConfigError, InputError
 from binder_core.schema import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
     Origin,
     document_schema,
-    documents_to_table,
     iter_documents,
     iter_shard,
     open_dataset,
+    write_documents,
 )
+from pipelines.convert import write_json_atomic
 
 AGREED = "agreed_with_dictionary"
 OVERLAPPING = "overlapping_dictionary"
@@ -128,10 +126,7 @@ def augment_silver(
             counts.update(doc_counts)
             rows.append(doc)
         documents += len(rows)
-        target = out / shard.name
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        pq.write_table(documents_to_table(rows, schema), tmp, compression="zstd")
-        os.replace(tmp, target)
+        write_documents(rows, out / shard.name, schema)
     extra_doc = next(predictions, None)
     if extra_doc is not None:
         raise InputError(
@@ -153,7 +148,5 @@ def augment_silver(
             "spans_written": silver_spans + counts[ADDED] + counts[ADDED_UNCERTAIN],
         },
     }
-    tmp = out / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / MANIFEST_NAME)
+    write_json_atomic(out / MANIFEST_NAME, manifest)
     return AugmentResult(out, documents, dict(counts), manifest)

@@ -11,7 +11,6 @@ the part counts add up to the input's.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 
 from binder_core.errors import ConfigError
 from binder_core.schema import MANIFEST_NAME, SCHEMA_VERSION, iter_shard, open_dataset, shard_name
+from pipelines.convert import write_json_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BATCH = 512
@@ -134,7 +134,5 @@ def split_dataset(
             "spans_per_part": spans,
         },
     }
-    tmp = out / f".{MANIFEST_NAME}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / MANIFEST_NAME)
+    write_json_atomic(out / MANIFEST_NAME, manifest)
     return SplitResult(out_dir=out, documents=documents, spans=spans, manifest=manifest)
