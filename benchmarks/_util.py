@@ -18,9 +18,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from binder_core.data import DataConfig, WindowExample, document_windows, tokenize_documents
+from binder_core.config import DataConfig
 from binder_core.errors import ConfigError, InputError
-from binder_core.windows import check_tokenizer, document_token_spans
+from binder_core.windows import (
+    WindowExample,
+    check_tokenizer,
+    document_token_spans,
+    document_windows,
+    tokenize_documents,
+)
 from pipelines.convert_pubtator import parse_pubtator
 
 REPO = Path(__file__).resolve().parents[1]

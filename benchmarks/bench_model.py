@@ -57,21 +57,19 @@ from benchmarks._util import (
     peak_rss_mb,
     synthetic_types,
 )
-from binder_core.config import LossWeights, ModelConfig
-from binder_core.data import (
-    DataConfig,
-    TypeInputs,
-    WindowExample,
-    build_type_inputs,
-    collate,
-    load_type_descriptions,
-    windows_for_texts,
-)
+from binder_core.collate import collate
+from binder_core.config import DataConfig, LossWeights, ModelConfig
 from binder_core.errors import BinderError, ConfigError
+from binder_core.inference import Predictor
 from binder_core.losses import binder_loss
 from binder_core.model import BinderModel, Scores, build_optimizer, fused_adamw_supported
-from binder_core.predict import Predictor, load
-from binder_core.types import resolve_type_descriptions
+from binder_core.types import (
+    TypeInputs,
+    build_type_inputs,
+    load_type_descriptions,
+    resolve_type_descriptions,
+)
+from binder_core.windows import WindowExample, windows_for_texts
 
 LOG = logging.getLogger("bench_model")
 T = TypeVar("T")
@@ -144,7 +142,7 @@ class Trainee:
 
 def make_binder(encoder: str, tokenizer: Any, settings: BenchSettings, device: Any) -> Trainee:
     """BINDER as the trainer runs it: types encoded inside the step (both encoders learn)."""
-    model = BinderModel(ModelConfig(encoder=encoder)).to(device).train()
+    model = BinderModel.from_pretrained_encoder(ModelConfig(encoder=encoder)).to(device).train()
     optimizer = build_optimizer(
         model, settings.learning_rate, settings.head_learning_rate, weight_decay=0.01
     )
@@ -202,7 +200,9 @@ def make_batches(
     batches = []
     for i in range(0, len(windows) - batch_size + 1, batch_size):
         chunk = windows[i : i + batch_size]
-        batch, _ = collate(chunk, len(LABELS), DataConfig().max_span_width_tokens, pad_id)
+        batch, _ = collate(
+            chunk, len(LABELS), ModelConfig(encoder="-").max_span_width_tokens, pad_id
+        )
         batch["bio_labels"] = bio_labels(chunk, batch["input_ids"].size(1), len(LABELS))
         batches.append({k: v.to(device) for k, v in batch.items()})
     return batches
@@ -421,7 +421,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "prediction" in only:
         texts = [d["text"] for d in load_documents(args.data, settings.predict_docs)]
         if args.binder_model:  # a trained model: its own encoder, tokenizer and windows
-            trained = load(args.binder_model, device=args.device)
+            trained = Predictor.from_pretrained(args.binder_model, device=args.device)
             model, model_tokenizer, data_config = (
                 trained.model,
                 trained.tokenizer,
@@ -429,7 +429,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         else:
             torch.manual_seed(0)
-            model, model_tokenizer = BinderModel(ModelConfig(encoder=args.model)), tokenizer
+            model = BinderModel.from_pretrained_encoder(ModelConfig(encoder=args.model))
+            model_tokenizer = tokenizer
             length = settings.max_seq_length
             data_config = DataConfig(length, window_overlap_tokens=min(64, (length - 2) // 4))
         results["prediction"] = bench_prediction(

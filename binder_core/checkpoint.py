@@ -20,9 +20,6 @@ import logging
 import os
 import random
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from binder_core.errors import InputError
+from binder_core.atomic import atomic_directory
+from binder_core.config import config_from_dict
+from binder_core.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class TrainerState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainerState:
-        return cls(**data)
+        return config_from_dict(cls, data)
 
 
 @dataclass(frozen=True)
@@ -70,31 +69,6 @@ class Checkpoint:
     scheduler: dict[str, Any]
     scaler: dict[str, Any] | None
     rng: list[dict[str, Any]]
-
-
-@contextmanager
-def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temp folder next to ``target``; on success it replaces ``target`` in one rename.
-
-    An existing ``target`` is moved aside first and removed after the swap, so a reader sees the
-    old folder or the new one, never a half-written mix. On an exception the temp folder is
-    removed and ``target`` is left as it was.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def capture_rng_state() -> dict[str, Any]:
@@ -184,7 +158,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     try:
         state = TrainerState.from_dict(json.loads(state_file.read_text()))
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (json.JSONDecodeError, ConfigError) as exc:
         raise InputError(f"unreadable trainer state ({exc})", path=str(state_file)) from None
     return Checkpoint(
         path=path,

@@ -22,6 +22,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from binder_core.config import DECODINGS
+from binder_core.errors import ConfigError
+
 MAX_SCORE_CELLS = 1 << 24
 """Upper bound on candidate x type scores held at once by :func:`decode_batch_vectors`
 (64 MiB of float32); more candidates are scored in chunks."""
@@ -210,3 +213,14 @@ def decode_flat(predictions: Iterable[SpanPrediction]) -> list[SpanPrediction]:
 def decode_nested(predictions: Iterable[SpanPrediction]) -> list[SpanPrediction]:
     """Nested decoding keeps every predicted span (duplicates merged, best score kept)."""
     return merge_windows(predictions)
+
+
+def decode_document(predictions: Iterable[SpanPrediction], decoding: str) -> list[SpanPrediction]:
+    """One document's predictions (from all its windows), merged and decoded as ``decoding``
+    says: ``flat`` (:func:`decode_flat`) or ``nested`` (:func:`decode_nested`)."""
+    merged = merge_windows(predictions)
+    if decoding == "flat":
+        return decode_flat(merged)
+    if decoding == "nested":
+        return decode_nested(merged)
+    raise ConfigError(f"decoding must be one of {list(DECODINGS)}, got {decoding!r}")

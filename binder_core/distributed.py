@@ -100,6 +100,15 @@ def sum_over_ranks(value: int, info: DistInfo, device: torch.device) -> int:
     return int(t.item())
 
 
+def mean_over_ranks(value: float, info: DistInfo, device: torch.device) -> float:
+    """The mean of a float over ranks (float64); the value itself when not distributed."""
+    if not info.enabled:
+        return value
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return float(t.item()) / info.world_size
+
+
 def gather_objects(obj: Any, info: DistInfo) -> list[Any]:
     """Every rank's ``obj``, in rank order, on every rank (a collective call)."""
     if not info.enabled:

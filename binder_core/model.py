@@ -14,29 +14,18 @@ per head (folded into the (K, d) type vectors). The score at [CLS] (position 0, 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_model as _load_safetensors
-from safetensors.torch import save_model as _save_safetensors
 from torch import Tensor, nn
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedModel
+from transformers import AutoModel, PretrainedConfig, PreTrainedModel
 
 from binder_core.config import ModelConfig
-from binder_core.errors import ConfigError, InputError
+from binder_core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
-
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "binder_config.json"
-FORMAT_NAME = "binder-ner-model"
-FORMAT_VERSION = 1
-
 
 class TypeVectors(NamedTuple):
     """L2-normalized type vectors, each (K, d). Compute once per label set and reuse."""
@@ -58,25 +47,22 @@ class Scores(NamedTuple):
     span: Tensor
 
 
-def _load_encoder(name: str, encoder_config: PretrainedConfig | None) -> PreTrainedModel:
-    """An encoder with pretrained weights, or a fresh one from ``encoder_config`` (for loading
-    a saved BinderModel, whose weights come from its own file)."""
-    if encoder_config is not None:
-        encoder = AutoModel.from_config(encoder_config)
-    else:
-        try:
-            encoder = AutoModel.from_pretrained(name, dtype=torch.float32)
-        except (OSError, ValueError) as exc:
-            first_line = (
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            )
-            raise ConfigError(
-                f"cannot load encoder {name!r} ({first_line}); pass a local Hugging Face model "
-                "directory or an id that is in the local cache"
-            ) from None
-    # The pooler is never used: dropping it keeps every parameter in the graph (DDP needs that).
+def _load_pretrained(name: str) -> PreTrainedModel:
+    """An encoder with the pretrained weights of ``name`` (a local path or a cached id)."""
+    try:
+        return AutoModel.from_pretrained(name, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"cannot load encoder {name!r} ({first_line}); pass a local Hugging Face model "
+            "directory or an id that is in the local cache"
+        ) from None
+
+
+def _without_pooler(encoder: PreTrainedModel) -> PreTrainedModel:
+    """The pooler is never used: dropping it keeps every parameter in the graph (DDP needs it)."""
     if getattr(encoder, "pooler", None) is not None:
-        encoder.pooler = None
+        encoder.pooler = None  # type: ignore[assignment]
     return encoder
 
 
@@ -96,15 +82,21 @@ def _enable_checkpointing(encoder: PreTrainedModel) -> None:
 
 
 class BinderModel(nn.Module):
-    """Text and type encoders plus BINDER heads; ``forward`` returns :class:`Scores`."""
+    """Text and type encoders plus BINDER heads; ``forward`` returns :class:`Scores`.
 
-    def __init__(self, config: ModelConfig, *, encoder_config: PretrainedConfig | None = None):
-        """Load both encoders from ``config.encoder``; with ``encoder_config``, build them
-        untrained from that config instead (weights are then expected from a saved model)."""
+    The constructor takes the two encoders ready-made and does no I/O: build one with
+    :meth:`from_pretrained_encoder` (both encoders from a checkpoint, for training) or
+    :meth:`from_encoder_config` (untrained encoders, for loading a saved model's weights; see
+    :mod:`binder_core.saved_model`).
+    """
+
+    def __init__(
+        self, config: ModelConfig, text_encoder: PreTrainedModel, type_encoder: PreTrainedModel
+    ) -> None:
         super().__init__()
         self.config = config
-        self.text_encoder = _load_encoder(config.encoder, encoder_config)
-        self.type_encoder = _load_encoder(config.encoder, encoder_config)
+        self.text_encoder = _without_pooler(text_encoder)
+        self.type_encoder = _without_pooler(type_encoder)
         hidden = int(self.text_encoder.config.hidden_size)
         type_hidden = int(self.type_encoder.config.hidden_size)
         d, w = config.projection_dim, config.width_embedding_dim
@@ -126,6 +118,22 @@ class BinderModel(nn.Module):
         if config.gradient_checkpointing:
             _enable_checkpointing(self.text_encoder)
             _enable_checkpointing(self.type_encoder)
+
+    @classmethod
+    def from_pretrained_encoder(cls, config: ModelConfig) -> BinderModel:
+        """Both encoders with the pretrained weights of ``config.encoder``, fresh heads."""
+        text_encoder = _load_pretrained(config.encoder)
+        type_encoder = _load_pretrained(config.encoder)
+        return cls(config, text_encoder, type_encoder)
+
+    @classmethod
+    def from_encoder_config(
+        cls, config: ModelConfig, encoder_config: PretrainedConfig
+    ) -> BinderModel:
+        """Untrained encoders of the given shape (the weights come from a saved model)."""
+        return cls(
+            config, AutoModel.from_config(encoder_config), AutoModel.from_config(encoder_config)
+        )
 
     def _project(self, head: nn.Linear, x: Tensor) -> Tensor:
         """linear -> dropout -> L2-normalize over the last dim: (..., H) -> (..., d)."""
@@ -263,87 +271,3 @@ def build_optimizer(
     groups = build_optimizer_param_groups(model, lr, head_lr, weight_decay)
     device = next(getattr(model, "module", model).parameters()).device
     return torch.optim.AdamW(groups, lr=lr, fused=fused_adamw_supported(device))
-
-
-def save_model(
-    model: BinderModel, tokenizer: Any, out_dir: str | os.PathLike[str], extra: dict | None = None
-) -> None:
-    """Write a self-contained model directory that :func:`load_model` reads.
-
-    Files: ``model.safetensors`` (all weights), ``binder_config.json`` (ModelConfig + ``extra``,
-    e.g. labels and type descriptions), the tokenizer, and the encoder's ``config.json``.
-    Weights and config are written to temporary names first and renamed into place.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    inner = getattr(model, "module", model)
-    tmp_weights = out / (WEIGHTS_NAME + ".tmp")
-    _save_safetensors(inner, str(tmp_weights))
-    os.replace(tmp_weights, out / WEIGHTS_NAME)
-    inner.text_encoder.config.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    meta = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "model": inner.config.to_dict(),
-        "extra": extra or {},
-    }
-    tmp_config = out / (CONFIG_NAME + ".tmp")
-    tmp_config.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp_config, out / CONFIG_NAME)
-    logger.info("saved model to %s", out)
-
-
-def load_model(
-    model_dir: str | os.PathLike[str], device: str | torch.device = "cpu"
-) -> tuple[BinderModel, Any, dict[str, Any]]:
-    """Load a directory written by :func:`save_model` -> (model in eval mode, tokenizer, extra).
-
-    Raises InputError for a missing directory or one that is not a binder-ner model, and
-    ConfigError for a model saved in another format version.
-    """
-    path = Path(model_dir)
-    if not path.is_dir():
-        raise InputError(
-            "model directory not found; pass the model directory written by `binder train`",
-            path=str(path),
-        )
-    config_file = path / CONFIG_NAME
-    if not config_file.is_file() or not (path / WEIGHTS_NAME).is_file():
-        raise InputError(
-            f"not a binder-ner model directory (needs {CONFIG_NAME} and {WEIGHTS_NAME}); "
-            "pass the model directory written by `binder train`",
-            path=str(path),
-        )
-    try:
-        meta = json.loads(config_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"unreadable model config ({exc})", path=str(config_file)) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise InputError(f"not a {FORMAT_NAME} config file", path=str(config_file))
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ConfigError(
-            f"{config_file}: model format version {meta.get('format_version')!r}, this "
-            f"binder-ner reads version {FORMAT_VERSION}; retrain or use a matching version"
-        )
-    config = ModelConfig.from_dict(meta.get("model", {}))
-    try:
-        encoder_config = AutoConfig.from_pretrained(path)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"cannot read encoder config or tokenizer ({exc})", path=str(path)
-        ) from None
-    model = BinderModel(config, encoder_config=encoder_config)
-    missing, unexpected = _load_safetensors(
-        model, str(path / WEIGHTS_NAME), strict=False, device="cpu"
-    )
-    if missing or unexpected:
-        raise InputError(
-            f"weights do not match the model (missing {sorted(missing)[:3]}, unexpected "
-            f"{sorted(unexpected)[:3]})",
-            path=str(path / WEIGHTS_NAME),
-        )
-    model.to(device)
-    model.eval()
-    return model, tokenizer, dict(meta.get("extra") or {})

@@ -6,15 +6,24 @@ Torch-free, so the CLI can validate options before importing the model stack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Any
 
-from binder_core.config import LossWeights, ModelConfig
+from binder_core.config import (
+    AMP_CHOICES,
+    DECODINGS,
+    Amp,
+    DataConfig,
+    Decoding,
+    LossWeights,
+    ModelConfig,
+    check_choice,
+    check_int,
+    config_from_dict,
+    option,
+)
 from binder_core.errors import ConfigError
-from binder_core.windows import DataConfig
 
-Amp = Literal["auto", "bf16", "fp16", "no"]
-DecodingChoice = Literal["flat", "nested"]
 _RESUMABLE = frozenset(
     {"resume", "max_steps", "epochs", "patience", "eval_every", "save_every", "log_every",
      "num_workers", "keep_checkpoints", "device", "eval_batch_size"}
@@ -35,50 +44,66 @@ def default_encoder() -> str:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run depends on; saved as ``train_config.json`` in the run dir."""
+    """Everything a training run depends on; saved as ``train_config.json`` in the run dir.
 
-    train_dir: str  # Parquet file or folder of shards (binder_core.schema)
-    out_dir: str  # the run dir
-    dev_dir: str | None = None  # scored every eval_every steps; keeps the best model
-    model: ModelConfig | None = None  # None: ModelConfig(encoder=default_encoder())
-    types_file: str | None = None  # JSON/YAML/JSONL type descriptions, or a shipped name
-    labels: tuple[str, ...] | None = None  # train on these types only (default: the data's)
-    max_steps: int | None = None  # optimizer steps; with epochs, whichever comes first
-    epochs: int | None = None  # passes over the data (3 when neither limit is given)
-    batch_size: int = 8  # windows per micro-batch, per rank
-    grad_accumulation: int = 1  # micro-batches per optimizer step
-    lr: float = 3e-5  # encoders' peak learning rate
-    head_lr: float = 1e-3  # heads', width embedding's and logit scales' peak learning rate
-    weight_decay: float = 0.01  # AdamW, not on biases, LayerNorm weights and scales
-    warmup_ratio: float = 0.1  # share of steps with a linear LR warmup, then linear decay
-    max_grad_norm: float = 1.0  # clip the global gradient norm (0: no clipping)
-    amp: Amp = "auto"  # CUDA only: auto = bf16 where supported, else fp16; CPU runs fp32
-    eval_every: int = 500  # steps between dev evaluations (0: only at the end)
-    patience: int | None = None  # stop after this many evaluations without a better dev F1
-    save_every: int = 500  # steps between checkpoints (0: none)
-    keep_checkpoints: int = 2  # newest checkpoints kept on disk
-    log_every: int = 10  # steps between metrics.jsonl "train" records
-    seed: int = 42
-    num_workers: int = 0  # DataLoader workers per rank
-    eval_batch_size: int = 32
-    decoding: DecodingChoice = "flat"  # for dev evaluation
-    loss_weights: LossWeights = field(default_factory=LossWeights)
-    data: DataConfig = field(default_factory=DataConfig)
-    device: str | None = None  # None: cuda (this rank's GPU) when available, else cpu
-    resume: bool = False  # continue from the newest checkpoint in out_dir
+    Each field's default and help text are declared here once; ``binder train`` reads both.
+    """
+
+    train_dir: str = option(None, "Training Parquet file or folder of shards.")
+    out_dir: str = option(None, "Run folder (checkpoints, metrics, best model).")
+    dev_dir: str | None = option(None, "Dev Parquet, scored every --eval-every steps.")
+    model: ModelConfig | None = option(None, "None: ModelConfig(encoder=default_encoder()).")
+    types_file: str | None = option(
+        None, "Type descriptions (JSON/YAML/JSONL file, or a shipped name)."
+    )
+    labels: tuple[str, ...] | None = option(
+        None, "Comma-separated types to train on (default: the data's)."
+    )
+    max_steps: int | None = option(None, "Optimizer steps; with --epochs, whichever comes first.")
+    epochs: int | None = option(None, "Passes over the data (3 when neither limit is given).")
+    batch_size: int = option(8, "Windows per micro-batch per process.")
+    grad_accumulation: int = option(1, "Micro-batches per optimizer step.")
+    lr: float = option(3e-5, "Encoders' peak learning rate.")
+    head_lr: float = option(1e-3, "Heads', width embedding's and logit scales' peak learning rate.")
+    weight_decay: float = option(
+        0.01, "AdamW weight decay (not on biases, LayerNorm weights and scales)."
+    )
+    warmup_ratio: float = option(0.1, "Share of steps with a linear LR warmup, then decay.")
+    max_grad_norm: float = option(1.0, "Clip the global gradient norm (0 turns clipping off).")
+    amp: Amp = option("auto", "Mixed precision: auto, bf16, fp16 or no.")
+    eval_every: int = option(500, "Steps between dev evaluations (0: only at the end).")
+    patience: int | None = option(None, "Stop after this many evaluations without a gain.")
+    save_every: int = option(500, "Steps between checkpoints (0: none).")
+    keep_checkpoints: int = option(2, "Newest checkpoints kept on disk.")
+    log_every: int = option(10, "Steps between metrics.jsonl train records.")
+    seed: int = option(42, "Seeds model initialization, dropout and the data order.")
+    num_workers: int = option(0, "DataLoader workers per process.")
+    eval_batch_size: int = option(32, "Windows per batch in dev evaluation.")
+    decoding: Decoding = option("flat", "Decoding for dev evaluation: flat or nested.")
+    loss_weights: LossWeights = option(None, "Weights of the loss terms.")
+    data: DataConfig = option(None, "How documents become windows.")
+    device: str | None = option(None, "cpu, cuda, cuda:1 (default: cuda when available).")
+    resume: bool = option(False, "Continue from the newest checkpoint in --out.")
 
     def __post_init__(self) -> None:
         if self.model is None:
             object.__setattr__(self, "model", ModelConfig(encoder=default_encoder()))
+        if self.loss_weights is None:
+            object.__setattr__(self, "loss_weights", LossWeights())
+        if self.data is None:
+            object.__setattr__(self, "data", DataConfig())
+        for name in ("train_dir", "out_dir"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ConfigError(f"TrainConfig.{name} must be a path")
         if self.labels is not None:
             object.__setattr__(self, "labels", tuple(self.labels))
         for name in ("batch_size", "grad_accumulation", "eval_batch_size", "keep_checkpoints"):
-            _check_int(name, getattr(self, name), 1)
+            check_int("TrainConfig", name, getattr(self, name), 1)
         for name in ("eval_every", "save_every", "log_every", "seed", "num_workers"):
-            _check_int(name, getattr(self, name), 0)
+            check_int("TrainConfig", name, getattr(self, name), 0)
         for name in ("max_steps", "epochs", "patience"):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 1)
+                check_int("TrainConfig", name, getattr(self, name), 1)
         for name in ("lr", "head_lr"):
             if not (isinstance(getattr(self, name), int | float) and getattr(self, name) > 0):
                 raise ConfigError(
@@ -90,10 +115,8 @@ class TrainConfig:
             )
         if self.weight_decay < 0 or self.max_grad_norm < 0:
             raise ConfigError("TrainConfig.weight_decay and max_grad_norm must be >= 0")
-        if self.amp not in ("auto", "bf16", "fp16", "no"):
-            raise ConfigError(f"TrainConfig.amp must be auto, bf16, fp16 or no, got {self.amp!r}")
-        if self.decoding not in ("flat", "nested"):
-            raise ConfigError(f"TrainConfig.decoding must be flat or nested, got {self.decoding!r}")
+        check_choice("TrainConfig", "amp", self.amp, AMP_CHOICES)
+        check_choice("TrainConfig", "decoding", self.decoding, DECODINGS)
         if self.patience is not None and not self.dev_dir:
             raise ConfigError("--patience needs --dev data to measure improvement on")
 
@@ -119,25 +142,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"TrainConfig: unknown option(s) {unknown}")
         values = dict(data)
-        if values.get("model") is not None:
-            values["model"] = ModelConfig.from_dict(values["model"])
-        if "loss_weights" in values:
-            values["loss_weights"] = LossWeights.from_dict(values["loss_weights"])
-        if "data" in values:
-            values["data"] = DataConfig.from_dict(values["data"])
-        return cls(**values)
+        if values.get("labels") is not None:
+            values["labels"] = tuple(values["labels"])
+        return config_from_dict(cls, values)
 
     def resume_conflicts(self, other: TrainConfig) -> list[str]:
         """Options that differ from ``other`` and that a resumed run may not change."""
         mine, theirs = self.to_dict(), other.to_dict()
         return sorted(k for k in mine if k not in _RESUMABLE and mine[k] != theirs[k])
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"TrainConfig.{name} must be an integer >= {minimum}, got {value!r}")

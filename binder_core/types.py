@@ -147,3 +147,14 @@ def build_type_inputs(
         type_attention_mask=encoded["attention_mask"].long(),
         labels=tuple(labels),
     )
+
+
+def check_labels(data_labels: Sequence[str], model_labels: Sequence[str], path: str) -> None:
+    """An entity type in the data that the model does not know is a user error."""
+    known = set(model_labels)
+    unknown = [label for label in data_labels if label not in known]
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown entity type(s) {unknown}; the model knows {list(model_labels)} "
+            "(score only the known types with --labels)"
+        )

@@ -23,98 +23,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from binder_core.config import DataConfig, UncertainSpans, UnknownLabels
 from binder_core.errors import ConfigError, InputError
 
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 """A word: a run of Unicode word characters, or one character that is neither word nor space."""
 
-UnknownLabels = Literal["error", "ignore"]
-UncertainSpans = Literal["exclude", "negative", "positive"]
-
 _LOG = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """How documents become model inputs; saved with every run."""
-
-    max_seq_length: int = 256
-    """Tokens per window, including the CLS and SEP tokens."""
-    window_overlap_tokens: int = 64
-    """Content tokens shared by consecutive windows of a long document."""
-    max_span_width_tokens: int = 30
-    """Widest candidate span, in tokens (a wider gold span is not a span positive; it is counted
-    and reported, and its boundary tokens stay start/end positives)."""
-    shuffle_buffer_size: int = 1000
-    """Windows held in the streaming shuffle buffer (1 keeps the stream order)."""
-    seed: int = 0
-    """Seeds the per-epoch order of row groups and the shuffle buffer."""
-    unknown_labels: UnknownLabels = "error"
-    """A span whose label is not in the label set: ``error`` (name the document) or ``ignore``."""
-    uncertain_spans: UncertainSpans = "exclude"
-    """Spans marked ``uncertain`` in the data: ``exclude`` them from the negatives of their type
-    (neither positive nor negative; the distant-supervision default), treat them as plain text
-    (``negative``, the ablation), or as gold (``positive``)."""
-
-    def __post_init__(self) -> None:
-        for name in ("max_seq_length", "max_span_width_tokens", "shuffle_buffer_size"):
-            _check_int(name, getattr(self, name), minimum=1)
-        _check_int("window_overlap_tokens", self.window_overlap_tokens, minimum=0)
-        _check_int("seed", self.seed, minimum=0)
-        if self.max_seq_length < 3:
-            raise ConfigError(
-                f"DataConfig.max_seq_length must be at least 3 (CLS, a token, SEP), "
-                f"got {self.max_seq_length}"
-            )
-        if self.window_overlap_tokens >= self.content_length:
-            raise ConfigError(
-                f"DataConfig.window_overlap_tokens ({self.window_overlap_tokens}) must be smaller "
-                f"than max_seq_length - 2 ({self.content_length})"
-            )
-        if self.unknown_labels not in ("error", "ignore"):
-            raise ConfigError(
-                "DataConfig.unknown_labels must be 'error' or 'ignore', "
-                f"got {self.unknown_labels!r}"
-            )
-        if self.uncertain_spans not in ("exclude", "negative", "positive"):
-            raise ConfigError(
-                "DataConfig.uncertain_spans must be 'exclude', 'negative' or 'positive', "
-                f"got {self.uncertain_spans!r}"
-            )
-
-    @property
-    def content_length(self) -> int:
-        """Content tokens per window: max_seq_length minus CLS and SEP."""
-        return self.max_seq_length - 2
-
-    @property
-    def stride_tokens(self) -> int:
-        """Distance between the first content tokens of consecutive windows."""
-        return self.content_length - self.window_overlap_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; :meth:`from_dict` reads it back."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DataConfig:
-        """Build from a saved dict; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"DataConfig: unknown keys {unknown}; known keys are {sorted(known)}")
-        return cls(**dict(data))
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"DataConfig.{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def split_words(text: str) -> list[tuple[int, int]]:

@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from binder_core.config import (
+    INFERENCE_BATCH_SIZE,
+    Amp,
+    DataConfig,
+    Decoding,
+    LossWeights,
+    ModelConfig,
+    UncertainSpans,
+    help_of,
+)
 from binder_core.errors import ConfigError
+from binder_core.train_config import TrainConfig
 from cli._common import console, err_console, user_errors
+from cli._options import config_option
+
+DECODING_HELP = "flat (no overlaps) or nested (default: the decoding the model was trained with)."
+BATCH_HELP = "Windows per forward pass."
 
 
 def _require_model_extra() -> None:
@@ -27,24 +44,6 @@ def _require_model_extra() -> None:
             f"the model commands need torch and transformers ({exc.name} is missing): "
             "install a torch build for your machine, then pip install 'binder-ner[model]'"
         ) from None
-
-
-class AmpChoice(str, Enum):
-    auto = "auto"
-    bf16 = "bf16"
-    fp16 = "fp16"
-    no = "no"
-
-
-class DecodingChoice(str, Enum):
-    flat = "flat"
-    nested = "nested"
-
-
-class UncertainChoice(str, Enum):
-    exclude = "exclude"
-    negative = "negative"
-    positive = "positive"
 
 
 class InputFormatChoice(str, Enum):
@@ -62,65 +61,51 @@ def _split_labels(labels: str | None) -> tuple[str, ...] | None:
 
 @user_errors
 def train_cli(
-    train: Path = typer.Option(..., "--train", help="Training Parquet file or folder of shards."),
-    out: Path = typer.Option(..., "--out", help="Run folder (checkpoints, metrics, best model)."),
-    dev: Path | None = typer.Option(None, "--dev", help="Dev Parquet, scored every --eval-every."),
-    model: str | None = typer.Option(
-        None, "--model", help="Hugging Face encoder path or id (default: the offline MiniLM)."
+    train: Path = typer.Option(..., "--train", help=help_of(TrainConfig, "train_dir")),
+    out: Path = typer.Option(..., "--out", help=help_of(TrainConfig, "out_dir")),
+    dev: Path | None = config_option(TrainConfig, "dev_dir", "--dev"),
+    model: str | None = config_option(ModelConfig, "encoder", "--model"),
+    types: str | None = config_option(TrainConfig, "types_file", "--types"),
+    labels: str | None = config_option(TrainConfig, "labels", "--labels"),
+    max_steps: int | None = config_option(TrainConfig, "max_steps", "--max-steps"),
+    epochs: int | None = config_option(TrainConfig, "epochs", "--epochs"),
+    batch_size: int = config_option(TrainConfig, "batch_size", "--batch-size"),
+    grad_accumulation: int = config_option(TrainConfig, "grad_accumulation", "--grad-accumulation"),
+    lr: float = config_option(TrainConfig, "lr", "--lr"),
+    head_lr: float = config_option(TrainConfig, "head_lr", "--head-lr"),
+    weight_decay: float = config_option(TrainConfig, "weight_decay", "--weight-decay"),
+    warmup_ratio: float = config_option(TrainConfig, "warmup_ratio", "--warmup-ratio"),
+    max_grad_norm: float = config_option(TrainConfig, "max_grad_norm", "--max-grad-norm"),
+    amp: Amp = config_option(TrainConfig, "amp", "--amp"),
+    gradient_checkpointing: bool = config_option(
+        ModelConfig, "gradient_checkpointing", "--gradient-checkpointing"
     ),
-    types: str | None = typer.Option(
-        None, "--types", help="Type descriptions (JSON/YAML/JSONL file, or a shipped name)."
-    ),
-    labels: str | None = typer.Option(
-        None, "--labels", help="Comma-separated types to train on (default: the data's)."
-    ),
-    max_steps: int | None = typer.Option(None, "--max-steps", help="Optimizer steps."),
-    epochs: int | None = typer.Option(None, "--epochs", help="Passes over the data (default 3)."),
-    batch_size: int = typer.Option(8, "--batch-size", help="Windows per micro-batch per process."),
-    grad_accumulation: int = typer.Option(1, "--grad-accumulation"),
-    lr: float = typer.Option(3e-5, "--lr", help="Encoder learning rate."),
-    head_lr: float = typer.Option(1e-3, "--head-lr", help="Heads' learning rate."),
-    weight_decay: float = typer.Option(0.01, "--weight-decay"),
-    warmup_ratio: float = typer.Option(0.1, "--warmup-ratio"),
-    max_grad_norm: float = typer.Option(1.0, "--max-grad-norm", help="0 turns clipping off."),
-    amp: AmpChoice = typer.Option(AmpChoice.auto, "--amp", help="Mixed precision (CUDA only)."),
-    gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing"),
-    max_seq_length: int = typer.Option(256, "--max-seq-length", help="Tokens per window."),
-    window_overlap: int = typer.Option(64, "--window-overlap", help="Tokens shared by windows."),
-    max_span_width: int = typer.Option(30, "--max-span-width", help="Widest span, in tokens."),
-    eval_every: int = typer.Option(500, "--eval-every", help="Steps between dev evaluations."),
-    patience: int | None = typer.Option(None, "--patience", help="Evaluations without gain."),
-    save_every: int = typer.Option(500, "--save-every", help="Steps between checkpoints."),
-    log_every: int = typer.Option(10, "--log-every"),
-    seed: int = typer.Option(42, "--seed"),
-    num_workers: int = typer.Option(0, "--num-workers", help="DataLoader workers per process."),
-    decoding: DecodingChoice = typer.Option(DecodingChoice.flat, "--decoding"),
-    device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: auto)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint."),
-    uncertain: UncertainChoice = typer.Option(
-        UncertainChoice.exclude,
-        "--uncertain",
-        help="Spans marked uncertain: exclude from negatives (default), treat as negative, "
-        "or as positive.",
-    ),
-    mention_weight: float = typer.Option(0.5, "--mention-weight", help="Mention-loss weight."),
-    threshold_weight: float = typer.Option(
-        0.5, "--threshold-weight", help="Thresholding-loss weight (0 turns it off)."
-    ),
+    max_seq_length: int = config_option(DataConfig, "max_seq_length", "--max-seq-length"),
+    window_overlap: int = config_option(DataConfig, "window_overlap_tokens", "--window-overlap"),
+    max_span_width: int = config_option(ModelConfig, "max_span_width_tokens", "--max-span-width"),
+    eval_every: int = config_option(TrainConfig, "eval_every", "--eval-every"),
+    patience: int | None = config_option(TrainConfig, "patience", "--patience"),
+    save_every: int = config_option(TrainConfig, "save_every", "--save-every"),
+    log_every: int = config_option(TrainConfig, "log_every", "--log-every"),
+    seed: int = config_option(TrainConfig, "seed", "--seed"),
+    num_workers: int = config_option(TrainConfig, "num_workers", "--num-workers"),
+    decoding: Decoding = config_option(TrainConfig, "decoding", "--decoding"),
+    device: str | None = config_option(TrainConfig, "device", "--device"),
+    resume: bool = config_option(TrainConfig, "resume", "--resume"),
+    uncertain: UncertainSpans = config_option(DataConfig, "uncertain_spans", "--uncertain"),
+    mention_weight: float = config_option(LossWeights, "mention", "--mention-weight"),
+    threshold_weight: float = config_option(LossWeights, "threshold", "--threshold-weight"),
 ) -> None:
     """Train a BINDER model on Parquet data (under torchrun: data-parallel)."""
     _require_model_extra()
-    from binder_core.config import LossWeights, ModelConfig
-    from binder_core.data import DataConfig
     from binder_core.train import train as run_training
-    from binder_core.train_config import TrainConfig, default_encoder
+    from binder_core.train_config import default_encoder
 
     data = DataConfig(
         max_seq_length=max_seq_length,
         window_overlap_tokens=window_overlap,
-        max_span_width_tokens=max_span_width,
         seed=seed,
-        uncertain_spans=uncertain.value,
+        uncertain_spans=uncertain,
     )
     model_config = ModelConfig(
         encoder=model or default_encoder(),
@@ -132,9 +117,9 @@ def train_cli(
         model=model_config, types_file=types, labels=_split_labels(labels),
         max_steps=max_steps, epochs=epochs, batch_size=batch_size,
         grad_accumulation=grad_accumulation, lr=lr, head_lr=head_lr, weight_decay=weight_decay,
-        warmup_ratio=warmup_ratio, max_grad_norm=max_grad_norm, amp=amp.value,
+        warmup_ratio=warmup_ratio, max_grad_norm=max_grad_norm, amp=amp,
         eval_every=eval_every, patience=patience, save_every=save_every, log_every=log_every,
-        seed=seed, num_workers=num_workers, decoding=decoding.value, data=data, device=device,
+        seed=seed, num_workers=num_workers, decoding=decoding, data=data, device=device,
         resume=resume,
         loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
     )  # fmt: skip
@@ -148,8 +133,9 @@ def train_cli(
         console=err_console, disable=not main_rank,
     )  # fmt: skip
     task = progress.add_task("train", total=None, status="")
+    command = shlex.join(["binder", *sys.argv[1:]])
     try:
-        for event in run_training(config):
+        for event in run_training(config, command=command):
             if event.kind == "start":
                 progress.start()
                 progress.update(task, total=event.total_steps, completed=event.step)
@@ -193,8 +179,8 @@ def evaluate_cli(
     run_dir: Path = typer.Argument(..., help="Run folder from `binder train`, or a model folder."),
     data_dir: Path = typer.Argument(..., help="Labelled Parquet file or folder."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    decoding: DecodingChoice = typer.Option(DecodingChoice.flat, "--decoding"),
-    batch_size: int = typer.Option(16, "--batch-size"),
+    decoding: Decoding | None = typer.Option(None, "--decoding", help=DECODING_HELP),
+    batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
     labels: str | None = typer.Option(None, "--labels", help="Score only these types."),
     device: str | None = typer.Option(None, "--device"),
 ) -> None:
@@ -203,14 +189,14 @@ def evaluate_cli(
     from binder_core.evaluate import evaluate
 
     scores = evaluate(
-        run_dir, data_dir, decoding.value, batch_size, device=device, labels=_split_labels(labels)
+        run_dir, data_dir, decoding, batch_size, device=device, labels=_split_labels(labels)
     )
     if as_json:
         typer.echo(json.dumps(scores, sort_keys=True))
         return
     from rich.table import Table
 
-    table = Table(title=f"{data_dir} ({scores['documents']} documents, {decoding.value})")
+    table = Table(title=f"{data_dir} ({scores['documents']} documents, {scores['decoding']})")
     for column in ("type", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "type" else "right")
     rows = [*scores["per_label"].items(), ("micro", scores)]
@@ -236,17 +222,18 @@ def predict_cli(
     fmt: InputFormatChoice = typer.Option(InputFormatChoice.auto, "--format"),
     text_field: str = typer.Option("text", "--text-field", help="JSONL field with the text."),
     id_field: str = typer.Option("id", "--id-field", help="JSONL field with the document id."),
-    decoding: DecodingChoice = typer.Option(DecodingChoice.flat, "--decoding"),
-    batch_size: int = typer.Option(16, "--batch-size", help="Windows per forward pass."),
+    decoding: Decoding | None = typer.Option(None, "--decoding", help=DECODING_HELP),
+    batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
     device: str | None = typer.Option(None, "--device"),
 ) -> None:
     """Tag documents with a trained model."""
     _require_model_extra()
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from binder_core.predict import load, predict_file
+    from binder_core.inference import Predictor
+    from binder_core.predict import predict_file
 
-    predictor = load(run_dir, device=device)
+    predictor = Predictor.from_pretrained(run_dir, device=device)
     done = 0
     with Progress(
         SpinnerColumn(), TextColumn("predict: {task.completed} documents"), console=err_console
@@ -254,7 +241,7 @@ def predict_cli(
         task = progress.add_task("predict", total=None)
         for done in predict_file(
             predictor, input_path, output, fmt=fmt.value, text_field=text_field,
-            id_field=id_field, decoding=decoding.value, batch_size=batch_size,
+            id_field=id_field, decoding=decoding, batch_size=batch_size,
         ):  # fmt: skip
             progress.update(task, completed=done)
     console.print(f"wrote {done} documents to {output}")

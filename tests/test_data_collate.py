@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 import torch
 
-from binder_core.data import Collator, WindowExample, WindowMeta, collate
+from binder_core.collate import Collator, collate_inputs
+from binder_core.collate import collate as collate_batch
+from binder_core.windows import WindowExample, WindowMeta
+
+
+def collate(
+    examples: Sequence[WindowExample],
+    num_labels: int,
+    max_span_width_tokens: int = 30,
+    pad_token_id: int = 0,
+) -> tuple[dict[str, torch.Tensor], list[WindowMeta]]:
+    return collate_batch(examples, num_labels, max_span_width_tokens, pad_token_id)
 
 
 def _rows(rows: list[list[int]], width: int) -> np.ndarray:
@@ -146,3 +157,23 @@ def test_collator_binds_options() -> None:
     assert batch["start_labels"].shape == (2, 3, 4)
     assert batch["span_mask"].shape == (2, 4, 1)
     assert batch["span_mask"][1].nonzero().tolist() == [[1, 0], [2, 0]]
+
+
+def test_collate_inputs_never_makes_gold_boundaries_candidates() -> None:
+    # token 2 is not a word boundary; a gold span (1, 2) makes it an end candidate for training,
+    # while inference sees word boundaries only and has no targets at all
+    window = _window(3, gold=[[0, 1, 2]], candidates=[True, False, True])
+    inputs, _ = collate_inputs([window], max_span_width_tokens=3, pad_token_id=0)
+    trained, _ = collate([window], 1, max_span_width_tokens=3)
+    assert inputs["end_mask"][0].tolist() == [False, True, False, True, False]
+    assert trained["end_mask"][0].tolist() == [False, True, True, True, False]
+    assert not inputs["span_mask"][0, 1, 1] and trained["span_mask"][0, 1, 1]
+    assert "span_labels" not in inputs and "start_uncertain" not in inputs
+    for name in inputs:
+        if name not in ("end_mask", "span_mask"):
+            assert torch.equal(inputs[name], trained[name]), name
+
+
+def test_collate_needs_a_label() -> None:
+    with pytest.raises(ValueError, match="at least one label"):
+        collate([_window(2)], num_labels=0)

@@ -11,7 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from torch.utils.data import DataLoader
 
-from binder_core.data import DataConfig, ParquetWindowDataset, ShardBy, collate
+from binder_core.collate import collate
+from binder_core.config import DataConfig
+from binder_core.data import ParquetWindowDataset, ShardBy
 from binder_core.errors import ConfigError, InputError, SchemaError
 from binder_core.schema import (
     Origin,
@@ -32,6 +34,14 @@ MENTIONS = {
     "hypokalemia": "Disease", "Naloxone": "Chemical", "morphine": "Chemical",
     "Caffeine": "Chemical",
 }  # fmt: skip
+WIDTH = 30  # the model's span band
+
+
+def _dataset(*args: Any, **kwargs: Any) -> ParquetWindowDataset:
+    kwargs.setdefault("max_span_width_tokens", WIDTH)
+    return ParquetWindowDataset(*args, **kwargs)
+
+
 SMALL = DataConfig(max_seq_length=16, window_overlap_tokens=6, shuffle_buffer_size=4, seed=3)
 
 
@@ -90,38 +100,38 @@ def _keys(dataset: Any) -> list[tuple[str, int]]:
 
 
 def test_dataset_reads_labels_from_metadata(shards: Path, tokenizer: Any) -> None:
-    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False)
+    dataset = _dataset(shards, tokenizer, SMALL, shuffle=False)
     assert dataset.labels == LABELS
-    explicit = ParquetWindowDataset(shards, tokenizer, SMALL, labels=["Disease", "Chemical"])
+    explicit = _dataset(shards, tokenizer, SMALL, labels=["Disease", "Chemical"])
     assert explicit.label_ids == {"Disease": 0, "Chemical": 1}
 
 
 def test_dataset_rejects_foreign_parquet(tmp_path: Path, tokenizer: Any) -> None:
     pq.write_table(pa.table({"text": ["a"]}), tmp_path / "x.parquet")
     with pytest.raises(SchemaError, match="not a binder-ner Parquet file"):
-        ParquetWindowDataset(tmp_path, tokenizer, SMALL)
+        _dataset(tmp_path, tokenizer, SMALL)
 
 
 def test_dataset_requires_labels(tmp_path: Path, tokenizer: Any) -> None:
     write_documents([], tmp_path / "a.parquet", document_schema([]))
     with pytest.raises(ConfigError, match="names no entity types"):
-        ParquetWindowDataset(tmp_path, tokenizer, SMALL)
+        _dataset(tmp_path, tokenizer, SMALL)
 
 
 def test_dataset_unknown_label_names_document(shards: Path, tokenizer: Any) -> None:
-    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, labels=["Disease"], shuffle=False)
+    dataset = _dataset(shards, tokenizer, SMALL, labels=["Disease"], shuffle=False)
     with pytest.raises(InputError, match="document 's0': span label 'Chemical'"):
         list(dataset)
     ignoring = DataConfig(max_seq_length=16, window_overlap_tokens=6, unknown_labels="ignore")
-    dataset = ParquetWindowDataset(shards, tokenizer, ignoring, labels=["Disease"], shuffle=False)
+    dataset = _dataset(shards, tokenizer, ignoring, labels=["Disease"], shuffle=False)
     assert all((w.gold_spans[:, 0] == 0).all() for w in dataset)
 
 
 def test_dataset_gold_spans_map_back_to_surfaces(shards: Path, tokenizer: Any) -> None:
     docs = {d["doc_id"]: d for d in _documents()}
-    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False)
+    dataset = _dataset(shards, tokenizer, SMALL, shuffle=False)
     windows = list(dataset)
-    batch, meta = collate(windows, dataset.num_labels, SMALL.max_span_width_tokens)
+    batch, meta = collate(windows, dataset.num_labels, WIDTH, 0)
     recovered: set[tuple[str, int, int, str]] = set()
     for b, k, s, w in batch["span_labels"].nonzero().tolist():
         e = s + w  # band cell (start, width offset)
@@ -138,9 +148,9 @@ def test_dataset_gold_spans_map_back_to_surfaces(shards: Path, tokenizer: Any) -
 
 
 def test_dataset_uncertain_spans_fill_uncertain_masks(shards: Path, tokenizer: Any) -> None:
-    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False)
+    dataset = _dataset(shards, tokenizer, SMALL, shuffle=False)
     windows = [w for w in dataset if w.meta.doc_id == "long"]
-    batch, _ = collate(windows, dataset.num_labels)
+    batch, _ = collate(windows, dataset.num_labels, WIDTH, 0)
     text = _documents()[-2]["text"]
     surfaces = {
         text[int(batch["offsets"][b, s, 0]) : int(batch["offsets"][b, s + w, 1])]
@@ -159,8 +169,8 @@ def test_dataset_wide_gold_spans_are_counted_and_left_out_of_span_positives(
     write_documents(
         [_document("d", TINY_CORPUS[3])], tmp_path / "a.parquet", document_schema(LABELS)
     )
-    config = DataConfig(max_seq_length=32, window_overlap_tokens=4, max_span_width_tokens=2)
-    dataset = ParquetWindowDataset(tmp_path, tokenizer, config, shuffle=False)
+    config = DataConfig(max_seq_length=32, window_overlap_tokens=4)
+    dataset = _dataset(tmp_path, tokenizer, config, shuffle=False, max_span_width_tokens=2)
     with caplog.at_level("WARNING", logger="binder_core.data"):
         windows = list(dataset)
         assert len(list(dataset)) == len(windows)  # a second pass: no second warning
@@ -171,7 +181,7 @@ def test_dataset_wide_gold_spans_are_counted_and_left_out_of_span_positives(
         "1 gold span(s) in the 1 windows read are wider than max_span_width_tokens = 2"
         in (warnings[0])
     )
-    batch, _ = collate(windows, dataset.num_labels, config.max_span_width_tokens)
+    batch, _ = collate(windows, dataset.num_labels, 2, 0)
     text, offsets = TINY_CORPUS[3], batch["offsets"][0]
 
     def surfaces(cells: list[list[int]], span: bool = False) -> list[str]:
@@ -188,7 +198,7 @@ def test_dataset_wide_gold_spans_are_counted_and_left_out_of_span_positives(
 def test_dataset_readers_partition_windows(
     small_row_groups: Path, tokenizer: Any, shard_by: ShardBy
 ) -> None:
-    dataset = ParquetWindowDataset(
+    dataset = _dataset(
         small_row_groups, tokenizer, SMALL, shuffle=False, shard_by=shard_by
     )
     everything = _keys(dataset.iter_windows())
@@ -212,28 +222,28 @@ def test_dataset_readers_partition_windows(
 def test_dataset_two_workers_two_ranks_partition_exactly(shards: Path, tokenizer: Any) -> None:
     seen: Counter[tuple[str, int]] = Counter()
     for rank in range(2):
-        dataset = ParquetWindowDataset(
+        dataset = _dataset(
             shards, tokenizer, SMALL, shuffle=True, rank=rank, world_size=2
         )
         loader = DataLoader(dataset, batch_size=3, num_workers=2, collate_fn=dataset.collate_fn())
         for batch, meta in loader:
             assert batch["input_ids"].shape[0] == len(meta)
             seen.update((m.doc_id, m.window_in_doc) for m in meta)
-    everything = _keys(ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False))
+    everything = _keys(_dataset(shards, tokenizer, SMALL, shuffle=False))
     assert seen == Counter(everything) and max(seen.values()) == 1
 
 
 def test_dataset_shuffle_is_deterministic_per_epoch(shards: Path, tokenizer: Any) -> None:
-    dataset = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=True)
+    dataset = _dataset(shards, tokenizer, SMALL, shuffle=True)
     first = _keys(dataset)
     assert _keys(dataset) == first
     dataset.set_epoch(1)
     second = _keys(dataset)
     assert second != first
-    again = ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=True)
+    again = _dataset(shards, tokenizer, SMALL, shuffle=True)
     again.set_epoch(1)
     assert _keys(again) == second
-    ordered = _keys(ParquetWindowDataset(shards, tokenizer, SMALL, shuffle=False))
+    ordered = _keys(_dataset(shards, tokenizer, SMALL, shuffle=False))
     assert sorted(first) == sorted(second) == sorted(ordered)
     doc_order = list(dict.fromkeys(doc_id for doc_id, _ in ordered))
     assert doc_order == [
@@ -256,4 +266,4 @@ def test_dataset_shuffle_is_deterministic_per_epoch(shards: Path, tokenizer: Any
 
 def test_dataset_rejects_bad_rank(shards: Path, tokenizer: Any) -> None:
     with pytest.raises(ConfigError, match="rank 2 is not in"):
-        ParquetWindowDataset(shards, tokenizer, SMALL, rank=2, world_size=2)
+        _dataset(shards, tokenizer, SMALL, rank=2, world_size=2)

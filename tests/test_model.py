@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import torch.nn.functional as F
 from transformers import AutoTokenizer
 
 from binder_core.config import ModelConfig
-from binder_core.errors import BinderError, ConfigError, InputError
+from binder_core.errors import BinderError, ConfigError
 from binder_core.losses import binder_loss
 from binder_core.model import (
     BinderModel,
@@ -22,8 +21,6 @@ from binder_core.model import (
     build_optimizer,
     build_optimizer_param_groups,
     fused_adamw_supported,
-    load_model,
-    save_model,
 )
 
 TEXTS = ["Cisplatin induced nephrotoxicity in mice.", "Lithium can cause diabetes insipidus."]
@@ -61,7 +58,7 @@ def _scores(model: BinderModel, tiny_bert: Path) -> Scores:
 @pytest.fixture(scope="module")
 def model(tiny_bert: Path) -> BinderModel:
     torch.manual_seed(0)
-    return BinderModel(_config(tiny_bert)).eval()
+    return BinderModel.from_pretrained_encoder(_config(tiny_bert)).eval()
 
 
 def test_binder_model_scores_have_contract_shapes(model: BinderModel, tiny_bert: Path) -> None:
@@ -111,7 +108,7 @@ def test_binder_model_encoders_share_no_weights(model: BinderModel) -> None:
 
 
 def test_binder_model_updating_text_encoder_leaves_type_encoder(tiny_bert: Path) -> None:
-    m = BinderModel(_config(tiny_bert))
+    m = BinderModel.from_pretrained_encoder(_config(tiny_bert))
     type_before = _word_embeddings(m.type_encoder).detach().clone()
     with torch.no_grad():
         _word_embeddings(m.text_encoder).add_(1.0)
@@ -182,49 +179,9 @@ def test_binder_model_forward_does_not_reencode_types(model: BinderModel, tiny_b
     assert calls == [1]
 
 
-def test_save_and_load_model_give_identical_scores(
-    model: BinderModel, tiny_bert: Path, tmp_path: Path
-) -> None:
-    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
-    save_model(model, tokenizer, tmp_path / "m", extra={"labels": ["Chemical", "Disease"]})
-    loaded, loaded_tokenizer, extra = load_model(tmp_path / "m")
-    assert extra == {"labels": ["Chemical", "Disease"]}
-    assert loaded.config == model.config
-    assert not loaded.training
-    assert loaded_tokenizer("aspirin")["input_ids"] == tokenizer("aspirin")["input_ids"]
-    with torch.no_grad():
-        before, after = _scores(model, tiny_bert), _scores(loaded, tiny_bert)
-    for a, b in zip(before, after, strict=True):
-        assert torch.equal(a, b)
-    meta = json.loads((tmp_path / "m" / "binder_config.json").read_text())
-    assert meta["model"]["encoder"] == str(tiny_bert)
-
-
-def test_load_model_missing_directory_raises_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="model directory not found"):
-        load_model(tmp_path / "nope")
-
-
-def test_load_model_foreign_directory_raises_input_error(tiny_bert: Path) -> None:
-    with pytest.raises(InputError, match="not a binder-ner model directory"):
-        load_model(tiny_bert)
-
-
-def test_load_model_other_format_version_raises_config_error(
-    model: BinderModel, tiny_bert: Path, tmp_path: Path
-) -> None:
-    save_model(model, AutoTokenizer.from_pretrained(tiny_bert), tmp_path)
-    config_file = tmp_path / "binder_config.json"
-    meta = json.loads(config_file.read_text())
-    meta["format_version"] = 99
-    config_file.write_text(json.dumps(meta))
-    with pytest.raises(ConfigError, match="format version 99"):
-        load_model(tmp_path)
-
-
 def test_binder_model_missing_encoder_raises_config_error(tmp_path: Path) -> None:
     with pytest.raises(BinderError, match="cannot load encoder"):
-        BinderModel(ModelConfig(encoder=str(tmp_path / "no-such-model")))
+        BinderModel.from_pretrained_encoder(ModelConfig(encoder=str(tmp_path / "no-such-model")))
 
 
 def _loss_and_grads(model: BinderModel, tiny_bert: Path) -> tuple[float, torch.Tensor]:
@@ -265,9 +222,11 @@ def _loss_and_grads(model: BinderModel, tiny_bert: Path) -> tuple[float, torch.T
 
 def test_binder_model_gradient_checkpointing_gives_same_gradients(tiny_bert: Path) -> None:
     torch.manual_seed(0)
-    plain = BinderModel(_config(tiny_bert)).train()
+    plain = BinderModel.from_pretrained_encoder(_config(tiny_bert)).train()
     torch.manual_seed(0)
-    checkpointed = BinderModel(_config(tiny_bert, gradient_checkpointing=True)).train()
+    checkpointed = BinderModel.from_pretrained_encoder(
+        _config(tiny_bert, gradient_checkpointing=True)
+    ).train()
     assert checkpointed.text_encoder.is_activation_checkpointing
     assert checkpointed.type_encoder.is_activation_checkpointing
     assert not plain.text_encoder.is_activation_checkpointing

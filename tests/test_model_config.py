@@ -29,7 +29,7 @@ def test_model_config_defaults_and_round_trip() -> None:
     ("options", "message"),
     [
         ({"encoder": ""}, "encoder must be"),
-        ({"encoder": "x", "projection_dim": 0}, "projection_dim must be a positive integer"),
+        ({"encoder": "x", "projection_dim": 0}, "projection_dim must be an integer >= 1"),
         ({"encoder": "x", "max_span_width_tokens": 2.5}, "max_span_width_tokens"),
         ({"encoder": "x", "dropout": 1.0}, r"dropout must be in \[0, 1\)"),
         ({"encoder": "x", "init_temperature": 0}, "init_temperature must be a positive"),

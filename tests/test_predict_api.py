@@ -21,29 +21,30 @@ def model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     import torch
     from transformers import AutoTokenizer
 
-    from binder_core.config import ModelConfig
-    from binder_core.data import DataConfig
-    from binder_core.model import BinderModel, save_model
+    from binder_core.config import DataConfig, ModelConfig
+    from binder_core.model import BinderModel
+    from binder_core.model_dir import ModelInfo
+    from binder_core.saved_model import save_pretrained
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("predict_model") / "model"
-    model = BinderModel(ModelConfig(encoder=str(tiny_bert), projection_dim=16,
-                                    width_embedding_dim=8, max_span_width_tokens=4))  # fmt: skip
-    extra = {
-        "labels": list(LABELS),
-        "type_descriptions": DESCRIPTIONS,
-        "data_config": DataConfig(
-            max_seq_length=16, window_overlap_tokens=4, max_span_width_tokens=4
-        ).to_dict(),
-    }
-    save_model(model, AutoTokenizer.from_pretrained(tiny_bert), out, extra=extra)
+    model = BinderModel.from_pretrained_encoder(
+        ModelConfig(encoder=str(tiny_bert), projection_dim=16, width_embedding_dim=8,
+                    max_span_width_tokens=4)
+    )  # fmt: skip
+    info = ModelInfo(
+        labels=LABELS,
+        type_descriptions=DESCRIPTIONS,
+        data_config=DataConfig(max_seq_length=16, window_overlap_tokens=4),
+    )
+    save_pretrained(model, AutoTokenizer.from_pretrained(tiny_bert), info, out)
     return out
 
 
 def test_predictor_caches_type_vectors(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from binder_core.predict import load
+    from binder_core.inference import Predictor
 
-    predictor = load(model_dir, device="cpu")
+    predictor = Predictor.from_pretrained(model_dir, device="cpu")
     calls: list[int] = []
     original = predictor.model.encode_types
 
@@ -60,9 +61,9 @@ def test_predictor_caches_type_vectors(model_dir: Path, monkeypatch: pytest.Monk
 
 
 def test_predictor_predict_long_text_and_empty_inputs(model_dir: Path) -> None:
-    from binder_core.predict import load
+    from binder_core.inference import Predictor
 
-    predictor = load(model_dir, device="cpu")
+    predictor = Predictor.from_pretrained(model_dir, device="cpu")
     assert predictor.predict([]) == []
     long_text = " ".join(["Naloxone reversed the effects of morphine in rats."] * 6)
     out = predictor.predict(["", long_text], decoding="nested", batch_size=2)
@@ -74,29 +75,29 @@ def test_predictor_predict_long_text_and_empty_inputs(model_dir: Path) -> None:
 
 
 def test_predictor_flat_output_has_no_overlaps(model_dir: Path) -> None:
-    from binder_core.predict import load
+    from binder_core.inference import Predictor
 
     text = "Haloperidol-induced dyskinesia was not observed in patients with hypertension."
-    spans = load(model_dir, device="cpu").predict([text], decoding="flat")[0]
+    spans = Predictor.from_pretrained(model_dir, device="cpu").predict([text], decoding="flat")[0]
     for left, right in itertools.pairwise(spans):
         assert left["end"] <= right["start"]
 
 
 def test_predictor_rejects_bad_options(model_dir: Path) -> None:
-    from binder_core.predict import load
+    from binder_core.inference import Predictor
 
-    predictor = load(model_dir, device="cpu")
+    predictor = Predictor.from_pretrained(model_dir, device="cpu")
     with pytest.raises(ConfigError, match="decoding must be one of"):
         predictor.predict(["x"], decoding="greedy")
     with pytest.raises(ConfigError, match=r"unknown entity type\(s\) \['Gene'\]"):
         predictor.predict(["x"], labels=["Gene"])
 
 
-def test_load_missing_path_is_input_error(tmp_path: Path) -> None:
-    from binder_core.predict import load
+def test_from_pretrained_missing_path_is_input_error(tmp_path: Path) -> None:
+    from binder_core.inference import Predictor
 
     with pytest.raises(InputError, match="no saved model here"):
-        load(tmp_path)
+        Predictor.from_pretrained(tmp_path)
 
 
 def test_read_inputs_text_and_jsonl(tmp_path: Path) -> None:
@@ -130,22 +131,28 @@ def test_read_inputs_broken_jsonl_names_the_line(tmp_path: Path) -> None:
 
 
 def test_predict_file_rejects_unknown_output_suffix(model_dir: Path, tmp_path: Path) -> None:
-    from binder_core.predict import load, predict_file
+    from binder_core.inference import Predictor
+    from binder_core.predict import predict_file
 
     (tmp_path / "in.txt").write_text("aspirin\n")
     with pytest.raises(ConfigError, match=r"output must end in \.jsonl or \.parquet"):
-        list(predict_file(load(model_dir), tmp_path / "in.txt", tmp_path / "out.csv"))
+        list(
+            predict_file(
+                Predictor.from_pretrained(model_dir), tmp_path / "in.txt", tmp_path / "out.csv"
+            )
+        )
     assert not (tmp_path / "out.csv").exists()
 
 
 def test_predictor_many_types_give_the_few_types_spans_and_scores(model_dir: Path) -> None:
     import torch
 
-    from binder_core.data import collate, windows_for_texts
+    from binder_core.collate import collate_inputs
     from binder_core.decoding import decode_batch, merge_windows
-    from binder_core.predict import Predictor, load
+    from binder_core.inference import Predictor
+    from binder_core.windows import windows_for_texts
 
-    base = load(model_dir, device="cpu")
+    base = Predictor.from_pretrained(model_dir, device="cpu")
     names = [f"T{i}" for i in range(1000)]
     descriptions = {name: f"entity kind {i} of the corpus" for i, name in enumerate(names)}
     predictor = Predictor(
@@ -166,7 +173,7 @@ def test_predictor_many_types_give_the_few_types_spans_and_scores(model_dir: Pat
 
     # The same spans as decoding the model's dense (B, K, L, W) scores.
     windows = windows_for_texts(texts, base.tokenizer, base.data_config)
-    batch, metas = collate(windows, 0, base.model.config.max_span_width_tokens)
+    batch, metas = collate_inputs(windows, base.model.config.max_span_width_tokens, 0)
     with torch.no_grad():
         scores = base.model(
             batch["input_ids"], batch["attention_mask"], predictor.type_vectors(names[:10])
@@ -183,12 +190,16 @@ def test_predictor_many_types_give_the_few_types_spans_and_scores(model_dir: Pat
 
 
 def test_predictor_min_margin_keeps_only_confident_spans(model_dir: Path) -> None:
-    from binder_core.predict import load
+    from binder_core.inference import Predictor
 
     text = ["Cisplatin induced nephrotoxicity and hearing loss in mice."]
-    everything = load(model_dir, device="cpu").predict_spans(text, decoding="nested")[0]
-    confident = load(model_dir, device="cpu", min_margin=1.0).predict_spans(text, "nested")[0]
+    everything = Predictor.from_pretrained(model_dir, device="cpu").predict_spans(
+        text, decoding="nested"
+    )[0]
+    confident = Predictor.from_pretrained(model_dir, device="cpu", min_margin=1.0).predict_spans(
+        text, "nested"
+    )[0]
     assert confident == [p for p in everything if p.score > 1.0]
     assert 0 < len(confident) < len(everything)
     with pytest.raises(ConfigError, match="min_margin must be >= 0"):
-        load(model_dir, device="cpu", min_margin=-1.0)
+        Predictor.from_pretrained(model_dir, device="cpu", min_margin=-1.0)

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from binder_core.config import ModelConfig
-from binder_core.data import DataConfig
+from binder_core.config import DataConfig, ModelConfig
 from binder_core.errors import ConfigError
 from binder_core.schema import Origin, document_schema, make_span, write_documents
 
@@ -93,7 +92,7 @@ def tiny_config(tiny_bert: Path, tmp_path: Path, **overrides: Any) -> Any:
         save_every=0,
         log_every=1,
         seed=7,
-        data=DataConfig(max_seq_length=32, window_overlap_tokens=8, max_span_width_tokens=8),
+        data=DataConfig(max_seq_length=32, window_overlap_tokens=8),
     )
     values.update(overrides)
     return TrainConfig(**values)
@@ -121,8 +120,9 @@ def gold_spans(docs: list[dict[str, Any]]) -> list[list[tuple[int, int, str]]]:
 
 
 def test_train_overfits_and_predicts_training_spans(tiny_bert: Path, tmp_path: Path) -> None:
+    from binder_core.inference import Predictor
+    from binder_core.model_dir import read_model_meta
     from binder_core.plots import read_metrics
-    from binder_core.predict import load
 
     config = tiny_config(tiny_bert, tmp_path)
     events = run_to_end(config)
@@ -146,15 +146,19 @@ def test_train_overfits_and_predicts_training_spans(tiny_bert: Path, tmp_path: P
     assert summary["train_tokens"] > 30 * 2 and summary["tokens_per_second"] > 0
     assert summary["peak_rss_mb"] > 50 and summary["eval_seconds"] >= 0
     assert events[-1].metrics["train_tokens"] == summary["train_tokens"]
-    assert json.loads((run / "best" / "type_descriptions.json").read_text()) == DESCRIPTIONS
+    _, info = read_model_meta(run / "best")
+    assert info.type_descriptions == DESCRIPTIONS and info.step == 30
+    assert info.dev["f1"] == 1.0 and info.provenance is not None
+    assert info.provenance.train_data == config.train_dir and not info.provenance.silver
+    assert (run / "best" / "README.md").is_file()
 
     docs = tiny_documents()
     texts = [d["text"] for d in docs]
-    first = load(run).predict(texts)
+    first = Predictor.from_pretrained(run).predict(texts)
     assert [[(s["start"], s["end"], s["label"]) for s in p] for p in first] == gold_spans(docs)
     assert {s["origin"] for p in first for s in p} == {"model"}
     assert all(0.5 < s["score"] <= 1.0 for p in first for s in p)
-    again = load(run / "best").predict(texts)
+    again = Predictor.from_pretrained(run / "best").predict(texts)
     assert again == first
 
 
@@ -222,7 +226,7 @@ def test_train_config_round_trips_through_json(tiny_bert: Path, tmp_path: Path) 
     [
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"lr": 0.0}, "lr must be positive"),
-        ({"amp": "fp8"}, "amp must be auto, bf16, fp16 or no"),
+        ({"amp": "fp8"}, r"amp must be one of \['auto', 'bf16', 'fp16', 'no'\]"),
         ({"patience": 2, "dev_dir": None}, "--patience needs --dev"),
         ({"warmup_ratio": 1.0}, r"warmup_ratio must be in \[0, 1\)"),
     ],
@@ -246,7 +250,7 @@ def test_train_config_epoch_limit() -> None:
 def test_resolve_amp_on_cpu() -> None:
     import torch
 
-    from binder_core.train import resolve_amp
+    from binder_core.device import resolve_amp
 
     assert resolve_amp("auto", torch.device("cpu")) is None
     assert resolve_amp("no", torch.device("cpu")) is None
@@ -254,9 +258,14 @@ def test_resolve_amp_on_cpu() -> None:
         resolve_amp("fp16", torch.device("cpu"))
 
 
-def test_train_refuses_different_model_and_data_span_widths(
+def test_train_config_reads_a_config_written_before_the_span_width_moved(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
-    data = DataConfig(max_seq_length=32, window_overlap_tokens=8, max_span_width_tokens=4)
-    with pytest.raises(ConfigError, match=r"between the model \(8\) and the data \(4\)"):
-        run_to_end(tiny_config(tiny_bert, tmp_path, data=data))
+    from binder_core.train_config import TrainConfig
+
+    config = tiny_config(tiny_bert, tmp_path)
+    saved = config.to_dict()
+    saved["data"]["max_span_width_tokens"] = 8  # earlier versions kept a copy here
+    assert TrainConfig.from_dict(saved) == config
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['max_span_widht'\]"):
+        TrainConfig.from_dict({**config.to_dict(), "max_span_widht": 3})

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from binder_core.config import DataConfig
 from binder_core.errors import ConfigError, InputError
 from binder_core.windows import (
-    DataConfig,
     TokenizedDocument,
     TokenSpan,
     build_window,
@@ -88,7 +88,6 @@ def test_data_config_defaults_round_trip() -> None:
     assert config.to_dict() == {
         "max_seq_length": 256,
         "window_overlap_tokens": 64,
-        "max_span_width_tokens": 30,
         "shuffle_buffer_size": 1000,
         "seed": 0,
         "unknown_labels": "error",
@@ -104,7 +103,6 @@ def test_data_config_defaults_round_trip() -> None:
         {"max_seq_length": 2},
         {"max_seq_length": 10, "window_overlap_tokens": 8},
         {"window_overlap_tokens": -1},
-        {"max_span_width_tokens": 0},
         {"shuffle_buffer_size": 0},
         {"seed": -1},
         {"max_seq_length": True},
@@ -117,8 +115,10 @@ def test_data_config_rejects_bad_values(kwargs: dict[str, Any]) -> None:
 
 
 def test_data_config_from_dict_rejects_unknown_keys() -> None:
-    with pytest.raises(ConfigError, match="unknown keys \\['stride'\\]"):
+    with pytest.raises(ConfigError, match="unknown option\\(s\\) \\['stride'\\]"):
         DataConfig.from_dict({"stride": 3})
+    # the span width lived here in earlier versions; it is the model's now and is dropped
+    assert DataConfig.from_dict({"max_span_width_tokens": 30}) == DataConfig()
 
 
 # --- words and offsets --------------------------------------------------------------------------

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from binder_core.config import DataConfig
 from binder_core.errors import ConfigError
 from binder_core.schema import Origin, make_span
 from binder_core.windows import (
-    DataConfig,
     TokenSpan,
     document_token_spans,
     tokenize_documents,

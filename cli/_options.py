@@ -1,0 +1,20 @@
+"""Typer options whose default and help text come from the configuration dataclasses.
+
+A default is declared once, on its dataclass field (``binder_core.config.option``); the command
+reads it from there, so the CLI, the Python API and the saved configs cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from binder_core.config import default_of, help_of
+
+
+def config_option(cls: type, name: str, *flags: str, **kwargs: Any) -> Any:
+    """``typer.Option`` for the field ``cls.name``: its default and help, unless overridden."""
+    kwargs.setdefault("help", help_of(cls, name))
+    default = kwargs.pop("default", default_of(cls, name))
+    return typer.Option(default, *flags, **kwargs)
