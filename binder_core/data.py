@@ -7,6 +7,7 @@ folder of any size trains in bounded memory. Windows, word candidates and span p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -78,6 +79,11 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
     the window's index in the stream. ``WindowMeta.doc_index`` is the document's row in the
     stream (file order, or the epoch's row-group order when shuffling).
 
+    ``keep_empty_windows`` is the share of windows without a labelled (non-uncertain) span that
+    are yielded, drawn afresh each epoch (training on silver data: a window the dictionary
+    labels nothing in is mostly unlabelled entities and text, not known negatives). Scoring
+    keeps every window.
+
     Order: row groups in file order, or, with ``shuffle=True``, in an order drawn from
     ``(seed, epoch)`` (the same for every reader), then a shuffle buffer seeded with
     ``(seed, epoch, s)``. Same seed and epoch give the same order. Call :meth:`set_epoch`
@@ -97,6 +103,7 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         world_size: int | None = None,
         shard_by: ShardBy = "document",
         read_batch_rows: int = 64,
+        keep_empty_windows: float = 1.0,
     ) -> None:
         super().__init__()
         self.config = config or DataConfig()
@@ -123,6 +130,9 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         if read_batch_rows < 1:
             raise ConfigError(f"read_batch_rows must be positive, got {read_batch_rows}")
         self.read_batch_rows = read_batch_rows
+        if not 0.0 <= keep_empty_windows <= 1.0:
+            raise ConfigError(f"keep_empty_windows must be in [0, 1], got {keep_empty_windows}")
+        self.keep_empty_windows = keep_empty_windows
         self.epoch = 0
         self.path = str(path)
         self.wide_gold_spans = 0
@@ -202,6 +212,8 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
                     window = build_window(
                         tokens, token_range, token_spans, self.cls_id, self.sep_id, meta
                     )
+                    if not len(window.gold_spans) and not self._keep_empty(doc["doc_id"], i):
+                        continue
                     wide += count_wide_spans(window.gold_spans, self.max_span_width_tokens)
                     yield window
             complete = True
@@ -217,6 +229,18 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
                     self.path, wide, local, "" if complete else " so far",
                     self.max_span_width_tokens,
                 )  # fmt: skip
+
+    def _keep_empty(self, doc_id: str, window_in_doc: int) -> bool:
+        """Whether a window with no labelled span is kept this epoch: a draw from a hash of
+        (seed, epoch, document, window), so every reader and a resumed run agree."""
+        rate = self.keep_empty_windows
+        if rate >= 1.0:
+            return True
+        if rate <= 0.0:
+            return False
+        key = f"{self.config.seed}:{self.epoch}:{doc_id}:{window_in_doc}".encode()
+        draw = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2.0**64
+        return draw < rate
 
     def count_windows(self) -> int:
         """Windows in the whole data set (one pass: reads and tokenizes every document)."""

@@ -10,7 +10,6 @@ batches come from :mod:`binder_core.train_data`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import resource
@@ -31,16 +30,14 @@ from binder_core.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from binder_core.collate import Batch
 from binder_core.config import DataConfig
 from binder_core.data import ParquetWindowDataset
-from binder_core.device import autocast_context, pick_device, resolve_amp
+from binder_core.device import pick_device, resolve_amp
 from binder_core.distributed import DistInfo
 from binder_core.errors import ConfigError
 from binder_core.evaluate import score_dataset
 from binder_core.inference import Predictor
-from binder_core.losses import binder_loss
-from binder_core.model import BinderModel, Scores, build_optimizer
+from binder_core.model import BinderModel, build_optimizer
 from binder_core.model_dir import ModelInfo, TrainingProvenance
 from binder_core.run_folder import RunFolder
 from binder_core.saved_model import save_pretrained
@@ -52,6 +49,7 @@ from binder_core.train_data import (
     resolve_labels,
     training_provenance,
 )
+from binder_core.train_step import NegativePolicy, TrainStep, forward_backward, optimizer_step
 from binder_core.types import (
     TypeInputs,
     build_type_inputs,
@@ -83,24 +81,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class _TrainStep(nn.Module):
-    """Types and windows in one forward, so DDP sees every parameter of the step."""
-
-    def __init__(self, model: BinderModel) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        type_input_ids: torch.Tensor,
-        type_attention_mask: torch.Tensor,
-    ) -> Scores:
-        types = self.model.encode_types(type_input_ids, type_attention_mask)
-        return self.model(input_ids, attention_mask, types)
-
-
 @dataclass(frozen=True)
 class _Setup:
     """Everything a run is built from (made once by :func:`_prepare`, never changed)."""
@@ -119,6 +99,7 @@ class _Setup:
     total_steps: int
     amp_dtype: torch.dtype | None
     provenance: TrainingProvenance
+    negatives: NegativePolicy
 
 
 def train(config: TrainConfig, *, command: str = "") -> Iterator[TrainEvent]:
@@ -140,10 +121,12 @@ def train(config: TrainConfig, *, command: str = "") -> Iterator[TrainEvent]:
 def _run(
     config: TrainConfig, info: DistInfo, device: torch.device, command: str
 ) -> Iterator[TrainEvent]:
+    provenance = training_provenance(config.train_dir, command)
+    config = config.for_data(silver=provenance.silver)  # fill the data-dependent defaults
     run = RunFolder(config.out_dir, is_main=info.is_main)
-    checkpoint_path = run.resume_checkpoint(config)
+    checkpoint_path = run.resume_checkpoint(config, provenance.silver)
     seed_everything(config.seed + info.rank)
-    s = _prepare(config, info, device, command)
+    s = _prepare(config, info, device, provenance)
     state, resume_rng = _restore(s, checkpoint_path, info)
     run.start(config, state.step)
     yield TrainEvent("start", state.step, s.total_steps, state.epoch)
@@ -160,14 +143,33 @@ def _run(
         for micro in range(config.grad_accumulation):
             epoch, consumed, (batch, _) = stream.next()
             last = micro == config.grad_accumulation - 1 or not stream.has_next()
-            losses.append(_forward_backward(s, config, batch, device, sync=last))
+            losses.append(
+                forward_backward(
+                    s.step_module,
+                    batch,
+                    s.types,
+                    weights=config.loss_weights,
+                    negatives=s.negatives,
+                    step=state.step,
+                    micro=micro,
+                    rank=info.rank,
+                    device=device,
+                    amp_dtype=s.amp_dtype,
+                    scaler=s.scaler,
+                    grad_accumulation=config.grad_accumulation,
+                    sync=last,
+                )
+            )
             windows += int(batch["input_ids"].size(0))
             tokens += int(batch["attention_mask"].sum())
             state = replace(state, epoch=epoch, batches_in_epoch=consumed)
             if last:
                 break
         # a short last accumulation (end of data) still averages over its micro-batches
-        _optimizer_step(s, config, grad_scale=config.grad_accumulation / len(losses))
+        optimizer_step(
+            s.model, s.optimizer, s.scheduler, s.scaler, max_grad_norm=config.max_grad_norm,
+            grad_scale=config.grad_accumulation / len(losses),
+        )  # fmt: skip
         loss = dist_utils.mean_over_ranks(sum(losses) / len(losses), info, device)
         windows_seen = state.windows_seen + dist_utils.sum_over_ranks(windows, info, device)
         state = replace(state, step=state.step + 1, windows_seen=windows_seen)
@@ -209,7 +211,9 @@ def _run(
                      model=s.model)  # fmt: skip
 
 
-def _prepare(config: TrainConfig, info: DistInfo, device: torch.device, command: str) -> _Setup:
+def _prepare(
+    config: TrainConfig, info: DistInfo, device: torch.device, provenance: TrainingProvenance
+) -> _Setup:
     """Labels, tokenizer, model, optimizer, data and schedule, in the order that seeds them."""
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -227,7 +231,7 @@ def _prepare(config: TrainConfig, info: DistInfo, device: torch.device, command:
         ) from None
     types = build_type_inputs(tokenizer, labels, descriptions)
     model = BinderModel.from_pretrained_encoder(model_config).to(device)
-    step_module: nn.Module = _TrainStep(model)
+    step_module: nn.Module = TrainStep(model)
     if info.enabled:
         ids = [device.index] if device.type == "cuda" else None
         step_module = nn.parallel.DistributedDataParallel(step_module, ids)
@@ -236,6 +240,7 @@ def _prepare(config: TrainConfig, info: DistInfo, device: torch.device, command:
         config.train_dir, tokenizer, data_config, labels,
         max_span_width_tokens=model_config.max_span_width_tokens, shuffle=True,
         rank=info.rank, world_size=info.world_size,
+        keep_empty_windows=float(config.keep_empty_windows),  # type: ignore[arg-type]
     )  # fmt: skip
     total_steps = count_steps(config, dataset, info, device)
     warmup = round(config.warmup_ratio * total_steps)
@@ -246,7 +251,13 @@ def _prepare(config: TrainConfig, info: DistInfo, device: torch.device, command:
         labels=labels, data_config=data_config, descriptions=descriptions, tokenizer=tokenizer,
         types=types, model=model, step_module=step_module, optimizer=optimizer,
         scheduler=scheduler, scaler=scaler, dataset=dataset, total_steps=total_steps,
-        amp_dtype=amp_dtype, provenance=training_provenance(config.train_dir, command),
+        amp_dtype=amp_dtype, provenance=provenance,
+        negatives=NegativePolicy(
+            rate=float(config.negative_rate),  # type: ignore[arg-type]
+            confident_margin=config.exclusion_margin,
+            confident_from_step=round(config.confident_after * total_steps),
+            seed=config.seed,
+        ),
     )  # fmt: skip
 
 
@@ -270,48 +281,6 @@ def _restore(
                        len(ckpt.rng), info.world_size)  # fmt: skip
     logger.info("resuming from %s (step %d)", ckpt.path, ckpt.state.step)
     return ckpt.state, rng
-
-
-def _forward_backward(
-    s: _Setup, config: TrainConfig, batch: Batch, device: torch.device, sync: bool
-) -> float:
-    """Loss of one micro-batch, backpropagated (scaled by 1 / grad_accumulation)."""
-    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-    no_sync = getattr(s.step_module, "no_sync", None)
-    context = no_sync() if (no_sync is not None and not sync) else contextlib.nullcontext()
-    with context:
-        with autocast_context(device, s.amp_dtype):
-            scores = s.step_module(
-                batch["input_ids"],
-                batch["attention_mask"],
-                s.types.type_input_ids.to(device),
-                s.types.type_attention_mask.to(device),
-            )
-        loss = binder_loss(scores, batch, config.loss_weights).total
-        scaled = loss / config.grad_accumulation
-        if s.scaler is not None:
-            s.scaler.scale(scaled).backward()
-        else:
-            scaled.backward()
-    return float(loss.detach())
-
-
-def _optimizer_step(s: _Setup, config: TrainConfig, grad_scale: float) -> None:
-    if grad_scale != 1.0:
-        for p in s.model.parameters():
-            if p.grad is not None:
-                p.grad.mul_(grad_scale)
-    if s.scaler is not None:
-        s.scaler.unscale_(s.optimizer)
-    if config.max_grad_norm > 0:
-        nn.utils.clip_grad_norm_(s.model.parameters(), config.max_grad_norm)
-    if s.scaler is not None:
-        s.scaler.step(s.optimizer)
-        s.scaler.update()
-    else:
-        s.optimizer.step()
-    s.scheduler.step()
-    s.optimizer.zero_grad(set_to_none=True)
 
 
 def _evaluate(

@@ -6,7 +6,7 @@ Torch-free, so the CLI can validate options before importing the model stack.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from binder_core.config import (
@@ -23,6 +23,20 @@ from binder_core.config import (
     option,
 )
 from binder_core.errors import ConfigError
+
+SILVER_DEFAULTS: dict[str, float] = {
+    "negative_rate": 1.0,
+    "keep_empty_windows": 1.0,
+    "confident_margin": -1.0,
+}
+"""What ``binder train`` does on silver (dictionary-labelled) data when an option is not given:
+the settings that won on the train/dev ablations (BENCHMARKS.md, distant supervision)."""
+GOLD_DEFAULTS: dict[str, float] = {
+    "negative_rate": 1.0,
+    "keep_empty_windows": 1.0,
+    "confident_margin": -1.0,
+}
+"""The same options on gold data: every unlabelled candidate is a true negative there."""
 
 _RESUMABLE = frozenset(
     {"resume", "max_steps", "epochs", "patience", "eval_every", "save_every", "log_every",
@@ -82,6 +96,25 @@ class TrainConfig:
     decoding: Decoding = option("flat", "Decoding for dev evaluation: flat or nested.")
     loss_weights: LossWeights = option(None, "Weights of the loss terms.")
     data: DataConfig = option(None, "How documents become windows.")
+    negative_rate: float | None = option(
+        None,
+        "Share of unlabelled span candidates kept as negatives, drawn afresh each step "
+        "(1: all). Default: 1 on gold data; on silver data see SILVER_DEFAULTS.",
+    )
+    keep_empty_windows: float | None = option(
+        None,
+        "Share of windows without a labelled span that are trained on. Default: 1 on gold "
+        "data; on silver data see SILVER_DEFAULTS.",
+    )
+    confident_margin: float | None = option(
+        None,
+        "Leave out of a step's negatives the candidates the model scores this far above its "
+        "threshold (likely missed entities). Default: off on gold data; on silver data see "
+        "SILVER_DEFAULTS. A negative value turns it off.",
+    )
+    confident_after: float = option(
+        0.3, "Share of the training steps before confidence-based exclusion starts."
+    )
     device: str | None = option(None, "cpu, cuda, cuda:1 (default: cuda when available).")
     resume: bool = option(False, "Continue from the newest checkpoint in --out.")
 
@@ -117,8 +150,28 @@ class TrainConfig:
             raise ConfigError("TrainConfig.weight_decay and max_grad_norm must be >= 0")
         check_choice("TrainConfig", "amp", self.amp, AMP_CHOICES)
         check_choice("TrainConfig", "decoding", self.decoding, DECODINGS)
+        for name in ("negative_rate", "keep_empty_windows"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and 0 <= value <= 1):
+                raise ConfigError(f"TrainConfig.{name} must be in [0, 1], got {value!r}")
+        if not 0.0 <= self.confident_after < 1.0:
+            raise ConfigError(
+                f"TrainConfig.confident_after must be in [0, 1), got {self.confident_after}"
+            )
         if self.patience is not None and not self.dev_dir:
             raise ConfigError("--patience needs --dev data to measure improvement on")
+
+    def for_data(self, silver: bool) -> TrainConfig:
+        """This config with every data-dependent option that was left unset filled in."""
+        defaults = SILVER_DEFAULTS if silver else GOLD_DEFAULTS
+        unset: dict[str, Any] = {k: v for k, v in defaults.items() if getattr(self, k) is None}
+        return replace(self, **unset) if unset else self
+
+    @property
+    def exclusion_margin(self) -> float | None:
+        """The confidence-exclusion margin, or None when it is off."""
+        margin = self.confident_margin
+        return None if margin is None or margin < 0 else float(margin)
 
     @property
     def encoder_config(self) -> ModelConfig:

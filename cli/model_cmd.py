@@ -93,6 +93,18 @@ def train_cli(
     device: str | None = config_option(TrainConfig, "device", "--device"),
     resume: bool = config_option(TrainConfig, "resume", "--resume"),
     uncertain: UncertainSpans = config_option(DataConfig, "uncertain_spans", "--uncertain"),
+    negative_rate: float | None = config_option(
+        TrainConfig, "negative_rate", "--negative-rate", min=0.0, max=1.0
+    ),
+    keep_empty_windows: float | None = config_option(
+        TrainConfig, "keep_empty_windows", "--keep-empty-windows", min=0.0, max=1.0
+    ),
+    confident_margin: float | None = config_option(
+        TrainConfig, "confident_margin", "--confident-margin"
+    ),
+    confident_after: float = config_option(
+        TrainConfig, "confident_after", "--confident-after", min=0.0, max=0.99
+    ),
     mention_weight: float = config_option(LossWeights, "mention", "--mention-weight"),
     threshold_weight: float = config_option(LossWeights, "threshold", "--threshold-weight"),
 ) -> None:
@@ -120,7 +132,8 @@ def train_cli(
         warmup_ratio=warmup_ratio, max_grad_norm=max_grad_norm, amp=amp,
         eval_every=eval_every, patience=patience, save_every=save_every, log_every=log_every,
         seed=seed, num_workers=num_workers, decoding=decoding, data=data, device=device,
-        resume=resume,
+        resume=resume, negative_rate=negative_rate, keep_empty_windows=keep_empty_windows,
+        confident_margin=confident_margin, confident_after=confident_after,
         loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
     )  # fmt: skip
     main_rank = os.environ.get("RANK", "0") == "0"

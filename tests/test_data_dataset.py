@@ -267,3 +267,22 @@ def test_dataset_shuffle_is_deterministic_per_epoch(shards: Path, tokenizer: Any
 def test_dataset_rejects_bad_rank(shards: Path, tokenizer: Any) -> None:
     with pytest.raises(ConfigError, match="rank 2 is not in"):
         _dataset(shards, tokenizer, SMALL, rank=2, world_size=2)
+
+
+def test_dataset_keeps_a_share_of_empty_windows_the_same_on_every_pass(
+    tmp_path: Path, tokenizer: Any
+) -> None:
+    docs = [_document(f"e{i}", "Nothing to see here at all.") for i in range(40)]
+    docs.append(_document("full", "Cisplatin"))
+    write_documents(docs, tmp_path / "a.parquet", document_schema(LABELS))
+    every = set(_keys(_dataset(tmp_path, tokenizer, SMALL, shuffle=False)))
+    none = set(_keys(_dataset(tmp_path, tokenizer, SMALL, shuffle=False, keep_empty_windows=0)))
+    assert {doc for doc, _ in none} == {"full"}
+    some = _dataset(tmp_path, tokenizer, SMALL, shuffle=False, keep_empty_windows=0.5)
+    first, again = set(_keys(some)), set(_keys(some))
+    assert first == again and none < first < every
+    assert 0.3 < len(first - none) / len(every - none) < 0.7
+    some.set_epoch(1)
+    assert set(_keys(some)) != first  # drawn afresh each epoch
+    with pytest.raises(ConfigError, match="keep_empty_windows"):
+        _dataset(tmp_path, tokenizer, SMALL, keep_empty_windows=1.5)

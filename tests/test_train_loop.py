@@ -269,3 +269,48 @@ def test_train_config_reads_a_config_written_before_the_span_width_moved(
     assert TrainConfig.from_dict(saved) == config
     with pytest.raises(ConfigError, match=r"unknown option\(s\) \['max_span_widht'\]"):
         TrainConfig.from_dict({**config.to_dict(), "max_span_widht": 3})
+
+
+def test_train_resume_is_exact_with_sampled_and_excluded_negatives(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    from binder_core.train import train
+
+    common = dict(max_steps=8, batch_size=3, dev_dir=None, negative_rate=0.3,
+                  confident_margin=0.0, confident_after=0.25)  # fmt: skip
+    whole = run_to_end(tiny_config(tiny_bert, tmp_path, out_dir=str(tmp_path / "a"), **common))
+    expected = [e.loss for e in whole if e.kind == "step"]
+    plain = run_to_end(tiny_config(tiny_bert, tmp_path, out_dir=str(tmp_path / "p"),
+                                   **{**common, "negative_rate": 1.0}))  # fmt: skip
+    assert [e.loss for e in plain if e.kind == "step"] != expected  # the options do something
+    killed = tiny_config(tiny_bert, tmp_path, out_dir=str(tmp_path / "b"), save_every=3, **common)
+    for event in train(killed):
+        if event.kind == "step" and event.step == 5:
+            break
+    resumed = run_to_end(replace(killed, resume=True))
+    assert [e.loss for e in resumed if e.kind == "step"] == expected[3:]
+
+
+def test_train_fills_silver_defaults_from_the_data_and_saves_them(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    from binder_core.train_config import GOLD_DEFAULTS, SILVER_DEFAULTS
+
+    silver_docs = tiny_documents()
+    silver = tmp_path / "silver"
+    write_documents(silver_docs, silver / "part-00000-of-00001.parquet",
+                    document_schema(LABELS, dictionary_fingerprint="f1ng3r"))  # fmt: skip
+    config = tiny_config(tiny_bert, tmp_path, train_dir=str(silver), max_steps=2, dev_dir=None)
+    assert config.negative_rate is None
+    run_to_end(config)
+    saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert {k: saved[k] for k in SILVER_DEFAULTS} == SILVER_DEFAULTS
+    gold = tiny_config(tiny_bert, tmp_path, out_dir=str(tmp_path / "g"), max_steps=2, dev_dir=None)
+    run_to_end(gold)
+    saved = json.loads((tmp_path / "g" / "train_config.json").read_text())
+    assert {k: saved[k] for k in GOLD_DEFAULTS} == GOLD_DEFAULTS
+    # an explicit option wins over the data's default, and resume accepts the filled config
+    explicit = replace(config, negative_rate=0.5, out_dir=str(tmp_path / "e"))
+    run_to_end(explicit)
+    assert json.loads((tmp_path / "e" / "train_config.json").read_text())["negative_rate"] == 0.5
+    run_to_end(replace(config, resume=True, max_steps=3))

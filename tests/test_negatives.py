@@ -1,0 +1,142 @@
+"""Negative sampling and confidence-based exclusion: hand-made batches, exact masks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from binder_core.losses import binder_loss
+from binder_core.model import Scores
+from binder_core.negatives import exclude_confident, sample_negatives
+
+
+def _batch() -> dict[str, torch.Tensor]:
+    """One window of 5 tokens ([CLS] a b c [SEP]), band W = 3, K = 2 types.
+
+    Candidates: every content token starts and ends a word. Gold: type 0 is tokens 1..2 (cell
+    (1, 1)); nothing is uncertain.
+    """
+    B, K, L, W = 1, 2, 5, 3
+    start_mask = torch.tensor([[False, True, True, True, False]])
+    end_mask = start_mask.clone()
+    ends = torch.arange(L)[:, None] + torch.arange(W)
+    span_mask = start_mask[:, :, None] & end_mask[:, ends.clamp(max=L - 1)] & (ends < L)
+    span_labels = torch.zeros((B, K, L, W), dtype=torch.bool)
+    span_labels[0, 0, 1, 1] = True
+    start_labels = torch.zeros((B, K, L), dtype=torch.bool)
+    start_labels[0, 0, 1] = True
+    end_labels = torch.zeros((B, K, L), dtype=torch.bool)
+    end_labels[0, 0, 2] = True
+    return {
+        "start_mask": start_mask,
+        "end_mask": end_mask,
+        "span_mask": span_mask,
+        "start_labels": start_labels,
+        "end_labels": end_labels,
+        "span_labels": span_labels,
+        "start_uncertain": torch.zeros((B, K, L), dtype=torch.bool),
+        "end_uncertain": torch.zeros((B, K, L), dtype=torch.bool),
+        "span_uncertain": torch.zeros((B, K, L, W), dtype=torch.bool),
+    }
+
+
+def _negatives(batch: dict[str, torch.Tensor], head: str) -> torch.Tensor:
+    """(K, N) negatives as the losses see them: candidates minus gold, excluded and [CLS]."""
+    mask = batch[f"{head}_mask"][0].flatten()
+    gold = batch[f"{head}_labels"][0].flatten(1)
+    excluded = batch[f"{head}_uncertain"][0].flatten(1)
+    negatives = mask & ~gold & ~excluded
+    negatives[:, 0] = False
+    return negatives
+
+
+def test_sample_negatives_rate_one_keeps_every_negative() -> None:
+    batch = _batch()
+    out = sample_negatives(batch, 1.0, torch.Generator().manual_seed(0))
+    for name, value in batch.items():
+        assert torch.equal(out[name], value)
+
+
+def test_sample_negatives_rate_zero_leaves_no_negative_but_keeps_gold() -> None:
+    batch = _batch()
+    out = sample_negatives(batch, 0.0, torch.Generator().manual_seed(0))
+    for head in ("start", "end", "span"):
+        # what is left is gold for the other type: a labelled entity is a real negative
+        gold_elsewhere = batch[f"{head}_labels"][0].flatten(1).flip(0)
+        assert torch.equal(_negatives(out, head), gold_elsewhere), head
+        assert torch.equal(out[f"{head}_labels"], batch[f"{head}_labels"])
+    # cells of the band: (1,0) (1,1) (1,2) (2,0) (2,1) (3,0); (1,1) is gold for type 0 only,
+    # so it stays a negative of type 1 whatever the rate: a gold cell is never "unlabelled"
+    assert not out["span_uncertain"][0, :, 1, 1].any()
+    assert out["span_uncertain"][0, :, 1, 0].all() and out["span_uncertain"][0, :, 3, 0].all()
+    # gold start token 1 and gold end token 2 are never excluded, for either type
+    assert not out["start_uncertain"][0, :, 1].any() and not out["end_uncertain"][0, :, 2].any()
+
+
+def test_sample_negatives_token_negatives_follow_the_kept_cells() -> None:
+    batch = _batch()
+    for seed in range(20):
+        out = sample_negatives(batch, 0.5, torch.Generator().manual_seed(seed))
+        unlabelled = batch["span_mask"][0] & ~batch["span_labels"][0].any(dim=0)
+        kept = unlabelled & ~out["span_uncertain"][0, 0]
+        assert torch.equal(kept, unlabelled & ~out["span_uncertain"][0, 1])  # one draw, all types
+        for i in range(1, 4):
+            if i == 1:  # the gold start: always a start negative candidate for type 1
+                assert not out["start_uncertain"][0, :, 1].any()
+                continue
+            starts_here = bool(kept[i].any())
+            assert bool(out["start_uncertain"][0, 0, i]) == (not starts_here), (seed, i)
+        for j in (1, 3):
+            ends_here = any(bool(kept[i, j - i]) for i in range(max(0, j - 2), j + 1))
+            assert bool(out["end_uncertain"][0, 0, j]) == (not ends_here), (seed, j)
+
+
+def test_sample_negatives_is_reproducible_and_varies_by_seed() -> None:
+    batch = _batch()
+    first = sample_negatives(batch, 0.5, torch.Generator().manual_seed(3))
+    again = sample_negatives(batch, 0.5, torch.Generator().manual_seed(3))
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    draws = {
+        tuple(sample_negatives(batch, 0.5, torch.Generator().manual_seed(s))["span_uncertain"]
+              .flatten().tolist())
+        for s in range(10)
+    }  # fmt: skip
+    assert len(draws) > 1
+    with pytest.raises(ValueError, match="rate"):
+        sample_negatives(batch, -0.1, torch.Generator())
+
+
+def test_exclude_confident_drops_negatives_above_the_threshold_by_the_margin() -> None:
+    batch = _batch()
+    start = torch.zeros((1, 2, 5))
+    start[0, :, 0] = 1.0  # thresholds
+    start[0, 1, 2] = 3.5  # type 1, token 2: 2.5 above its threshold -> excluded at margin 2
+    start[0, 1, 3] = 2.5  # 1.5 above: kept
+    start[0, 0, 1] = 9.0  # gold for type 0: never excluded
+    start[0, 0, 4] = 9.0  # [SEP]: not a candidate, nothing to exclude
+    span = torch.zeros((1, 2, 5, 3))
+    span[0, 0, 3, 0] = 5.0  # type 0, cell (3, 0): 5 above the threshold 0
+    scores = Scores(start=start, end=torch.zeros((1, 2, 5)), span=span)
+    out = exclude_confident(scores, batch, margin=2.0)
+    assert out["start_uncertain"][0].nonzero().tolist() == [[1, 2]]
+    assert out["span_uncertain"][0].nonzero().tolist() == [[0, 3, 0]]
+    assert not out["end_uncertain"].any()
+
+
+def test_excluded_negatives_leave_the_threshold_loss() -> None:
+    # the exclusion masks are exactly what the losses leave out: a loss over a batch with a
+    # confident negative excluded equals the loss over the same scores without that candidate
+    batch = _batch()
+    torch.manual_seed(0)
+    scores = Scores(
+        start=torch.randn((1, 2, 5)), end=torch.randn((1, 2, 5)), span=torch.randn((1, 2, 5, 3))
+    )
+    excluded = sample_negatives(batch, 0.0, torch.Generator().manual_seed(0))
+    removed = dict(batch)
+    for head in ("start", "end", "span"):
+        keep = batch[f"{head}_labels"].any(dim=1)
+        removed[f"{head}_mask"] = batch[f"{head}_mask"] & keep
+    removed["span_mask"] = batch["span_mask"] & batch["span_labels"].any(dim=1)
+    assert binder_loss(scores, excluded).total.item() == pytest.approx(
+        binder_loss(scores, removed).total.item()
+    )
