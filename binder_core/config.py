@@ -28,6 +28,9 @@ AMP_CHOICES: tuple[str, ...] = ("auto", "bf16", "fp16", "no")
 Decoding = Literal["flat", "nested"]
 DECODINGS: tuple[str, ...] = ("flat", "nested")
 """flat: greedy, no overlapping spans (``doc.ents``-like); nested: every span above threshold."""
+InputFormat = Literal["auto", "text", "jsonl", "parquet"]
+"""Inputs of ``binder predict``: auto (from the suffix), text (a document per line), JSON
+Lines, or contract Parquet."""
 INFERENCE_BATCH_SIZE = 16
 """Windows per forward pass when evaluating or predicting (not training)."""
 UnknownLabels = Literal["error", "ignore"]

@@ -16,12 +16,16 @@ from typing import Any
 
 from binder_core.config import INFERENCE_BATCH_SIZE
 from binder_core.data import ParquetWindowDataset
-from binder_core.inference import Predictor, check_batch_size, check_decoding
+from binder_core.hybrid import SpanSource, merge_spans
+from binder_core.inference import Predictor, check_batch_size, check_decoding, to_span
 from binder_core.metrics import SpanCounter, SpanScores
 from binder_core.schema import iter_documents
 from binder_core.types import check_labels
 
 logger = logging.getLogger(__name__)
+
+HELDOUT = "dict_heldout"
+"""The origin of a held-out concept's match in a dev set (``silver build --heldout-dict``)."""
 
 
 def score_dataset(
@@ -31,12 +35,17 @@ def score_dataset(
     decoding: str | None = None,
     batch_size: int = INFERENCE_BATCH_SIZE,
     labels: Sequence[str] | None = None,
+    dictionary: SpanSource | None = None,
+    hybrid_rule: str = "dictionary",
 ) -> tuple[SpanScores, int]:
     """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, and its document
     count.
 
     ``decoding`` defaults to the predictor's; ``labels`` (default: the predictor's) are the
-    types predicted and scored. With the data
+    types predicted and scored. With ``dictionary`` the predictions are those of the hybrid
+    (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule``). Gold spans with origin
+    ``dict_heldout`` (matches of held-out dictionary concepts) are also scored as the subset
+    ``heldout``: the share of them predicted exactly. With the data
     config's ``unknown_labels == "error"`` a type in the data that is not among them is a
     :class:`ConfigError`; with ``"ignore"`` its spans are left out of the scores.
     """
@@ -56,15 +65,23 @@ def score_dataset(
     if predictor.data_config.unknown_labels == "error":
         check_labels(dataset.metadata.labels, label_set, str(data_dir))
     counter = SpanCounter(label_set)
-    documents = iter_documents(data_dir, columns=["doc_id", "spans"])
+    columns = ["doc_id", "spans"] + (["text"] if dictionary is not None else [])
+    documents = iter_documents(data_dir, columns=columns)
     for meta, predicted in predictor.predict_windows(
         dataset.iter_windows(), decoding, batch_size, label_set
     ):
         doc = next(documents)
         if doc["doc_id"] != meta.doc_id:
             raise RuntimeError(f"window of {meta.doc_id!r} met document {doc['doc_id']!r}")
-        gold = [(s["start"], s["end"], s["label"]) for s in doc["spans"] if not s["uncertain"]]
-        counter.update(gold, [(p.start, p.end, p.label) for p in predicted])
+        certain = [s for s in doc["spans"] if not s["uncertain"]]
+        gold = [(s["start"], s["end"], s["label"]) for s in certain]
+        heldout = [k for k, s in zip(gold, certain, strict=True) if s["origin"] == HELDOUT]
+        if dictionary is None:
+            keys = [(p.start, p.end, p.label) for p in predicted]
+        else:
+            merged = merge_spans(dictionary(doc["text"]), map(to_span, predicted), hybrid_rule)
+            keys = [(s["start"], s["end"], s["label"]) for s in merged]
+        counter.update(gold, keys, {"heldout": heldout} if heldout else None)
     logger.info("scored %d documents of %s", counter.documents, data_dir)
     return counter.result(), counter.documents
 
@@ -77,16 +94,21 @@ def evaluate(
     *,
     device: str | None = None,
     labels: Sequence[str] | None = None,
+    dictionary: SpanSource | None = None,
+    hybrid_rule: str = "dictionary",
+    amp: str = "auto",
 ) -> dict[str, Any]:
     """Load a saved model and score it on ``data_dir``.
 
     Returns ``{"precision", "recall", "f1", <counts>, "macro_f1", "per_label": {...}}`` plus
     ``"documents"`` and ``"decoding"`` (default: the model's own). ``labels`` restricts
-    scoring to some of the model's types (spans of other types in the data are then ignored).
+    scoring to some of the model's types (spans of other types in the data are then ignored);
+    ``dictionary`` scores the hybrid of the model and that dictionary (see
+    :func:`score_dataset`).
     """
     if decoding is not None:
         check_decoding(decoding)
-    predictor = Predictor.from_pretrained(model_dir_or_run_dir, device=device)
+    predictor = Predictor.from_pretrained(model_dir_or_run_dir, device=device, amp=amp)
     decoding = decoding or predictor.decoding
     scored = predictor.labels
     if labels is not None:
@@ -94,9 +116,12 @@ def evaluate(
         predictor.data_config = replace(predictor.data_config, unknown_labels="ignore")
         scored = tuple(label for label in predictor.labels if label in set(labels))
     result, documents = score_dataset(
-        predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored
-    )
+        predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored,
+        dictionary=dictionary, hybrid_rule=hybrid_rule,
+    )  # fmt: skip
     scores = result.to_dict()
     scores["documents"] = documents
     scores["decoding"] = decoding
+    if dictionary is not None:
+        scores["hybrid"] = hybrid_rule
     return scores

@@ -23,7 +23,7 @@ import torch
 from binder_core.collate import Batch, collate_inputs, pad_token_id
 from binder_core.config import DECODINGS, INFERENCE_BATCH_SIZE, DataConfig
 from binder_core.decoding import SpanPrediction, decode_batch_vectors, decode_document
-from binder_core.device import autocast_context, pick_device
+from binder_core.device import autocast_context, pick_device, resolve_amp
 from binder_core.errors import ConfigError
 from binder_core.model import BinderModel, TypeVectors
 from binder_core.saved_model import from_pretrained
@@ -149,14 +149,18 @@ class Predictor:
         device: str | None = None,
         *,
         min_margin: float = 0.0,
+        amp: str = "auto",
     ) -> Predictor:
-        """A predictor for a model directory or a run folder (its ``best/`` model)."""
+        """A predictor for a model directory or a run folder (its ``best/`` model); ``amp``
+        is resolved for the device by :func:`binder_core.device.resolve_amp`."""
         dev = pick_device(device)
+        amp_dtype = resolve_amp(amp, dev)
         saved = from_pretrained(path, device=dev)
         info = saved.info
         return cls(
             saved.model, saved.tokenizer, info.labels, info.type_descriptions,
-            info.data_config, dev, min_margin=min_margin, decoding=info.decoding,
+            info.data_config, dev, amp_dtype=amp_dtype, min_margin=min_margin,
+            decoding=info.decoding,
         )  # fmt: skip
 
     @property

@@ -86,6 +86,12 @@ class SpanScores:
     per_label: Mapping[str, PRF] = field(default_factory=dict)
     nested_support: int = 0  # gold spans that contain or lie inside another gold span
     nested_found: int = 0  # of those, predicted exactly
+    subsets: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Named subsets of the gold spans (e.g. the held-out concepts): (support, found)."""
+
+    def subset_recall(self, name: str) -> float:
+        support, found = self.subsets.get(name, (0, 0))
+        return found / support if support else 0.0
 
     @property
     def nested_recall(self) -> float:
@@ -111,6 +117,8 @@ class SpanScores:
                 "found": self.nested_found,
                 "recall": self.nested_recall,
             }
+        for name, (support, found) in sorted(self.subsets.items()):
+            out[name] = {"support": support, "found": found, "recall": self.subset_recall(name)}
         return out
 
 
@@ -156,13 +164,25 @@ class SpanCounter:
         self.documents = 0
         self._nested_support = 0
         self._nested_found = 0
+        self._subsets: dict[str, tuple[int, int]] = {}
 
-    def update(self, gold: Iterable[SpanKey], predicted: Iterable[SpanKey]) -> None:
-        """Add one document's gold and predicted spans."""
+    def update(
+        self,
+        gold: Iterable[SpanKey],
+        predicted: Iterable[SpanKey],
+        subsets: Mapping[str, Iterable[SpanKey]] | None = None,
+    ) -> None:
+        """Add one document's gold and predicted spans, and the recall of named ``subsets`` of
+        its gold spans (each counted whatever else the document holds)."""
         if self._only is not None:
             gold = [k for k in gold if k[2] in self._only]
             predicted = [k for k in predicted if k[2] in self._only]
         gold, predicted = list(gold), list(predicted)
+        predicted_set = set(predicted)
+        for name, keys in (subsets or {}).items():
+            wanted = {k for k in keys if self._only is None or k[2] in self._only}
+            support, found = self._subsets.get(name, (0, 0))
+            self._subsets[name] = (support + len(wanted), found + len(wanted & predicted_set))
         for label, prf in match_counts(gold, predicted).items():
             self._counts[label] = self._counts.get(label, PRF()) + prf
         nested = nested_spans(gold)
@@ -177,6 +197,9 @@ class SpanCounter:
         self.documents += other.documents
         self._nested_support += other._nested_support
         self._nested_found += other._nested_found
+        for name, (support, found) in other._subsets.items():
+            mine = self._subsets.get(name, (0, 0))
+            self._subsets[name] = (mine[0] + support, mine[1] + found)
 
     def result(self) -> SpanScores:
         per_label = {label: self._counts[label] for label in sorted(self._counts)}
@@ -186,6 +209,7 @@ class SpanCounter:
             per_label=per_label,
             nested_support=self._nested_support,
             nested_found=self._nested_found,
+            subsets=dict(self._subsets),
         )
 
 

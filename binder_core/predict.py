@@ -15,13 +15,14 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import pyarrow.parquet as pq
 
 from binder_core.atomic import atomic_path
-from binder_core.config import INFERENCE_BATCH_SIZE
+from binder_core.config import INFERENCE_BATCH_SIZE, InputFormat
 from binder_core.errors import ConfigError, InputError
+from binder_core.hybrid import SpanSource, merge_spans
 from binder_core.inference import Predictor
 from binder_core.schema import (
     Origin,
@@ -33,7 +34,6 @@ from binder_core.schema import (
 
 logger = logging.getLogger(__name__)
 
-InputFormat = Literal["auto", "text", "jsonl", "parquet"]
 
 
 class InputDocument(NamedTuple):
@@ -124,8 +124,13 @@ def predict_file(
     decoding: str | None = None,
     batch_size: int = INFERENCE_BATCH_SIZE,
     docs_per_chunk: int = 256,
+    dictionary: SpanSource | None = None,
+    hybrid_rule: str = "dictionary",
 ) -> Iterator[int]:
     """Tag every document of ``input_path`` and write ``output_path`` (.jsonl or .parquet).
+
+    With ``dictionary`` each document gets the hybrid of its dictionary matches and the model's
+    predictions (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule``).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
     The output is written to a temp file and renamed into place when complete.
@@ -146,6 +151,11 @@ def predict_file(
         docs_in = read_inputs(input_path, fmt, text_field, id_field)
         for chunk in _chunks(docs_in, docs_per_chunk):
             spans = predictor.predict([d.text for d in chunk], decoding, batch_size)
+            if dictionary is not None:
+                spans = [
+                    merge_spans(dictionary(d.text), s, hybrid_rule)
+                    for d, s in zip(chunk, spans, strict=True)
+                ]
             rows = [
                 {"doc_id": d.doc_id, "text": d.text, "source": d.source, "spans": s}
                 for d, s in zip(chunk, spans, strict=True)

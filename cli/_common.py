@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from binder_core.errors import BinderError
+from binder_core.errors import BinderError, ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,3 +58,21 @@ def configure_logging(verbose: bool) -> None:
         # transformers' own "Loading weights" bars: the CLI shows its own progress instead.
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def require_model_extra() -> None:
+    """torch/transformers are an extra, so silver-only installs (Beam workers) stay light."""
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"the model commands need torch and transformers ({exc.name} is missing): "
+            "install a torch build for your machine, then pip install 'binder-ner[model]'"
+        ) from None
+
+
+def split_labels(labels: str | None) -> tuple[str, ...] | None:
+    if not labels:
+        return None
+    return tuple(label.strip() for label in labels.split(",") if label.strip())

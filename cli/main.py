@@ -15,6 +15,7 @@ from cli import (
     silver_augment_cmd,
     silver_cmd,
     silver_report_cmd,
+    train_cmd,
 )
 from cli._common import configure_logging
 
@@ -41,6 +42,7 @@ silver_cmd.register(silver_app)
 silver_report_cmd.register(silver_app)
 silver_augment_cmd.register(silver_app)
 data_cmd.register(data_app)
+train_cmd.register(app)
 model_cmd.register(app)
 
 app.add_typer(dict_app, name="dict")

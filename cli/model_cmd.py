@@ -1,215 +1,72 @@
-"""``binder train``, ``binder evaluate`` and ``binder predict``: thin wrappers over binder_core.
+"""``binder evaluate`` and ``binder predict``: thin wrappers over binder_core.
 
-torch and transformers are imported inside the commands, so ``binder --help`` stays fast.
+torch and transformers are imported inside the commands, so ``binder --help`` stays fast. With
+``--dictionary`` both run the hybrid of the model and a compiled dictionary
+(:mod:`binder_core.hybrid` states the merge rule).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import sys
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from binder_core.config import (
-    INFERENCE_BATCH_SIZE,
-    Amp,
-    DataConfig,
-    Decoding,
-    LossWeights,
-    ModelConfig,
-    UncertainSpans,
-    help_of,
-)
-from binder_core.errors import ConfigError
-from binder_core.train_config import TrainConfig
-from cli._common import console, err_console, user_errors
-from cli._options import config_option
+from binder_core.config import AMP_CHOICES, INFERENCE_BATCH_SIZE, Amp, Decoding, InputFormat
+from binder_core.hybrid import HybridRule
+from cli._common import console, err_console, require_model_extra, split_labels, user_errors
 
+MODEL_HELP = "Run folder from `binder train`, or a model folder."
 DECODING_HELP = "flat (no overlaps) or nested (default: the decoding the model was trained with)."
 BATCH_HELP = "Windows per forward pass."
+DICTIONARY_HELP = (
+    "A compiled dictionary (`binder dict compile`): merge its matches with the model's "
+    "predictions (the hybrid)."
+)
+HYBRID_HELP = "Which side wins where a dictionary match and a prediction overlap."
+AMP_HELP = f"Precision: {', '.join(AMP_CHOICES)} (auto: bf16 where the device computes it fast)."
 
 
-def _require_model_extra() -> None:
-    """torch/transformers are an extra, so silver-only installs (Beam workers) stay light."""
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as exc:
-        raise ConfigError(
-            f"the model commands need torch and transformers ({exc.name} is missing): "
-            "install a torch build for your machine, then pip install 'binder-ner[model]'"
-        ) from None
-
-
-class InputFormatChoice(str, Enum):
-    auto = "auto"
-    text = "text"
-    jsonl = "jsonl"
-    parquet = "parquet"
-
-
-def _split_labels(labels: str | None) -> tuple[str, ...] | None:
-    if not labels:
+def _tagger(dictionary: Path | None, model: Path) -> Any:
+    """The dictionary side of a hybrid, checked against the model's types (or None)."""
+    if dictionary is None:
         return None
-    return tuple(label.strip() for label in labels.split(",") if label.strip())
+    from binder_core.model_dir import read_model_meta, resolve_model_dir
+    from pipelines.tagging import dictionary_tagger
 
-
-@user_errors
-def train_cli(
-    train: Path = typer.Option(..., "--train", help=help_of(TrainConfig, "train_dir")),
-    out: Path = typer.Option(..., "--out", help=help_of(TrainConfig, "out_dir")),
-    dev: Path | None = config_option(TrainConfig, "dev_dir", "--dev"),
-    model: str | None = config_option(ModelConfig, "encoder", "--model"),
-    types: str | None = config_option(TrainConfig, "types_file", "--types"),
-    labels: str | None = config_option(TrainConfig, "labels", "--labels"),
-    max_steps: int | None = config_option(TrainConfig, "max_steps", "--max-steps"),
-    epochs: int | None = config_option(TrainConfig, "epochs", "--epochs"),
-    batch_size: int = config_option(TrainConfig, "batch_size", "--batch-size"),
-    grad_accumulation: int = config_option(TrainConfig, "grad_accumulation", "--grad-accumulation"),
-    lr: float = config_option(TrainConfig, "lr", "--lr"),
-    head_lr: float = config_option(TrainConfig, "head_lr", "--head-lr"),
-    weight_decay: float = config_option(TrainConfig, "weight_decay", "--weight-decay"),
-    warmup_ratio: float = config_option(TrainConfig, "warmup_ratio", "--warmup-ratio"),
-    max_grad_norm: float = config_option(TrainConfig, "max_grad_norm", "--max-grad-norm"),
-    amp: Amp = config_option(TrainConfig, "amp", "--amp"),
-    gradient_checkpointing: bool = config_option(
-        ModelConfig, "gradient_checkpointing", "--gradient-checkpointing"
-    ),
-    max_seq_length: int = config_option(DataConfig, "max_seq_length", "--max-seq-length"),
-    window_overlap: int = config_option(DataConfig, "window_overlap_tokens", "--window-overlap"),
-    max_span_width: int = config_option(ModelConfig, "max_span_width_tokens", "--max-span-width"),
-    eval_every: int = config_option(TrainConfig, "eval_every", "--eval-every"),
-    patience: int | None = config_option(TrainConfig, "patience", "--patience"),
-    save_every: int = config_option(TrainConfig, "save_every", "--save-every"),
-    log_every: int = config_option(TrainConfig, "log_every", "--log-every"),
-    seed: int = config_option(TrainConfig, "seed", "--seed"),
-    num_workers: int = config_option(TrainConfig, "num_workers", "--num-workers"),
-    decoding: Decoding = config_option(TrainConfig, "decoding", "--decoding"),
-    device: str | None = config_option(TrainConfig, "device", "--device"),
-    resume: bool = config_option(TrainConfig, "resume", "--resume"),
-    uncertain: UncertainSpans = config_option(DataConfig, "uncertain_spans", "--uncertain"),
-    negative_rate: float | None = config_option(
-        TrainConfig, "negative_rate", "--negative-rate", min=0.0, max=1.0
-    ),
-    keep_empty_windows: float | None = config_option(
-        TrainConfig, "keep_empty_windows", "--keep-empty-windows", min=0.0, max=1.0
-    ),
-    confident_margin: float | None = config_option(
-        TrainConfig, "confident_margin", "--confident-margin"
-    ),
-    confident_after: float = config_option(
-        TrainConfig, "confident_after", "--confident-after", min=0.0, max=0.99
-    ),
-    mention_weight: float = config_option(LossWeights, "mention", "--mention-weight"),
-    threshold_weight: float = config_option(LossWeights, "threshold", "--threshold-weight"),
-) -> None:
-    """Train a BINDER model on Parquet data (under torchrun: data-parallel)."""
-    _require_model_extra()
-    from binder_core.train import train as run_training
-    from binder_core.train_config import default_encoder
-
-    data = DataConfig(
-        max_seq_length=max_seq_length,
-        window_overlap_tokens=window_overlap,
-        seed=seed,
-        uncertain_spans=uncertain,
-    )
-    model_config = ModelConfig(
-        encoder=model or default_encoder(),
-        max_span_width_tokens=max_span_width,
-        gradient_checkpointing=gradient_checkpointing,
-    )
-    config = TrainConfig(
-        train_dir=str(train), out_dir=str(out), dev_dir=str(dev) if dev else None,
-        model=model_config, types_file=types, labels=_split_labels(labels),
-        max_steps=max_steps, epochs=epochs, batch_size=batch_size,
-        grad_accumulation=grad_accumulation, lr=lr, head_lr=head_lr, weight_decay=weight_decay,
-        warmup_ratio=warmup_ratio, max_grad_norm=max_grad_norm, amp=amp,
-        eval_every=eval_every, patience=patience, save_every=save_every, log_every=log_every,
-        seed=seed, num_workers=num_workers, decoding=decoding, data=data, device=device,
-        resume=resume, negative_rate=negative_rate, keep_empty_windows=keep_empty_windows,
-        confident_margin=confident_margin, confident_after=confident_after,
-        loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
-    )  # fmt: skip
-    main_rank = os.environ.get("RANK", "0") == "0"
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    # shown from the "start" event on, so set-up errors print alone
-    progress = Progress(
-        TextColumn("[bold]train[/]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
-        console=err_console, disable=not main_rank,
-    )  # fmt: skip
-    task = progress.add_task("train", total=None, status="")
-    command = shlex.join(["binder", *sys.argv[1:]])
-    try:
-        for event in run_training(config, command=command):
-            if event.kind == "start":
-                progress.start()
-                progress.update(task, total=event.total_steps, completed=event.step)
-            elif event.kind == "step":
-                progress.update(task, completed=event.step, status=f"loss {event.loss:.4f}")
-            elif event.kind == "eval":
-                m = event.metrics
-                progress.console.print(
-                    f"step {event.step}: dev P {m['precision']:.4f} R {m['recall']:.4f} "
-                    f"F1 {m['f1']:.4f}"
-                )
-            elif event.kind == "done":
-                if progress.live.is_started:
-                    progress.stop()
-                if main_rank:
-                    console.print(_summary(event.step, event.metrics, out))
-    finally:
-        if progress.live.is_started:
-            progress.stop()
-
-
-def _summary(step: int, summary: dict[str, Any], out: Path) -> str:
-    best = summary.get("best_f1")
-    return (
-        f"done at step {step}"
-        + (f"; best dev F1 {best:.4f} at step {summary['best_step']}" if best is not None else "")
-        + (" (stopped early)" if summary.get("stopped_early") else "")
-        + f"; model in {out / 'best'}"
-        + (
-            f"\n{summary['train_seconds']:.0f} s training ({summary['tokens_per_second']:,.0f} "
-            f"tokens/s), {summary['eval_seconds']:.0f} s dev evaluation, "
-            f"peak memory {summary['peak_rss_mb']:,.0f} MB"
-            if summary.get("tokens_per_second")
-            else ""
-        )
-    )
+    _, info = read_model_meta(resolve_model_dir(model))
+    return dictionary_tagger(str(dictionary), info.labels)
 
 
 @user_errors
 def evaluate_cli(
-    run_dir: Path = typer.Argument(..., help="Run folder from `binder train`, or a model folder."),
+    run_dir: Path = typer.Argument(..., help=MODEL_HELP),
     data_dir: Path = typer.Argument(..., help="Labelled Parquet file or folder."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     decoding: Decoding | None = typer.Option(None, "--decoding", help=DECODING_HELP),
     batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
     labels: str | None = typer.Option(None, "--labels", help="Score only these types."),
     device: str | None = typer.Option(None, "--device"),
+    amp: Amp = typer.Option("auto", "--amp", help=AMP_HELP),
+    dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
+    hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
-    _require_model_extra()
+    require_model_extra()
     from binder_core.evaluate import evaluate
 
     scores = evaluate(
-        run_dir, data_dir, decoding, batch_size, device=device, labels=_split_labels(labels)
-    )
+        run_dir, data_dir, decoding, batch_size, device=device, labels=split_labels(labels),
+        amp=amp, dictionary=_tagger(dictionary, run_dir), hybrid_rule=hybrid,
+    )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(scores, sort_keys=True))
         return
     from rich.table import Table
 
-    table = Table(title=f"{data_dir} ({scores['documents']} documents, {scores['decoding']})")
+    what = f"{scores['decoding']}" + (f", hybrid: {hybrid} wins" if dictionary else "")
+    table = Table(title=f"{data_dir} ({scores['documents']} documents, {what})")
     for column in ("type", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "type" else "right")
     rows = [*scores["per_label"].items(), ("micro", scores)]
@@ -225,43 +82,54 @@ def evaluate_cli(
             f"found exactly, recall {n['recall']:.4f}",
             highlight=False,
         )
+    if "heldout" in scores:
+        h = scores["heldout"]
+        console.print(
+            f"held-out dictionary concepts: {h['found']:,} of {h['support']:,} mentions found, "
+            f"recall {h['recall']:.4f}",
+            highlight=False,
+        )
 
 
 @user_errors
 def predict_cli(
-    run_dir: Path = typer.Argument(..., help="Run folder from `binder train`, or a model folder."),
+    run_dir: Path = typer.Argument(..., help=MODEL_HELP),
     input_path: Path = typer.Argument(..., help="Text (a doc per line), JSONL or Parquet."),
     output: Path = typer.Argument(..., help="Output .jsonl or .parquet (contract schema)."),
-    fmt: InputFormatChoice = typer.Option(InputFormatChoice.auto, "--format"),
+    fmt: InputFormat = typer.Option("auto", "--format", help="Input format (auto: by suffix)."),
     text_field: str = typer.Option("text", "--text-field", help="JSONL field with the text."),
     id_field: str = typer.Option("id", "--id-field", help="JSONL field with the document id."),
     decoding: Decoding | None = typer.Option(None, "--decoding", help=DECODING_HELP),
     batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
     device: str | None = typer.Option(None, "--device"),
+    amp: Amp = typer.Option("auto", "--amp", help=AMP_HELP),
+    dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
+    hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
 ) -> None:
-    """Tag documents with a trained model."""
-    _require_model_extra()
+    """Tag documents with a trained model (with --dictionary: the hybrid)."""
+    require_model_extra()
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from binder_core.inference import Predictor
     from binder_core.predict import predict_file
 
-    predictor = Predictor.from_pretrained(run_dir, device=device)
+    tagger = _tagger(dictionary, run_dir)
+    predictor = Predictor.from_pretrained(run_dir, device=device, amp=amp)
     done = 0
     with Progress(
         SpinnerColumn(), TextColumn("predict: {task.completed} documents"), console=err_console
     ) as progress:
         task = progress.add_task("predict", total=None)
         for done in predict_file(
-            predictor, input_path, output, fmt=fmt.value, text_field=text_field,
+            predictor, input_path, output, fmt=fmt, text_field=text_field,
             id_field=id_field, decoding=decoding, batch_size=batch_size,
+            dictionary=tagger, hybrid_rule=hybrid,
         ):  # fmt: skip
             progress.update(task, completed=done)
     console.print(f"wrote {done} documents to {output}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``train``, ``evaluate`` and ``predict`` to the root ``binder`` app."""
-    app.command("train")(train_cli)
+    """Add ``evaluate`` and ``predict`` to the root ``binder`` app."""
     app.command("evaluate")(evaluate_cli)
     app.command("predict")(predict_cli)
