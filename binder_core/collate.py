@@ -46,9 +46,13 @@ class Collator:
     num_labels: int
     max_span_width_tokens: int
     pad_token_id: int
+    pad_to_multiple: int = 1
 
     def __call__(self, examples: Sequence[WindowExample]) -> tuple[Batch, list[WindowMeta]]:
-        return collate(examples, self.num_labels, self.max_span_width_tokens, self.pad_token_id)
+        return collate(
+            examples, self.num_labels, self.max_span_width_tokens, self.pad_token_id,
+            self.pad_to_multiple,
+        )  # fmt: skip
 
 
 def pad_token_id(tokenizer: object) -> int:
@@ -73,14 +77,19 @@ def _band(start_mask: torch.Tensor, end_mask: torch.Tensor, width: int) -> torch
 
 
 def collate_inputs(
-    examples: Sequence[WindowExample], max_span_width_tokens: int, pad_token_id: int
+    examples: Sequence[WindowExample],
+    max_span_width_tokens: int,
+    pad_token_id: int,
+    pad_to_multiple: int = 1,
 ) -> tuple[Batch, list[WindowMeta]]:
-    """Pad windows to the longest one; candidates are word boundaries only (no gold involved).
+    """Pad windows to the longest one, rounded up to a multiple of ``pad_to_multiple``;
+    candidates are word boundaries only (no gold involved).
 
     Returns ``(batch, meta)`` with ``meta[b]`` describing window ``b``.
     """
     _check(examples, max_span_width_tokens)
-    B, L = len(examples), max(len(e.input_ids) for e in examples)
+    longest = max(len(e.input_ids) for e in examples)
+    B, L = len(examples), -(-longest // pad_to_multiple) * pad_to_multiple
     input_ids = torch.full((B, L), pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros((B, L), dtype=torch.long)
     offsets = torch.zeros((B, L, 2), dtype=torch.long)
@@ -110,11 +119,12 @@ def collate(
     num_labels: int,
     max_span_width_tokens: int,
     pad_token_id: int,
+    pad_to_multiple: int = 1,
 ) -> tuple[Batch, list[WindowMeta]]:
     """Inputs plus targets for K = ``num_labels`` types (see the module docstring)."""
     if num_labels < 1:
         raise ValueError(f"collate needs at least one label, got num_labels={num_labels}")
-    batch, metas = collate_inputs(examples, max_span_width_tokens, pad_token_id)
+    batch, metas = collate_inputs(examples, max_span_width_tokens, pad_token_id, pad_to_multiple)
     start_mask, end_mask = batch["start_mask"], batch["end_mask"]
     B, L = start_mask.shape
     K, W = num_labels, max_span_width_tokens

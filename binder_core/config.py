@@ -131,6 +131,11 @@ class ModelConfig:
         30, "Widest span, in tokens, that is scored as a candidate and predicted."
     )  # W: the span band of the model and of every batch built for it
     dropout: float = option(0.1, "Dropout in the projection heads.")
+    attention_dropout: float | None = option(
+        None,
+        "Dropout on the encoders' attention probabilities (default: the encoder's own). 0 "
+        "lets the fused attention kernel run and skips the costliest random draws on CPU.",
+    )
     init_temperature: float = option(
         0.07, "The learnable logit scales start at ln(1 / init_temperature)."
     )
@@ -143,8 +148,12 @@ class ModelConfig:
             raise ConfigError("ModelConfig.encoder must be a Hugging Face model path or id")
         for name in ("projection_dim", "width_embedding_dim", "max_span_width_tokens"):
             check_int("ModelConfig", name, getattr(self, name), 1)
-        if not isinstance(self.dropout, int | float) or not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"ModelConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        for name in ("dropout", "attention_dropout"):
+            value = getattr(self, name)
+            if name == "attention_dropout" and value is None:
+                continue
+            if not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+                raise ConfigError(f"ModelConfig.{name} must be in [0, 1), got {value!r}")
         temperature = self.init_temperature
         if not isinstance(temperature, int | float) or not (
             math.isfinite(temperature) and temperature > 0
@@ -217,6 +226,11 @@ class DataConfig:
     """
 
     max_seq_length: int = option(256, "Tokens per window, including the CLS and SEP tokens.")
+    pad_to_multiple: int = option(
+        1,
+        "Pad each batch's length up to a multiple of this (1: the longest window). A few fixed "
+        "shapes let bf16 kernels on CPU be reused instead of rebuilt for every length.",
+    )
     window_overlap_tokens: int = option(
         64, "Content tokens shared by consecutive windows of a long document."
     )
@@ -237,7 +251,7 @@ class DataConfig:
     """Written by earlier versions (now the model's alone); dropped on reading."""
 
     def __post_init__(self) -> None:
-        for name in ("max_seq_length", "shuffle_buffer_size"):
+        for name in ("max_seq_length", "shuffle_buffer_size", "pad_to_multiple"):
             check_int("DataConfig", name, getattr(self, name), 1)
         check_int("DataConfig", "window_overlap_tokens", self.window_overlap_tokens, 0)
         check_int("DataConfig", "seed", self.seed, 0)
@@ -245,6 +259,11 @@ class DataConfig:
             raise ConfigError(
                 f"DataConfig.max_seq_length must be at least 3 (CLS, a token, SEP), "
                 f"got {self.max_seq_length}"
+            )
+        if self.max_seq_length % self.pad_to_multiple:
+            raise ConfigError(
+                f"DataConfig.max_seq_length ({self.max_seq_length}) must be a multiple of "
+                f"pad_to_multiple ({self.pad_to_multiple}), so padding never exceeds it"
             )
         if self.window_overlap_tokens >= self.content_length:
             raise ConfigError(

@@ -157,7 +157,9 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
 
     def collate_fn(self) -> Collator:
         """The collate function for a DataLoader over this data set (picklable)."""
-        return Collator(self.num_labels, self.max_span_width_tokens, self.pad_id)
+        return Collator(
+            self.num_labels, self.max_span_width_tokens, self.pad_id, self.config.pad_to_multiple
+        )
 
     def __iter__(self) -> Iterator[WindowExample]:
         info = get_worker_info()

@@ -43,17 +43,21 @@ def check_batch_size(batch_size: int) -> None:
 
 
 def window_batches(
-    windows: Iterable[WindowExample], batch_size: int, max_span_width_tokens: int, pad_id: int
+    windows: Iterable[WindowExample],
+    batch_size: int,
+    max_span_width_tokens: int,
+    pad_id: int,
+    pad_to_multiple: int = 1,
 ) -> Iterator[tuple[Batch, list[WindowMeta]]]:
     """Consecutive windows, ``batch_size`` at a time, as model inputs (no targets)."""
     chunk: list[WindowExample] = []
     for window in windows:
         chunk.append(window)
         if len(chunk) == batch_size:
-            yield collate_inputs(chunk, max_span_width_tokens, pad_id)
+            yield collate_inputs(chunk, max_span_width_tokens, pad_id, pad_to_multiple)
             chunk = []
     if chunk:
-        yield collate_inputs(chunk, max_span_width_tokens, pad_id)
+        yield collate_inputs(chunk, max_span_width_tokens, pad_id, pad_to_multiple)
 
 
 @torch.no_grad()
@@ -200,7 +204,10 @@ class Predictor:
         check_batch_size(batch_size)
         label_set = tuple(labels) if labels is not None else self.labels
         vectors = self.type_vectors(label_set)
-        batches = window_batches(windows, batch_size, self.max_span_width_tokens, self.pad_id)
+        batches = window_batches(
+            windows, batch_size, self.max_span_width_tokens, self.pad_id,
+            self.data_config.pad_to_multiple,
+        )  # fmt: skip
         pending: list[SpanPrediction] = []
         with _eval_mode(self.model):
             for meta, predictions in iter_window_predictions(

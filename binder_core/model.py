@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from transformers import AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from binder_core.config import ModelConfig
 from binder_core.errors import ConfigError
@@ -47,10 +47,25 @@ class Scores(NamedTuple):
     span: Tensor
 
 
-def _load_pretrained(name: str) -> PreTrainedModel:
-    """An encoder with the pretrained weights of ``name`` (a local path or a cached id)."""
+ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
+"""Where Hugging Face encoder configs keep the attention dropout (BERT/RoBERTa/DeBERTa; others)."""
+
+
+def _load_pretrained(name: str, attention_dropout: float | None = None) -> PreTrainedModel:
+    """An encoder with the pretrained weights of ``name`` (a local path or a cached id), its
+    attention dropout set to ``attention_dropout`` unless that is None."""
     try:
-        return AutoModel.from_pretrained(name, dtype=torch.float32)
+        config = AutoConfig.from_pretrained(name)
+        if attention_dropout is not None:
+            keys = [k for k in ATTENTION_DROPOUT_KEYS if hasattr(config, k)]
+            if not keys:
+                raise ConfigError(
+                    f"encoder {name!r} has no attention dropout setting "
+                    f"({' or '.join(ATTENTION_DROPOUT_KEYS)}); leave attention_dropout unset"
+                )
+            for key in keys:
+                setattr(config, key, attention_dropout)
+        return AutoModel.from_pretrained(name, config=config, dtype=torch.float32)
     except (OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
@@ -122,8 +137,8 @@ class BinderModel(nn.Module):
     @classmethod
     def from_pretrained_encoder(cls, config: ModelConfig) -> BinderModel:
         """Both encoders with the pretrained weights of ``config.encoder``, fresh heads."""
-        text_encoder = _load_pretrained(config.encoder)
-        type_encoder = _load_pretrained(config.encoder)
+        text_encoder = _load_pretrained(config.encoder, config.attention_dropout)
+        type_encoder = _load_pretrained(config.encoder, config.attention_dropout)
         return cls(config, text_encoder, type_encoder)
 
     @classmethod

@@ -51,6 +51,10 @@ def train_cli(
         ModelConfig, "gradient_checkpointing", "--gradient-checkpointing"
     ),
     max_seq_length: int = config_option(DataConfig, "max_seq_length", "--max-seq-length"),
+    pad_to_multiple: int = config_option(DataConfig, "pad_to_multiple", "--pad-to-multiple"),
+    attention_dropout: float | None = config_option(
+        ModelConfig, "attention_dropout", "--attention-dropout"
+    ),
     window_overlap: int = config_option(DataConfig, "window_overlap_tokens", "--window-overlap"),
     max_span_width: int = config_option(ModelConfig, "max_span_width_tokens", "--max-span-width"),
     eval_every: int = config_option(TrainConfig, "eval_every", "--eval-every"),
@@ -85,6 +89,7 @@ def train_cli(
 
     data = DataConfig(
         max_seq_length=max_seq_length,
+        pad_to_multiple=pad_to_multiple,
         window_overlap_tokens=window_overlap,
         seed=seed,
         uncertain_spans=uncertain,
@@ -92,6 +97,7 @@ def train_cli(
     model_config = ModelConfig(
         encoder=model or default_encoder(),
         max_span_width_tokens=max_span_width,
+        attention_dropout=attention_dropout,
         gradient_checkpointing=gradient_checkpointing,
     )
     config = TrainConfig(
