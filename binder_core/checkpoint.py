@@ -45,7 +45,7 @@ class TrainerState:
     step: int = 0  # optimizer steps done
     epoch: int = 0  # epoch of the next micro-batch
     batches_in_epoch: int = 0  # micro-batches of `epoch` already consumed (on every rank)
-    best_metric: float | None = None  # best dev F1 so far
+    best_metric: float | None = None  # best selection score so far (binder_core.selection)
     best_step: int | None = None
     evals_since_best: int = 0  # for early stopping by patience
     windows_seen: int = 0  # training windows consumed, over all ranks

@@ -41,6 +41,7 @@ from binder_core.model import BinderModel, build_optimizer
 from binder_core.model_dir import ModelInfo, TrainingProvenance
 from binder_core.run_folder import RunFolder
 from binder_core.saved_model import save_pretrained
+from binder_core.selection import improves, selection_score
 from binder_core.train_config import TrainConfig
 from binder_core.train_data import (
     BatchStream,
@@ -198,7 +199,8 @@ def _run(
     if config.save_every and state.step % config.save_every != 0:
         _save_checkpoint(s, config, state, run.path, info)  # the end state, for --resume
     summary = {
-        "best_f1": state.best_metric,
+        "best_score": state.best_metric,
+        "selected_by": config.select,
         "best_step": state.best_step,
         "stopped_early": stop_early,
         "windows": state.windows_seen,
@@ -299,21 +301,28 @@ def _evaluate(
             batch_size=config.eval_batch_size,
         )  # fmt: skip
         metrics = {**scores.to_dict(), "documents": documents}
+        for name, path in config.monitored:
+            watched, _ = score_dataset(
+                predictor, path, decoding=config.decoding, batch_size=config.eval_batch_size
+            )
+            metrics.setdefault("monitor", {})[name] = watched.to_dict()
     metrics = dist_utils.broadcast_object(metrics, info)
-    f1 = float(metrics["f1"])
-    if state.best_metric is None or f1 > state.best_metric:
-        state = replace(state, best_metric=f1, best_step=state.step, evals_since_best=0)
+    select = str(config.select)
+    score = selection_score(metrics, select)
+    metrics["selection"] = {"by": select, "score": score}
+    if improves(score, state.best_metric, select):
+        state = replace(state, best_metric=score, best_step=state.step, evals_since_best=0)
         _save_best(s, config, state, metrics, run, info)
     else:
         state = replace(state, evals_since_best=state.evals_since_best + 1)
     run.log({"kind": "eval", "step": state.step, "epoch": state.epoch, **metrics,
-             "best_f1": state.best_metric})  # fmt: skip
+             "best_score": state.best_metric})  # fmt: skip
     run.plot()
     patience = config.patience
     stop = patience is not None and state.evals_since_best >= patience
     if stop:
-        logger.info("early stop at step %d: no dev F1 gain in %d evaluations",
-                    state.step, patience)  # fmt: skip
+        logger.info("early stop at step %d: no dev %s gain in %d evaluations",
+                    state.step, select, patience)  # fmt: skip
     return state, stop, metrics
 
 

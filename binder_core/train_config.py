@@ -23,24 +23,27 @@ from binder_core.config import (
     option,
 )
 from binder_core.errors import ConfigError
+from binder_core.selection import SELECTIONS, Selection
 
-SILVER_DEFAULTS: dict[str, float] = {
+SILVER_DEFAULTS: dict[str, Any] = {
     "negative_rate": 1.0,
     "keep_empty_windows": 1.0,
     "confident_margin": -1.0,
+    "select": "f1",
 }
 """What ``binder train`` does on silver (dictionary-labelled) data when an option is not given:
 the settings that won on the train/dev ablations (BENCHMARKS.md, distant supervision)."""
-GOLD_DEFAULTS: dict[str, float] = {
+GOLD_DEFAULTS: dict[str, Any] = {
     "negative_rate": 1.0,
     "keep_empty_windows": 1.0,
     "confident_margin": -1.0,
+    "select": "f1",
 }
 """The same options on gold data: every unlabelled candidate is a true negative there."""
 
 _RESUMABLE = frozenset(
     {"resume", "max_steps", "epochs", "patience", "eval_every", "save_every", "log_every",
-     "num_workers", "keep_checkpoints", "device", "eval_batch_size"}
+     "num_workers", "keep_checkpoints", "device", "eval_batch_size", "monitor"}
 )  # fmt: skip
 
 
@@ -94,6 +97,16 @@ class TrainConfig:
     num_workers: int = option(0, "DataLoader workers per process.")
     eval_batch_size: int = option(32, "Windows per batch in dev evaluation.")
     decoding: Decoding = option("flat", "Decoding for dev evaluation: flat or nested.")
+    select: Selection | None = option(
+        None,
+        "The dev score that picks the best model (binder_core.selection): f1, heldout_f1, "
+        "heldout_recall, recall, precision or last. Default: f1 on gold data; on silver data "
+        "see SILVER_DEFAULTS.",
+    )
+    monitor: tuple[str, ...] = option(
+        (), "NAME=PATH: more labelled data scored and logged at every evaluation, never used "
+        "to select or stop (repeatable)."
+    )
     loss_weights: LossWeights = option(None, "Weights of the loss terms.")
     data: DataConfig = option(None, "How documents become windows.")
     negative_rate: float | None = option(
@@ -130,6 +143,13 @@ class TrainConfig:
                 raise ConfigError(f"TrainConfig.{name} must be a path")
         if self.labels is not None:
             object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "monitor", tuple(self.monitor))
+        for item in self.monitor:
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                raise ConfigError(f"--monitor {item!r}: write it as NAME=PATH, e.g. gold=dev/")
+        if self.select is not None:
+            check_choice("TrainConfig", "select", self.select, SELECTIONS)
         for name in ("batch_size", "grad_accumulation", "eval_batch_size", "keep_checkpoints"):
             check_int("TrainConfig", name, getattr(self, name), 1)
         for name in ("eval_every", "save_every", "log_every", "seed", "num_workers"):
@@ -168,6 +188,11 @@ class TrainConfig:
         return replace(self, **unset) if unset else self
 
     @property
+    def monitored(self) -> list[tuple[str, str]]:
+        """The --monitor data sets as (name, path)."""
+        return [(item.partition("=")[0], item.partition("=")[2]) for item in self.monitor]
+
+    @property
     def exclusion_margin(self) -> float | None:
         """The confidence-exclusion margin, or None when it is off."""
         margin = self.confident_margin
@@ -191,6 +216,7 @@ class TrainConfig:
         out["loss_weights"] = self.loss_weights.to_dict()
         out["data"] = self.data.to_dict()
         out["labels"] = list(self.labels) if self.labels is not None else None
+        out["monitor"] = list(self.monitor)
         return out
 
     @classmethod

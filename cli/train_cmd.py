@@ -24,6 +24,7 @@ from binder_core.config import (
     UncertainSpans,
     help_of,
 )
+from binder_core.selection import Selection
 from binder_core.train_config import TrainConfig
 from cli._common import console, err_console, require_model_extra, split_labels, user_errors
 from cli._options import config_option
@@ -64,6 +65,8 @@ def train_cli(
     seed: int = config_option(TrainConfig, "seed", "--seed"),
     num_workers: int = config_option(TrainConfig, "num_workers", "--num-workers"),
     decoding: Decoding = config_option(TrainConfig, "decoding", "--decoding"),
+    select: Selection | None = config_option(TrainConfig, "select", "--select"),
+    monitor: list[str] = config_option(TrainConfig, "monitor", "--monitor", default=[]),
     device: str | None = config_option(TrainConfig, "device", "--device"),
     resume: bool = config_option(TrainConfig, "resume", "--resume"),
     uncertain: UncertainSpans = config_option(DataConfig, "uncertain_spans", "--uncertain"),
@@ -110,6 +113,7 @@ def train_cli(
         seed=seed, num_workers=num_workers, decoding=decoding, data=data, device=device,
         resume=resume, negative_rate=negative_rate, keep_empty_windows=keep_empty_windows,
         confident_margin=confident_margin, confident_after=confident_after,
+        select=select, monitor=tuple(monitor),
         loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
     )  # fmt: skip
     main_rank = os.environ.get("RANK", "0") == "0"
@@ -132,10 +136,15 @@ def train_cli(
                 progress.update(task, completed=event.step, status=f"loss {event.loss:.4f}")
             elif event.kind == "eval":
                 m = event.metrics
-                progress.console.print(
+                line = (
                     f"step {event.step}: dev P {m['precision']:.4f} R {m['recall']:.4f} "
                     f"F1 {m['f1']:.4f}"
                 )
+                if "heldout" in m:
+                    line += f", held-out recall {m['heldout']['recall']:.4f}"
+                for name, w in m.get("monitor", {}).items():
+                    line += f"; {name} F1 {w['f1']:.4f}"
+                progress.console.print(line, highlight=False)
             elif event.kind == "done":
                 if progress.live.is_started:
                     progress.stop()
@@ -147,10 +156,10 @@ def train_cli(
 
 
 def _summary(step: int, summary: dict[str, Any], out: Path) -> str:
-    best = summary.get("best_f1")
+    best, by = summary.get("best_score"), summary.get("selected_by", "f1")
     return (
         f"done at step {step}"
-        + (f"; best dev F1 {best:.4f} at step {summary['best_step']}" if best is not None else "")
+        + (f"; best dev {by} {best:.4f} at step {summary['best_step']}" if best is not None else "")
         + (" (stopped early)" if summary.get("stopped_early") else "")
         + f"; model in {out / 'best'}"
         + (

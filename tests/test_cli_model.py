@@ -40,7 +40,7 @@ def trained_run(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     )  # fmt: skip
     torch.set_num_threads(before)
     assert result.exit_code == 0, result.output
-    assert "best dev F1 1.0000 at step 60" in result.output
+    assert "best dev f1 1.0000 at step 60" in result.output
     return root / "run"
 
 

@@ -177,3 +177,18 @@ def test_collate_inputs_never_makes_gold_boundaries_candidates() -> None:
 def test_collate_needs_a_label() -> None:
     with pytest.raises(ValueError, match="at least one label"):
         collate([_window(2)], num_labels=0)
+
+
+def test_collate_pads_to_a_multiple_without_new_candidates() -> None:
+    window = _window(3, gold=[[0, 1, 2]])
+    plain, _ = collate([window], 1, max_span_width_tokens=3)
+    padded, _ = collate_batch([window], 1, 3, 0, pad_to_multiple=8)
+    assert plain["input_ids"].shape == (1, 5) and padded["input_ids"].shape == (1, 8)
+    assert padded["input_ids"][0].tolist() == [2, 10, 11, 12, 3, 0, 0, 0]
+    assert padded["attention_mask"][0].tolist() == [1] * 5 + [0] * 3
+    # the same candidates and targets, at the same positions; nothing in the padding
+    for name in ("start_mask", "end_mask", "start_labels", "end_labels"):
+        assert torch.equal(padded[name][..., :5], plain[name]) and not padded[name][..., 5:].any()
+    for name in ("span_mask", "span_labels", "span_uncertain"):
+        assert torch.equal(padded[name][..., :5, :], plain[name]), name
+        assert not padded[name][..., 5:, :].any(), name

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Distant supervision, one configuration per call: silver labels from a dictionary, BINDER trained
+# on them, scored once on gold test (model alone and hybrid). Silver data is built once per
+# dictionary + silver options and reused by every training configuration.
+#
+#   bash benchmarks/experiments/08_distant.sh --task bc5cdr|ncbi|conll --dict NAME --name RUN
+#        [--silver "SILVER BUILD OPTIONS"] [--train "BINDER TRAIN OPTIONS"] [--heldout SHARE]
+#        [--out DIR] [--data-dir DIR]
+#
+# Tasks (gold is used only for the final scores and, as --monitor, to log gold *dev* F1 at every
+# evaluation for the selection study; it never selects or stops a run):
+#   bc5cdr  train text: 3,500 abstracts (BC5CDR train with labels stripped, PubMedQA, GENIA), BC5CDR
+#           dev and test held out; dev: BC5CDR dev abstracts, silver; test: BC5CDR test gold.
+#           --dict core | core+mesh
+#   ncbi    train text: NCBI-disease train texts (gold stripped) + PubMedQA + GENIA abstracts;
+#           dev: NCBI dev, silver; test: NCBI test gold, four mention classes -> Disease.
+#           --dict mesh (the mesh preset's Disease branch)
+#   conll   train text: eng.train (gold stripped); dev: eng.testa, silver by the same gazetteers;
+#           the reported score is eng.testa gold (CoNLL test is not in ../shared).
+#           --dict lexiconner
+# --heldout SHARE: hold out that share of the dictionary's concepts (binder dict split); the train
+# text is labelled without them and the dev set marks their matches (origin dict_heldout).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=../shared/data OUT=bench_out/distant TASK=bc5cdr DICT=core NAME="" SILVER="" TRAIN="" HELDOUT=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --task) TASK=$2; shift 2 ;;
+    --dict) DICT=$2; shift 2 ;;
+    --name) NAME=$2; shift 2 ;;
+    --silver) SILVER=$2; shift 2 ;;
+    --train) TRAIN=$2; shift 2 ;;
+    --heldout) HELDOUT=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --data-dir) DATA=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ -n $NAME ]] || { echo "--name is required" >&2; exit 2; }
+export HF_HUB_OFFLINE=1
+B=.venv/bin/binder
+T=$OUT/$TASK
+mkdir -p "$T"
+
+# --- gold and raw text, once per task ---------------------------------------------------------
+case $TASK in
+  bc5cdr)
+    P=$DATA/bc5cdr/pubtator
+    TYPES=bc5cdr
+    [[ -f $T/raw_train.jsonl ]] || .venv/bin/python -m benchmarks.raw_corpus "$T/raw_train.jsonl" \
+      --data-dir "$DATA" --exclude-pubtator "$P/CDR_TestSet.PubTator.txt" \
+      --exclude-pubtator "$P/CDR_DevelopmentSet.PubTator.txt"
+    [[ -d $T/gold_dev ]] || $B data convert "$P/CDR_DevelopmentSet.PubTator.txt" "$T/gold_dev" --format pubtator > /dev/null
+    [[ -d $T/gold_test ]] || $B data convert "$P/CDR_TestSet.PubTator.txt" "$T/gold_test" --format pubtator > /dev/null
+    DEV_TEXT=("$P/CDR_DevelopmentSet.PubTator.txt" --format pubtator)
+    TEST_TEXT=("$P/CDR_TestSet.PubTator.txt" --format pubtator)
+    TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
+    case $DICT in
+      core) SOURCES=(--source "autoner=$DATA/bc5cdr/autoner/dict_core.txt") ;;
+      core+mesh) SOURCES=(--source "autoner=$DATA/bc5cdr/autoner/dict_core.txt"
+                          --source "mesh=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz") ;;
+      *) echo "bc5cdr: --dict core or core+mesh" >&2; exit 2 ;;
+    esac ;;
+  ncbi)
+    N=$DATA/ncbi_disease/original
+    TYPES=ncbi_disease
+    MAP=(--label-map SpecificDisease=Disease --label-map DiseaseClass=Disease
+         --label-map Modifier=Disease --label-map CompositeMention=Disease)
+    for part in train:NCBItrainset_corpus.txt dev:NCBIdevelopset_corpus.txt test:NCBItestset_corpus.txt; do
+      [[ -d $T/gold_${part%%:*} ]] || $B data convert "$N/${part#*:}" "$T/gold_${part%%:*}" --format pubtator "${MAP[@]}" > /dev/null
+    done
+    [[ -f $T/raw_train.jsonl ]] || {
+      .venv/bin/python -m benchmarks.raw_corpus "$T/raw_other.jsonl" --data-dir "$DATA" \
+        --sources pubmedqa,genia,genia-test --exclude-pubtator "$N/NCBItestset_corpus.txt" \
+        --exclude-pubtator "$N/NCBIdevelopset_corpus.txt"
+      $B data texts "$T/gold_train" "$T/raw_ncbi.jsonl" > /dev/null
+      cat "$T/raw_ncbi.jsonl" "$T/raw_other.jsonl" > "$T/raw_train.jsonl"; }
+    DEV_TEXT=("$N/NCBIdevelopset_corpus.txt" --format pubtator)
+    TEST_TEXT=("$N/NCBItestset_corpus.txt" --format pubtator)
+    TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
+    [[ $DICT == mesh ]] || { echo "ncbi: --dict mesh" >&2; exit 2; }
+    SOURCES=(--source "mesh-disease=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz") ;;
+  conll)
+    C=$DATA/conll2003
+    L=$DATA/dictionaries/conll2003_lexiconner
+    TYPES=conll03
+    [[ -d $T/gold_train ]] || $B data convert "$C/eng.train" "$T/gold_train" --format conll > /dev/null
+    [[ -d $T/gold_dev ]] || $B data convert "$C/eng.testa" "$T/gold_dev" --format conll > /dev/null
+    [[ -f $T/raw_train.jsonl ]] || $B data texts "$T/gold_train" "$T/raw_train.jsonl" > /dev/null
+    [[ -f $T/raw_dev.jsonl ]] || $B data texts "$T/gold_dev" "$T/raw_dev.jsonl" > /dev/null
+    ln -sfn gold_dev "$T/gold_test"  # the reported score is eng.testa gold (no test split here)
+    DEV_TEXT=("$T/raw_dev.jsonl" --format jsonl)
+    TEST_TEXT=("$T/raw_dev.jsonl" --format jsonl)
+    TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
+    [[ $DICT == lexiconner ]] || { echo "conll: --dict lexiconner" >&2; exit 2; }
+    SOURCES=(--source "kb=$L/person.txt:label=PER:case=sensitive" --source "kb=$L/location.txt:label=LOC"
+             --source "kb=$L/organization.txt:label=ORG" --source "kb=$L/misc.txt:label=MISC") ;;
+  *) echo "unknown --task $TASK" >&2; exit 2 ;;
+esac
+
+# --- dictionary and silver labels, once per (dictionary, silver options, held-out share) -------
+SKEY=$(printf '%s|%s|%s' "$DICT" "$SILVER" "$HELDOUT" | sha1sum | cut -c1-8)
+S=$T/silver_${DICT}_$SKEY
+mkdir -p "$S"
+printf 'dict=%s silver=%s heldout=%s\n' "$DICT" "$SILVER" "$HELDOUT" > "$S/what.txt"
+[[ -f $S/dictionary.dict ]] || $B dict compile "$S/dictionary.dict" "${SOURCES[@]}" > /dev/null
+TRAIN_DICT=$S/dictionary.dict HELD=()
+if [[ -n $HELDOUT ]]; then
+  [[ -f $S/train.dict ]] || $B dict split "$S/dictionary.dict" --holdout "$HELDOUT" --seed 0 \
+    --train "$S/train.dict" --heldout "$S/heldout.dict" > /dev/null
+  TRAIN_DICT=$S/train.dict HELD=(--heldout-dict "$S/heldout.dict")
+fi
+# shellcheck disable=SC2086
+[[ -d $S/silver_train ]] || $B silver build "${TRAIN_TEXT[@]}" --dict "$TRAIN_DICT" --out "$S/silver_train" $SILVER > /dev/null
+# shellcheck disable=SC2086
+[[ -d $S/silver_dev ]] || $B silver build "${DEV_TEXT[@]}" --dict "$TRAIN_DICT" "${HELD[@]}" --out "$S/silver_dev" $SILVER > /dev/null
+# shellcheck disable=SC2086
+[[ -d $S/silver_test ]] || $B silver build "${TEST_TEXT[@]}" --dict "$S/dictionary.dict" --out "$S/silver_test" $SILVER > /dev/null
+[[ -f $S/dictionary_test.json ]] || $B silver eval "$S/silver_test" "$T/gold_test" --json --uncertain exclude > "$S/dictionary_test.json"
+[[ -f $S/silver_stats.json ]] || $B silver stats "$S/silver_train" --json > "$S/silver_stats.json"
+
+# --- train, then score once on gold test --------------------------------------------------------
+R=$S/$NAME
+rm -rf "$R"
+# shellcheck disable=SC2086
+$B train --train "$S/silver_train" --dev "$S/silver_dev" --out "$R" --types "$TYPES" \
+  --monitor "gold_dev=$T/gold_dev" $TRAIN
+$B evaluate "$R" "$T/gold_test" --json > "$R/model_test.json"
+$B evaluate "$R" "$T/gold_test" --json --dictionary "$S/dictionary.dict" > "$R/hybrid_test.json"
+.venv/bin/python -m benchmarks.results_row "$TASK/$DICT/$NAME" "$R" "$R/model_test.json" \
+  --dictionary "$S/dictionary_test.json" --hybrid "$R/hybrid_test.json" | tee -a "$OUT/results.tsv"
