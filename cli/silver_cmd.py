@@ -36,12 +36,6 @@ class LongFormChoice(str, Enum):
     end = "end"
 
 
-class ConflictChoice(str, Enum):
-    keep = "keep"
-    uncertain = "uncertain"
-    drop = "drop"
-
-
 CORPUS = typer.Argument(..., help="Corpus files or quoted globs (local or remote; .gz is fine).")
 DICT = typer.Option(..., "--dict", help="Compiled dictionary (from `binder dict compile`).")
 OUT = typer.Option(..., "--out", help="Output folder: Parquet shards, _dead_letters/, manifest.")
@@ -75,12 +69,6 @@ LONG_FORM = typer.Option(
     help="exact: a dictionary span with the long form's extent labels it; end: any dictionary "
     "span that ends where the long form ends.",
 )
-CONFLICT = typer.Option(
-    ConflictChoice(LabelingConfig.abbreviation_conflict),
-    "--abbreviation-conflict",
-    help="Dictionary spans of a short form whose long form, defined in the document, the "
-    "dictionary does not label: keep, mark uncertain, or drop.",
-)
 HELDOUT_DICT = typer.Option(
     None,
     "--heldout-dict",
@@ -110,7 +98,6 @@ def _config(
     split_bytes: int,
     abbreviations: bool,
     long_form: LongFormChoice,
-    conflict: ConflictChoice,
     heldout_dict: str | None,
     uncertain_dict: str | None,
 ) -> SilverConfig:
@@ -136,7 +123,6 @@ def _config(
         labeling=LabelingConfig(
             abbreviations=abbreviations,
             abbreviation_long_form=long_form.value,
-            abbreviation_conflict=conflict.value,
         ),
         heldout_dictionary=heldout_dict,
         uncertain_dictionary=uncertain_dict,
@@ -196,7 +182,6 @@ def build_cli(
     split_bytes: int = SPLIT_BYTES,
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
-    conflict: ConflictChoice = CONFLICT,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
     as_json: bool = AS_JSON,
@@ -206,7 +191,7 @@ def build_cli(
 
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
-        fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form, conflict,
+        fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
         heldout_dict, uncertain_dict,
     )  # fmt: skip
     _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json)
@@ -229,7 +214,6 @@ def submit_cli(
     split_bytes: int = SPLIT_BYTES,
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
-    conflict: ConflictChoice = CONFLICT,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
     stage: bool = typer.Option(
@@ -248,7 +232,7 @@ def submit_cli(
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
-        fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form, conflict,
+        fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
         heldout_dict, uncertain_dict,
     )  # fmt: skip
     _run(config, remote_execution(beam_args, stage_package=stage), as_json)

@@ -41,11 +41,7 @@ from binder_core.schema import SCHEMA_VERSION, document_schema, shard_name
 from pipelines import shards as out
 from pipelines.batches import Batch
 from pipelines.dictionary_files import dictionary_info, is_local, load_dictionary
-from pipelines.labeling_config import (
-    AbbreviationConflict,
-    AbbreviationLongForm,
-    LabelingConfig,
-)
+from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
 from pipelines.readers import CORPUS_FORMATS, ReadConfig, expand_inputs
 from pipelines.runners import Execution, LocalRunnerConfig, local_execution, remote_execution
 from pipelines.transforms import COUNTS, METRICS_NAMESPACE, EncodeShardsFn, ReadCorpus, WriteSilver
@@ -284,10 +280,6 @@ def _parser() -> argparse.ArgumentParser:
         "--abbreviation_long_form", choices=get_args(AbbreviationLongForm),
         default=LabelingConfig.abbreviation_long_form,
     )  # fmt: skip
-    parser.add_argument(
-        "--abbreviation_conflict", choices=get_args(AbbreviationConflict),
-        default=LabelingConfig.abbreviation_conflict,
-    )  # fmt: skip
     parser.add_argument("--heldout_dict", dest="heldout_dictionary", default=None)
     parser.add_argument("--uncertain_dict", dest="uncertain_dictionary", default=None)
     parser.add_argument(
@@ -316,7 +308,6 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         labeling=LabelingConfig(
             abbreviations=args.abbreviations,
             abbreviation_long_form=args.abbreviation_long_form,
-            abbreviation_conflict=args.abbreviation_conflict,
         ),
         heldout_dictionary=args.heldout_dictionary,
         uncertain_dictionary=args.uncertain_dictionary,

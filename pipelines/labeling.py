@@ -20,9 +20,9 @@ spans always win. The rules of each step:
   occurrence of its short form in the document (case-sensitive, on token boundaries) the same
   label, concept id and uncertainty, with ``origin = abbreviation`` (``dict_heldout`` when the
   long form was a held-out match). A short form defined with several labels gets one uncertain
-  span per label. With ``abbreviation_conflict`` set, the dictionary's own spans of a short form
-  whose definition in this document is *not* labelled are marked uncertain or dropped ("PD"
-  defined as "peritoneal dialysis" where the dictionary knows "PD" only as a disease).
+  span per label. The dictionary's own spans of a short form whose definition in the document
+  it does *not* label are kept: marking them uncertain or dropping them lowered silver F1 on
+  BC5CDR train+dev (most are right: the dictionary knows the short form itself).
 - **Uncertain dictionary** (a broad lexicon): its matches become ``label = ANY_LABEL``,
   ``uncertain = true`` spans (``origin = dict_uncertain``): not a type, but not a negative
   for any type either. One span per extent.
@@ -40,9 +40,8 @@ from dataclasses import dataclass
 from binder_core.schema import ANY_LABEL, Origin
 from dictionaries import CompiledDictionary, Match, MatchOptions, match
 from dictionaries.abbreviations import find_abbreviations
-from pipelines.labeling_config import AbbreviationConflict, AbbreviationLongForm, LabelingConfig
+from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
 
-_EXACT = Origin.DICT_EXACT.value
 _HELDOUT = Origin.DICT_HELDOUT.value
 _ABBREVIATION = Origin.ABBREVIATION.value
 _UNCERTAIN = Origin.DICT_UNCERTAIN.value
@@ -51,7 +50,6 @@ _UNCERTAIN = Origin.DICT_UNCERTAIN.value
 ABBREVIATION_DEFINITIONS = "abbreviation_definitions"  # definitions found in the text
 ABBREVIATION_LABELLED = "abbreviation_definitions_labelled"  # ... whose long form is labelled
 ABBREVIATION_SPANS = "abbreviation_spans_added"
-ABBREVIATION_CONFLICTS = "abbreviation_conflicting_spans"  # marked uncertain or dropped
 HELDOUT_SPANS = "heldout_spans_added"
 HELDOUT_OVERLAPPING = "heldout_matches_overlapping"  # held-out matches the typed spans beat
 UNCERTAIN_SPANS = "uncertain_spans_added"
@@ -60,7 +58,6 @@ LABELING_COUNTS: tuple[str, ...] = (
     ABBREVIATION_DEFINITIONS,
     ABBREVIATION_LABELLED,
     ABBREVIATION_SPANS,
-    ABBREVIATION_CONFLICTS,
     HELDOUT_SPANS,
     HELDOUT_OVERLAPPING,
     UNCERTAIN_SPANS,
@@ -180,7 +177,6 @@ def _with_abbreviations(
         return spans
     counts[ABBREVIATION_DEFINITIONS] += len(pairs)
     defined: dict[str, list[Match]] = {}
-    unlabelled: set[str] = set()
     for pair in pairs:
         short = text[pair.short_start : pair.short_end]
         long_spans = _long_form_spans(spans, pair.long_start, pair.long_end,
@@ -188,11 +184,6 @@ def _with_abbreviations(
         if long_spans:
             counts[ABBREVIATION_LABELLED] += 1
             defined.setdefault(short, []).extend(long_spans)
-        else:
-            unlabelled.add(short)
-    unlabelled -= set(defined)
-    if unlabelled and config.abbreviation_conflict != "keep":
-        spans = _resolve_conflicts(text, spans, unlabelled, config.abbreviation_conflict, counts)
     if not defined:
         return spans
     taken = _Coverage((m.start, m.end) for m in spans)
@@ -227,24 +218,4 @@ def _leftmost_longest(candidates: list[Match]) -> list[Match]:
         elif m.start >= reach:
             out.append(m)
             extent, reach = (m.start, m.end), m.end
-    return out
-
-
-def _resolve_conflicts(
-    text: str,
-    spans: list[Match],
-    short_forms: set[str],
-    policy: AbbreviationConflict,
-    counts: Counter[str],
-) -> list[Match]:
-    """Mark uncertain (or drop) the dictionary's spans that are exactly an unlabelled short
-    form of this document."""
-    out: list[Match] = []
-    for m in spans:
-        if m.origin == _EXACT and text[m.start : m.end] in short_forms:
-            counts[ABBREVIATION_CONFLICTS] += 1
-            if policy == "uncertain":
-                out.append(m._replace(uncertain=True))
-            continue
-        out.append(m)
     return out

@@ -12,7 +12,6 @@ from typing import Literal, get_args
 from binder_core.errors import ConfigError
 
 AbbreviationLongForm = Literal["exact", "end"]
-AbbreviationConflict = Literal["keep", "uncertain", "drop"]
 
 
 @dataclass(frozen=True)
@@ -23,17 +22,10 @@ class LabelingConfig:
     abbreviations: bool = True
     # Which dictionary span labels a long form: "exact" (its extent) or "end" (ends with it).
     abbreviation_long_form: AbbreviationLongForm = "end"
-    # The dictionary's spans of a short form whose long form it does not label: keep, mark
-    # uncertain, or drop.
-    abbreviation_conflict: AbbreviationConflict = "keep"
 
     def __post_init__(self) -> None:
-        for name, kind in (
-            ("abbreviation_long_form", AbbreviationLongForm),
-            ("abbreviation_conflict", AbbreviationConflict),
-        ):
-            if getattr(self, name) not in get_args(kind):
-                raise ConfigError(
-                    f"--{name.replace('_', '-')} must be one of {get_args(kind)}, "
-                    f"got {getattr(self, name)!r}"
-                )
+        if self.abbreviation_long_form not in get_args(AbbreviationLongForm):
+            raise ConfigError(
+                f"--abbreviation-long-form must be one of {get_args(AbbreviationLongForm)}, "
+                f"got {self.abbreviation_long_form!r}"
+            )

@@ -98,17 +98,6 @@ def test_label_document_without_extras_is_the_plain_match() -> None:
     assert label_document("", Lexicons(TYPED), OPTIONS, LabelingConfig()) == []
 
 
-@pytest.mark.parametrize(("policy", "expected"), [("uncertain", [True, True]), ("drop", [])])
-def test_label_document_conflicting_short_form_spans(policy: str, expected: list[bool]) -> None:
-    typed = _dict(("PD", "Disease", "D010300"))
-    text = "peritoneal dialysis (PD) twice; PD again"
-    config = LabelingConfig(abbreviation_conflict=policy)  # type: ignore[arg-type]
-    counts: Counter[str] = Counter()
-    spans = label_document(text, Lexicons(typed), OPTIONS, config, counts)
-    assert [m.uncertain for m in spans] == expected
-    assert counts["abbreviation_conflicting_spans"] == 2
-
-
 def test_label_document_heldout_matches_lose_to_typed_spans() -> None:
     held = _dict(("acute renal failure", "Disease", "D058186"), ("carboplatin", "Chemical", "C3"))
     text = "acute renal failure after carboplatin"
