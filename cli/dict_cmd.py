@@ -27,8 +27,12 @@ def register(app: typer.Typer) -> None:
             ...,
             "--source",
             "-s",
-            help="FORMAT=PATH, repeatable. FORMAT: umls (a META folder), kb (TSV/CSV/JSONL "
-            "table), autoner (Type<TAB>term lines), mesh (flat MeSH term table).",
+            help="FORMAT=PATH or FORMAT[OPTION=VALUE,...]=PATH, repeatable. FORMAT: umls (a "
+            "META folder), kb (TSV/CSV/JSONL table), autoner (Type<TAB>term lines), mesh (flat "
+            "MeSH term table), terms (one term per line; needs label=TYPE). Options of that "
+            "source alone: label=TYPE (type of all its terms), case=ignore|exact|exact-or-upper "
+            "(default ignore: folded, with the acronym rule), e.g. "
+            "'terms[label=PER,case=exact-or-upper]=person.txt'.",
         ),
         min_length: int = typer.Option(2, help="Drop terms shorter than this (folded chars)."),
         max_length: int = typer.Option(256, help="Drop terms longer than this."),

@@ -32,8 +32,8 @@ from typing import IO, Any
 
 import ahocorasick
 
-from binder_core.errors import InputError
-from dictionaries.config import CompileConfig
+from binder_core.errors import ConfigError, InputError
+from dictionaries.config import CASE_POLICIES, CasePolicy, CompileConfig
 from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface
 from dictionaries.records import Entry
@@ -122,6 +122,19 @@ def _is_acronym(term: str, max_length: int) -> bool:
     return len(stripped) <= max_length and stripped.isupper()
 
 
+def case_forms(term: str, case: CasePolicy, acronym: bool) -> tuple[str, ...] | None:
+    """The surfaces (case kept, see :func:`unify_surface`) that a term accepts, or None when it
+    matches in any case."""
+    if case == "ignore":
+        return (unify_surface(term),) if acronym else None
+    own = unify_surface(term)
+    if case == "exact":
+        return (own,)
+    if case == "exact-or-upper":
+        return (own, own.upper()) if own.upper() != own else (own,)
+    raise ConfigError(f"unknown case policy {case!r}; use one of {', '.join(CASE_POLICIES)}")
+
+
 class _Group:
     """Everything known about one (key, label) pair while compiling."""
 
@@ -187,10 +200,11 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
         if entry.concept_id:
             group.concepts.add(entry.concept_id)
         if group.cases is not None:
-            if acronym:
-                group.cases.add(unify_surface(term))
-            else:
+            forms = case_forms(term, entry.case, acronym)
+            if forms is None:
                 group.cases = None
+            else:
+                group.cases.update(forms)
     stats["entries"] = count
     return _build(groups, config, stats)
 

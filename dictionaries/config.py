@@ -10,9 +10,14 @@ from binder_core.errors import ConfigError
 
 Ambiguity = Literal["priority", "keep_all", "drop"]
 Overlap = Literal["longest", "all"]
+CasePolicy = Literal["ignore", "exact", "exact-or-upper"]
+"""How a source's terms match case: ``ignore`` (folded; short all-caps terms still follow the
+acronym rule), ``exact`` (the term's own case), ``exact-or-upper`` (its own case or all
+capitals, as in headlines). Chosen per source (``--source 'FORMAT[case=exact]=PATH'``)."""
 
 AMBIGUITY_CHOICES: tuple[str, ...] = ("priority", "keep_all", "drop")
 OVERLAP_CHOICES: tuple[str, ...] = ("longest", "all")
+CASE_POLICIES: tuple[str, ...] = ("ignore", "exact", "exact-or-upper")
 MAX_TERM_LENGTH = 4095
 """Longest folded term the matcher stores (the key length shares an int with the key id)."""
 
