@@ -135,7 +135,7 @@ def case_forms(term: str, case: CasePolicy, acronym: bool) -> tuple[str, ...] | 
     raise ConfigError(f"unknown case policy {case!r}; use one of {', '.join(CASE_POLICIES)}")
 
 
-class _Group:
+class TermGroup:
     """Everything known about one (key, label) pair while compiling."""
 
     __slots__ = ("cases", "concepts", "term")
@@ -176,7 +176,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
     keep_labels = set(config.labels)
     acronym_max = config.acronym_max_length
     stats: Counter[str] = Counter()
-    groups: dict[str, dict[str, _Group]] = {}
+    groups: dict[str, dict[str, TermGroup]] = {}
     count = 0
     for count, entry in enumerate(entries, start=1):  # noqa: B007
         term, label = entry.term, entry.label
@@ -194,7 +194,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
             by_label = groups[key] = {}
         group = by_label.get(label)
         if group is None:
-            group = by_label[label] = _Group(term)
+            group = by_label[label] = TermGroup(term)
         elif term < group.term:
             group.term = term
         if entry.concept_id:
@@ -206,12 +206,14 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
             else:
                 group.cases.update(forms)
     stats["entries"] = count
-    return _build(groups, config, stats)
+    return build_compiled(groups, config, stats)
 
 
-def _build(
-    groups: dict[str, dict[str, _Group]], config: CompileConfig, stats: Counter[str]
+def build_compiled(
+    groups: dict[str, dict[str, TermGroup]], config: CompileConfig, stats: Counter[str]
 ) -> CompiledDictionary:
+    """The matcher of folded keys -> label -> :class:`TermGroup` (filters already applied;
+    ambiguity follows ``config``). ``stats`` gets the key counts."""
     all_labels = sorted({lab for by_label in groups.values() for lab in by_label})
     label_index = {lab: i for i, lab in enumerate(all_labels)}
     rank = _label_rank(config, all_labels)

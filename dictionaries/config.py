@@ -105,3 +105,19 @@ class MatchOptions:
             )
         if self.fuzzy_min_length < 1 or self.fuzzy_max_tokens < 1:
             raise ConfigError("fuzzy_min_length and fuzzy_max_tokens must be >= 1")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How ``binder dict split`` holds concepts out of a compiled dictionary."""
+
+    # Share of the concepts (by concept id; a term without an id is its own concept) held out.
+    holdout: float = 0.1
+    # Changes which concepts are held out (the choice is a hash of seed and concept id).
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.holdout < 1.0:
+            raise ConfigError(f"--holdout must lie strictly between 0 and 1, got {self.holdout}")
+        if self.seed < 0:
+            raise ConfigError(f"--seed must be >= 0, got {self.seed}")
