@@ -78,6 +78,8 @@ class SilverConfig:
             raise ConfigError(f"--fuzzy-threshold must be in [0, 100], got {self.fuzzy_threshold}")
         if not 1 <= self.shards <= 100_000:
             raise ConfigError(f"--shards must be between 1 and 100000, got {self.shards}")
+        if self.heldout_dictionary and self.heldout_dictionary == self.dictionary:
+            raise ConfigError("--heldout-dict is the --dict itself; give the held-out part")
 
     def options(self) -> dict[str, Any]:
         """What changes the rows (saved in the Parquet metadata and the manifest)."""

@@ -165,7 +165,9 @@ def _long_form_spans(
 ) -> list[Match]:
     if rule == "exact":
         return [m for m in spans if m.start == start and m.end == end]
-    return [m for m in spans if m.end == end and m.start < end]
+    ending = [m for m in spans if m.end == end and m.start < end]
+    first = min((m.start for m in ending), default=end)
+    return [m for m in ending if m.start == first]  # the longest, when spans nest (overlap all)
 
 
 def _with_abbreviations(

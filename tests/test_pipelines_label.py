@@ -360,6 +360,8 @@ def test_silver_config_rejects_bad_options() -> None:
         SilverConfig(("a",), "d", "o", shards=0)
     with pytest.raises(ConfigError, match="--overlap must be one of"):
         SilverConfig(("a",), "d", "o", overlap="some")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="--heldout-dict is the --dict itself"):
+        SilverConfig(("a",), "d", "o", heldout_dictionary="d")
 
 
 def test_shard_for_is_stable() -> None:

@@ -137,3 +137,14 @@ def test_label_document_uncertain_dictionary_gives_any_label_spans() -> None:
 def test_labeling_config_rejects_unknown_choices() -> None:
     with pytest.raises(ConfigError, match="--abbreviation-long-form must be one of"):
         LabelingConfig(abbreviation_long_form="start")  # type: ignore[arg-type]
+
+
+def test_label_document_end_rule_takes_the_longest_of_nested_spans() -> None:
+    typed = _dict(("renal failure", "Disease", "D1"), ("acute renal failure", "Disease", "D2"))
+    text = "acute renal failure (ARF); ARF"
+    nested = MatchOptions(overlap="all")
+    spans = label_document(text, Lexicons(typed), nested, LabelingConfig())
+    assert [(m.start, m.concept_id, m.origin) for m in spans if m.origin == "abbreviation"] == [
+        (21, "D2", "abbreviation"),
+        (27, "D2", "abbreviation"),
+    ]
