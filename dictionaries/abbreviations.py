@@ -27,10 +27,12 @@ The rules, stated once (they follow the paper and its reference implementation):
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import NamedTuple
 
 _SENTENCE_END = re.compile(r"[.!?]\s")
+_PARENTHESIS = re.compile(r"[()]")
 _MAX_SHORT_CHARS = 10  # letters and digits
 # A long form has at most 15 words: neither it nor a parenthesis is looked for further than
 # this many characters from the "(", so long documents cost linear time.
@@ -49,23 +51,24 @@ class Abbreviation(NamedTuple):
 
 def find_abbreviations(text: str) -> list[Abbreviation]:
     """Every abbreviation definition in ``text``, sorted by the short form's position."""
+    if "(" not in text:
+        return []
     found: set[Abbreviation] = set()
-    open_at = text.find("(", 1)
-    while open_at != -1:
-        if text[open_at - 1].isspace():
-            pair = _definition_at(text, open_at)
+    starts = _region_starts(text)
+    for open_at, region_start in starts.items():
+        if open_at > 0 and text[open_at - 1].isspace():
+            pair = _definition_at(text, open_at, region_start)
             if pair is not None:
                 found.add(pair)
-        open_at = text.find("(", open_at + 1)
     return sorted(found, key=lambda a: (a.short_start, a.short_end, a.long_start, a.long_end))
 
 
-def _definition_at(text: str, open_at: int) -> Abbreviation | None:
+def _definition_at(text: str, open_at: int, region_start: int) -> Abbreviation | None:
     close_at = _matching_close(text, open_at)
     if close_at is None:
         return None
     inner_start, inner_end = _strip(text, open_at + 1, _cut(text, open_at + 1, close_at))
-    before_start, before_end = _strip(text, _region_start(text, open_at), open_at)
+    before_start, before_end = _strip(text, region_start, open_at)
     if inner_start >= inner_end or before_start >= before_end:
         return None
     inner = text[inner_start:inner_end]
@@ -113,33 +116,34 @@ def _is_short_form(candidate: str) -> bool:
 
 def _long_form_start(short_form: str, text: str, start: int, end: int) -> int | None:
     """Where the long form of ``short_form`` starts in ``text[start:end]`` (right to left)."""
-    i = end - 1
+    region = text[start:end]
+    low = region.lower()
+    if len(low) != len(region):  # a character that lower-cases to two: keep it as it is
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in region)
+    i = len(low) - 1
     for k in range(len(short_form) - 1, -1, -1):
         ch = short_form[k].lower()
         if not ch.isalnum():
             continue
-        while i >= start and (
-            text[i].lower() != ch or (k == 0 and i > start and text[i - 1].isalnum())
-        ):
-            i -= 1
-        if i < start:
+        i = low.rfind(ch, 0, i + 1)
+        # the short form's first character must open a word of the long form
+        while k == 0 and i > 0 and low[i - 1].isalnum():
+            i = low.rfind(ch, 0, i)
+        if i < 0:
             return None
         if k > 0:
             i -= 1
-    while i > start and not text[i - 1].isspace():
+    while i > 0 and not region[i - 1].isspace():
         i -= 1
-    return i
+    return start + i
 
 
 def _matching_close(text: str, open_at: int) -> int | None:
     depth = 0
-    for i in range(open_at, min(len(text), open_at + _MAX_REACH)):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+    for m in _PARENTHESIS.finditer(text, open_at, open_at + _MAX_REACH):
+        depth += 1 if text[m.start()] == "(" else -1
+        if depth == 0:
+            return m.start()
     return None
 
 
@@ -158,21 +162,27 @@ def _cut(text: str, start: int, end: int) -> int:
     return end
 
 
-def _region_start(text: str, open_at: int) -> int:
-    """Start of the long-form candidate before ``open_at``: the sentence start, or just after
-    the ``(`` of an enclosing parenthesis, whichever is nearer."""
-    sentence = max(0, open_at - _MAX_REACH)
-    for m in _SENTENCE_END.finditer(text, sentence, open_at):
-        sentence = m.end()
-    depth = 0
-    for i in range(open_at - 1, sentence - 1, -1):
-        if text[i] == ")":
-            depth += 1
-        elif text[i] == "(":
-            if depth == 0:
-                return i + 1
-            depth -= 1
-    return sentence
+def _region_starts(text: str) -> dict[int, int]:
+    """For each ``(`` of ``text``, where its long-form candidate starts: the sentence start, or
+    just after the ``(`` of an enclosing parenthesis, whichever is nearer (and never more than
+    :data:`_MAX_REACH` characters back). One pass over the parentheses of the text."""
+    sentence_starts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    out: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _PARENTHESIS.finditer(text):
+        at = m.start()
+        if text[at] == ")":
+            if stack:
+                stack.pop()
+            continue
+        k = bisect.bisect_right(sentence_starts, at) - 1
+        sentence = sentence_starts[k] if k >= 0 else 0
+        start = max(sentence, at - _MAX_REACH)
+        if stack and stack[-1] + 1 > start:
+            start = stack[-1] + 1
+        out[at] = start
+        stack.append(at)
+    return out
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
