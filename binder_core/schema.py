@@ -8,7 +8,7 @@ One row per document::
     spans   list<struct<
         start         int32    character offset, inclusive
         end           int32    character offset, exclusive   (text[start:end] is the surface)
-        label         string   entity type
+        label         string   entity type, or ANY_LABEL ("*": every type, uncertain only)
         concept_id    string   dictionary / ontology id ("" when unknown)
         matched_term  string   the dictionary term that matched ("" for gold)
         score         float32  match confidence in [0, 1] (1.0 for exact and gold)
@@ -17,6 +17,17 @@ One row per document::
     >>
 
 Offsets are Python ``str`` indices (Unicode code points), half-open ``[start, end)``.
+
+A span labelled :data:`ANY_LABEL` (``"*"``) stands for every type of the run at once; it is
+only allowed with ``uncertain = true`` and means "this may be an entity of any type: never use
+it as a negative" (the matches of ``binder silver build --uncertain-dict``). The trainer expands
+it into one uncertain span per type; ``binder silver eval`` never counts it as a prediction. It
+is not one of the run's labels in the metadata.
+
+Origins (:class:`Origin`) say where a span came from; ``dict_heldout`` marks matches of a
+held-out dictionary (``binder dict split``), so a dev set can measure how many entities a model
+finds that its training dictionary did not hold. Adding an origin value or ANY_LABEL did not
+change the columns, so readers of schema version 1 read such files unchanged.
 
 Each file carries, in its Arrow schema metadata, the schema version, the run's label set and the
 dictionary fingerprint (empty for gold data). Every writer uses :func:`document_schema`; every
@@ -53,11 +64,18 @@ MANIFEST_NAME = "_manifest.json"
 DEAD_LETTER_DIR = "_dead_letters"
 
 
+ANY_LABEL = "*"
+"""The label of a span that may be an entity of any type (always ``uncertain = true``)."""
+
+
 class Origin(str, Enum):
     """Where a span came from."""
 
-    DICT_EXACT = "dict_exact"
-    DICT_FUZZY = "dict_fuzzy"
+    DICT_EXACT = "dict_exact"  # an exact (folded) dictionary match
+    DICT_FUZZY = "dict_fuzzy"  # a near miss of a dictionary term
+    ABBREVIATION = "abbreviation"  # a short form whose defined long form the dictionary labels
+    DICT_HELDOUT = "dict_heldout"  # a match of a held-out dictionary (``--heldout-dict``)
+    DICT_UNCERTAIN = "dict_uncertain"  # a broad-lexicon match, ANY_LABEL (``--uncertain-dict``)
     GOLD = "gold"
     MODEL = "model"
 
@@ -266,13 +284,19 @@ def make_span(
 
 
 def validate_document(doc: Mapping[str, Any]) -> None:
-    """Raise ``ValueError`` if a span's offsets do not lie inside the text or are empty."""
+    """Raise ``ValueError`` if a span's offsets do not lie inside the text or are empty, or if
+    an :data:`ANY_LABEL` span is not uncertain."""
     n = len(doc["text"])
     for span in doc["spans"]:
         if not 0 <= span["start"] < span["end"] <= n:
             raise ValueError(
                 f"document {doc['doc_id']!r}: span [{span['start']}, {span['end']}) "
                 f"outside text of length {n}"
+            )
+        if span["label"] == ANY_LABEL and not span["uncertain"]:
+            raise ValueError(
+                f"document {doc['doc_id']!r}: span [{span['start']}, {span['end']}) has the "
+                f"label {ANY_LABEL!r} (every type) but is not uncertain"
             )
 
 

@@ -16,6 +16,10 @@ Choices, stated once:
   hold it whole. In a window that holds only part of it, its boundary tokens inside the window
   are marked uncertain for its type (so they are not start/end negatives there), while
   candidate spans that overlap it remain ordinary negatives, as in BINDER's reference code.
+- A span labelled :data:`~binder_core.schema.ANY_LABEL` (always uncertain: a broad-lexicon
+  match of no known type) becomes one uncertain span per type, so it is a negative for no head
+  and no loss. Under ``uncertain_spans = "negative"`` it is dropped like any uncertain span,
+  and under ``"positive"`` too: it has no type to be a positive of.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy.typing as npt
 
 from binder_core.config import DataConfig, UncertainSpans, UnknownLabels
 from binder_core.errors import ConfigError, InputError
+from binder_core.schema import ANY_LABEL
 
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 """A word: a run of Unicode word characters, or one character that is neither word nor space."""
@@ -173,7 +178,9 @@ def document_token_spans(
 ) -> list[TokenSpan]:
     """Map a document's contract spans to token spans, checking labels and offsets.
 
-    ``uncertain_spans`` says what a span marked uncertain becomes (see :class:`DataConfig`).
+    ``uncertain_spans`` says what a span marked uncertain becomes (see :class:`DataConfig`);
+    an :data:`ANY_LABEL` span becomes one uncertain span per label in ``label_ids`` order
+    (``"exclude"``) or nothing.
 
     A span with a label outside ``label_ids`` raises :class:`InputError` naming the document,
     unless ``unknown_labels == "ignore"``. A span over characters that no token covers (for
@@ -183,7 +190,16 @@ def document_token_spans(
     for span in spans:
         if span["uncertain"] and uncertain_spans == "negative":
             continue
-        if span["label"] not in label_ids:
+        if span["label"] == ANY_LABEL:
+            if not span["uncertain"]:
+                raise InputError(
+                    f"document {doc_id!r}: span [{span['start']}, {span['end']}) has the label "
+                    f"{ANY_LABEL!r} (every type) but is not uncertain; rebuild the data",
+                    path=source,
+                )
+            if uncertain_spans == "positive":
+                continue
+        elif span["label"] not in label_ids:
             if unknown_labels == "ignore":
                 continue
             raise InputError(
@@ -203,13 +219,16 @@ def document_token_spans(
     starts = np.asarray([s["start"] for s in kept], dtype=np.int64)
     ends = np.asarray([s["end"] for s in kept], dtype=np.int64)
     tok_starts, tok_ends = char_spans_to_tokens(tokens.offsets, starts, ends)
-    result = []
+    result: list[TokenSpan] = []
     for span, ts, te in zip(kept, tok_starts.tolist(), tok_ends.tolist(), strict=True):
         if ts < 0:
             _LOG.warning(
                 "document %r: span [%d, %d) %r covers no token; it is not used",
                 doc_id, span["start"], span["end"], text[span["start"] : span["end"]],
             )  # fmt: skip
+            continue
+        if span["label"] == ANY_LABEL:
+            result.extend(TokenSpan(k, ts, te, True) for k in sorted(label_ids.values()))
             continue
         uncertain = bool(span["uncertain"]) and uncertain_spans == "exclude"
         result.append(TokenSpan(label_ids[span["label"]], ts, te, uncertain))

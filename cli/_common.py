@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from binder_core.errors import BinderError, ConfigError
 
@@ -30,7 +31,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except BinderError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            message = escape(str(exc))  # "[label=TYPE]" in a message is text, not markup
+            err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]

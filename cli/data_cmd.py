@@ -132,7 +132,24 @@ def split_cli(
     console.print(table)
 
 
+@user_errors
+def texts_cli(
+    source: Path = typer.Argument(..., help="Parquet file or folder of shards (gold or silver)."),
+    out_file: Path = typer.Argument(..., help="JSONL file to write: one {id, text} per line."),
+) -> None:
+    """Write the texts of a data set as a JSONL corpus (ids kept, spans left out).
+
+    Example: binder data texts gold_conll/ conll.jsonl; binder silver build conll.jsonl
+    --format jsonl --dict D --out silver/ (doc ids and texts then match the gold set).
+    """
+    from pipelines.texts import write_texts
+
+    count = write_texts(source, out_file)
+    console.print(f"{count:,} documents -> {out_file}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``convert`` and ``split`` to the ``binder data`` group."""
+    """Add ``convert``, ``split`` and ``texts`` to the ``binder data`` group."""
     app.command("convert")(convert_cli)
     app.command("split")(split_cli)
+    app.command("texts")(texts_cli)

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from cli._common import console, user_errors
+from dictionaries.config import SplitConfig
 
 
 def _split_csv(values: list[str]) -> tuple[str, ...]:
@@ -27,8 +28,12 @@ def register(app: typer.Typer) -> None:
             ...,
             "--source",
             "-s",
-            help="FORMAT=PATH, repeatable. FORMAT: umls (a META folder), kb (TSV/CSV/JSONL "
-            "table), autoner (Type<TAB>term lines), mesh (flat MeSH term table).",
+            help="FORMAT=PATH or FORMAT[OPTION=VALUE,...]=PATH, repeatable. FORMAT: umls (a "
+            "META folder), kb (TSV/CSV/JSONL table), autoner (Type<TAB>term lines), mesh (flat "
+            "MeSH term table), terms (one term per line; needs label=TYPE). Options of that "
+            "source alone: label=TYPE (type of all its terms), case=ignore|exact|exact-or-upper "
+            "(default ignore: folded, with the acronym rule), e.g. "
+            "'terms[label=PER,case=exact-or-upper]=person.txt'.",
         ),
         min_length: int = typer.Option(2, help="Drop terms shorter than this (folded chars)."),
         max_length: int = typer.Option(256, help="Drop terms longer than this."),
@@ -131,6 +136,47 @@ def register(app: typer.Typer) -> None:
                 )
             save_compiled(compiled, out_file)
         _print_summary(compiled, out_file, time.perf_counter() - started)
+
+    @app.command("split")
+    @user_errors
+    def split_cmd(
+        dictionary: Path = typer.Argument(..., help="A compiled dictionary to split."),
+        holdout: float = typer.Option(
+            SplitConfig.holdout, "--holdout", help="Share of the concepts to hold out."
+        ),
+        seed: int = typer.Option(SplitConfig.seed, "--seed", help="Changes which concepts."),
+        train: Path = typer.Option(..., "--train", help="Where to write the training part."),
+        heldout: Path = typer.Option(..., "--heldout", help="Where to write the held-out part."),
+    ) -> None:
+        """Hold a share of the concepts out of a dictionary, for model selection.
+
+        Concepts are concept ids (a term without an id is its own concept), chosen by a hash of
+        seed and id. Label training text with --train's part only; build a dev set with
+        `binder silver build --dict TRAIN --heldout-dict HELDOUT`: its origin dict_heldout spans
+        are entities the training dictionary does not hold.
+        """
+        from binder_core.errors import ConfigError
+        from dictionaries import load_compiled, save_compiled
+        from dictionaries.split import split_dictionary
+
+        config = SplitConfig(holdout=holdout, seed=seed)
+        if Path(train).resolve() == Path(heldout).resolve():
+            raise ConfigError("--train and --heldout must be different files")
+        result = split_dictionary(load_compiled(dictionary), config)
+        counts = result.counts
+        if not counts["keys_train"] or not counts["keys_heldout"]:
+            raise ConfigError(
+                f"--holdout {holdout} leaves one part empty ({counts['concepts']} concepts); "
+                "choose a share that holds out some concepts and keeps some"
+            )
+        save_compiled(result.train, train)
+        save_compiled(result.heldout, heldout)
+        console.print(
+            f"{counts['concepts']:,} concepts: {counts['concepts_train']:,} -> {train} "
+            f"({counts['keys_train']:,} terms), {counts['concepts_heldout']:,} -> {heldout} "
+            f"({counts['keys_heldout']:,} terms); {counts['keys_in_both']:,} terms in both",
+            highlight=False,
+        )
 
 
 def _print_summary(compiled: Any, out_file: Path, seconds: float) -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from cli._common import console, user_errors
+from pipelines.labeling_config import LabelingConfig
 
 if TYPE_CHECKING:
     from pipelines.label import SilverConfig
@@ -28,6 +29,11 @@ class FormatChoice(str, Enum):
 class OverlapChoice(str, Enum):
     longest = "longest"
     all = "all"
+
+
+class LongFormChoice(str, Enum):
+    exact = "exact"
+    end = "end"
 
 
 CORPUS = typer.Argument(..., help="Corpus files or quoted globs (local or remote; .gz is fine).")
@@ -51,6 +57,30 @@ SPLIT_BYTES = typer.Option(
     8 * 1024 * 1024, "--split-bytes", min=1, help="Read uncompressed files in ranges of this size."
 )
 AS_JSON = typer.Option(False, "--json", help="Print the run manifest as one JSON object.")
+ABBREVIATIONS = typer.Option(
+    LabelingConfig.abbreviations,
+    "--abbreviations/--no-abbreviations",
+    help="Short forms defined in a document (Schwartz & Hearst) get the label of their long "
+    "form where the dictionary labels it (origin abbreviation).",
+)
+LONG_FORM = typer.Option(
+    LongFormChoice(LabelingConfig.abbreviation_long_form),
+    "--abbreviation-long-form",
+    help="exact: a dictionary span with the long form's extent labels it; end: any dictionary "
+    "span that ends where the long form ends.",
+)
+HELDOUT_DICT = typer.Option(
+    None,
+    "--heldout-dict",
+    help="Compiled held-out dictionary (`binder dict split`): its matches that no typed span "
+    "overlaps are written with origin dict_heldout.",
+)
+UNCERTAIN_DICT = typer.Option(
+    None,
+    "--uncertain-dict",
+    help="Compiled broad lexicon: its matches that no other span overlaps are written as "
+    "uncertain spans of every type (label '*'), so they are never negatives.",
+)
 
 
 def _config(
@@ -66,6 +96,10 @@ def _config(
     fuzzy_threshold: float,
     max_doc_bytes: int,
     split_bytes: int,
+    abbreviations: bool,
+    long_form: LongFormChoice,
+    heldout_dict: str | None,
+    uncertain_dict: str | None,
 ) -> SilverConfig:
     from pipelines.label import SilverConfig
     from pipelines.readers import ReadConfig
@@ -86,6 +120,12 @@ def _config(
         fuzzy=fuzzy,
         fuzzy_threshold=fuzzy_threshold,
         shards=shards,
+        labeling=LabelingConfig(
+            abbreviations=abbreviations,
+            abbreviation_long_form=long_form.value,
+        ),
+        heldout_dictionary=heldout_dict,
+        uncertain_dictionary=uncertain_dict,
     )
 
 
@@ -109,6 +149,11 @@ def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> Non
     table.add_row("spans", f"{counts['spans']:,}")
     for label, n in counts["spans_by_label"].items():
         table.add_row(f"  {label}", f"{n:,}")
+    for origin, n in counts.get("spans_by_origin", {}).items():
+        table.add_row(f"  origin {origin}", f"{n:,}")
+    for key, n in counts.get("labeling", {}).items():
+        if n:
+            table.add_row(f"  {key.replace('_', ' ')}", f"{n:,}")
     table.add_row("dead letters", f"{counts['dead_letters']:,}")
     for reason, n in counts["dead_letters_by_reason"].items():
         table.add_row(f"  {reason}", f"{n:,}")
@@ -135,6 +180,10 @@ def build_cli(
     fuzzy_threshold: float = FUZZY_THRESHOLD,
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
+    abbreviations: bool = ABBREVIATIONS,
+    long_form: LongFormChoice = LONG_FORM,
+    heldout_dict: str | None = HELDOUT_DICT,
+    uncertain_dict: str | None = UNCERTAIN_DICT,
     as_json: bool = AS_JSON,
 ) -> None:
     """Label a corpus with a dictionary on this machine (no network) and write silver Parquet."""
@@ -142,7 +191,8 @@ def build_cli(
 
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
-        fuzzy_threshold, max_doc_bytes, split_bytes,
+        fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
+        heldout_dict, uncertain_dict,
     )  # fmt: skip
     _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json)
 
@@ -162,6 +212,10 @@ def submit_cli(
     fuzzy_threshold: float = FUZZY_THRESHOLD,
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
+    abbreviations: bool = ABBREVIATIONS,
+    long_form: LongFormChoice = LONG_FORM,
+    heldout_dict: str | None = HELDOUT_DICT,
+    uncertain_dict: str | None = UNCERTAIN_DICT,
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="Stage this package to the workers (setup.py)."
     ),
@@ -178,7 +232,8 @@ def submit_cli(
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
-        fuzzy_threshold, max_doc_bytes, split_bytes,
+        fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
+        heldout_dict, uncertain_dict,
     )  # fmt: skip
     _run(config, remote_execution(beam_args, stage_package=stage), as_json)
 

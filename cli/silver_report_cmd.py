@@ -13,7 +13,8 @@ from rich.table import Table
 from cli._common import console, user_errors
 
 if TYPE_CHECKING:
-    from pipelines.report import MissingPolicy, SilverStats, UncertainPolicy
+    from pipelines.report import SilverStats
+    from pipelines.silver_eval import MissingPolicy, UncertainPolicy
 
 
 class UncertainChoice(str, Enum):
@@ -68,6 +69,9 @@ def _print_stats(stats: SilverStats) -> None:
     )
     summary.add_row("uncertain spans", f"{stats.uncertain:,}")
     summary.add_row("origins", ", ".join(f"{k}: {v:,}" for k, v in stats.origins.items()) or "-")
+    for key, n in stats.labeling.items():
+        if n:
+            summary.add_row(key.replace("_", " "), f"{n:,}")
     console.print(summary)
     labels = Table(title="Spans per label")
     for name in ("label", "spans", "uncertain", "top terms"):
@@ -86,7 +90,8 @@ def eval_cli(
     uncertain: UncertainChoice = typer.Option(
         UncertainChoice.include,
         "--uncertain",
-        help="include: uncertain silver spans are predictions; exclude: drop them first.",
+        help="include: uncertain silver spans are predictions; exclude: drop them first. "
+        "Spans of any type ('*', from --uncertain-dict) are never predictions.",
     ),
     missing: MissingChoice = typer.Option(
         MissingChoice.false_negatives,
@@ -99,7 +104,7 @@ def eval_cli(
     ),
 ) -> None:
     """Exact span + label precision, recall and F1 of silver against gold, joined on doc_id."""
-    from pipelines.report import EvalConfig, silver_eval
+    from pipelines.silver_eval import EvalConfig, silver_eval
 
     config = EvalConfig(
         uncertain=cast("UncertainPolicy", uncertain.value),
@@ -140,8 +145,16 @@ def _print_eval(report: dict[str, Any]) -> None:
     console.print(
         f"silver spans: {spans['silver_uncertain']:,} uncertain "
         f"({report['options']['uncertain']}d), "
-        f"{spans['silver_other_labels']:,} with labels outside {report['labels']} (not scored)"
+        f"{spans['silver_other_labels']:,} with labels outside {report['labels']} (not scored), "
+        f"{spans['silver_any_label']:,} of any type ('*', never scored)"
     )
+    unsure = report["uncertain"]
+    if unsure["spans"]:
+        console.print(
+            f"uncertain spans: {unsure['spans']:,}, of which {unsure['spans_not_gold']:,} "
+            f"not gold; gold spans missed by the certain spans: {unsure['gold_missed']:,}, "
+            f"of which {unsure['gold_missed_covered']:,} covered by an uncertain span"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -32,8 +32,8 @@ from typing import IO, Any
 
 import ahocorasick
 
-from binder_core.errors import InputError
-from dictionaries.config import CompileConfig
+from binder_core.errors import ConfigError, InputError
+from dictionaries.config import CASE_POLICIES, CasePolicy, CompileConfig
 from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface
 from dictionaries.records import Entry
@@ -122,7 +122,20 @@ def _is_acronym(term: str, max_length: int) -> bool:
     return len(stripped) <= max_length and stripped.isupper()
 
 
-class _Group:
+def case_forms(term: str, case: CasePolicy, acronym: bool) -> tuple[str, ...] | None:
+    """The surfaces (case kept, see :func:`unify_surface`) that a term accepts, or None when it
+    matches in any case."""
+    if case == "ignore":
+        return (unify_surface(term),) if acronym else None
+    own = unify_surface(term)
+    if case == "exact":
+        return (own,)
+    if case == "exact-or-upper":
+        return (own, own.upper()) if own.upper() != own else (own,)
+    raise ConfigError(f"unknown case policy {case!r}; use one of {', '.join(CASE_POLICIES)}")
+
+
+class TermGroup:
     """Everything known about one (key, label) pair while compiling."""
 
     __slots__ = ("cases", "concepts", "term")
@@ -163,7 +176,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
     keep_labels = set(config.labels)
     acronym_max = config.acronym_max_length
     stats: Counter[str] = Counter()
-    groups: dict[str, dict[str, _Group]] = {}
+    groups: dict[str, dict[str, TermGroup]] = {}
     count = 0
     for count, entry in enumerate(entries, start=1):  # noqa: B007
         term, label = entry.term, entry.label
@@ -181,23 +194,26 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
             by_label = groups[key] = {}
         group = by_label.get(label)
         if group is None:
-            group = by_label[label] = _Group(term)
+            group = by_label[label] = TermGroup(term)
         elif term < group.term:
             group.term = term
         if entry.concept_id:
             group.concepts.add(entry.concept_id)
         if group.cases is not None:
-            if acronym:
-                group.cases.add(unify_surface(term))
-            else:
+            forms = case_forms(term, entry.case, acronym)
+            if forms is None:
                 group.cases = None
+            else:
+                group.cases.update(forms)
     stats["entries"] = count
-    return _build(groups, config, stats)
+    return build_compiled(groups, config, stats)
 
 
-def _build(
-    groups: dict[str, dict[str, _Group]], config: CompileConfig, stats: Counter[str]
+def build_compiled(
+    groups: dict[str, dict[str, TermGroup]], config: CompileConfig, stats: Counter[str]
 ) -> CompiledDictionary:
+    """The matcher of folded keys -> label -> :class:`TermGroup` (filters already applied;
+    ambiguity follows ``config``). ``stats`` gets the key counts."""
     all_labels = sorted({lab for by_label in groups.values() for lab in by_label})
     label_index = {lab: i for i, lab in enumerate(all_labels)}
     rank = _label_rank(config, all_labels)

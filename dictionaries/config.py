@@ -10,9 +10,14 @@ from binder_core.errors import ConfigError
 
 Ambiguity = Literal["priority", "keep_all", "drop"]
 Overlap = Literal["longest", "all"]
+CasePolicy = Literal["ignore", "exact", "exact-or-upper"]
+"""How a source's terms match case: ``ignore`` (folded; short all-caps terms still follow the
+acronym rule), ``exact`` (the term's own case), ``exact-or-upper`` (its own case or all
+capitals, as in headlines). Chosen per source (``--source 'FORMAT[case=exact]=PATH'``)."""
 
 AMBIGUITY_CHOICES: tuple[str, ...] = ("priority", "keep_all", "drop")
 OVERLAP_CHOICES: tuple[str, ...] = ("longest", "all")
+CASE_POLICIES: tuple[str, ...] = ("ignore", "exact", "exact-or-upper")
 MAX_TERM_LENGTH = 4095
 """Longest folded term the matcher stores (the key length shares an int with the key id)."""
 
@@ -100,3 +105,19 @@ class MatchOptions:
             )
         if self.fuzzy_min_length < 1 or self.fuzzy_max_tokens < 1:
             raise ConfigError("fuzzy_min_length and fuzzy_max_tokens must be >= 1")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How ``binder dict split`` holds concepts out of a compiled dictionary."""
+
+    # Share of the concepts (by concept id; a term without an id is its own concept) held out.
+    holdout: float = 0.1
+    # Changes which concepts are held out (the choice is a hash of seed and concept id).
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.holdout < 1.0:
+            raise ConfigError(f"--holdout must lie strictly between 0 and 1, got {self.holdout}")
+        if self.seed < 0:
+            raise ConfigError(f"--seed must be >= 0, got {self.seed}")

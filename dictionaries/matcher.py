@@ -23,6 +23,7 @@ _EXACT = Origin.DICT_EXACT.value
 _FUZZY = Origin.DICT_FUZZY.value
 _DEFAULT_OPTIONS = MatchOptions()
 _TAILS = "exact_tails"
+_MIXED_CASE = "mixed_case_keys"
 
 Hit = tuple[int, int, int]
 """``(start, end, value)`` in folded offsets; ``value`` is the automaton value of the key."""
@@ -87,6 +88,7 @@ def exact_hits(
     inner = inner_positions(folded)
     hits: list[Hit] = []
     append = hits.append
+    mixed = mixed_case_keys(compiled)
     for last, value in compiled.automaton.iter(folded):
         end = last + 1
         start = end - (value & _LEN_MASK)
@@ -97,8 +99,11 @@ def exact_hits(
                 surface = text[start:end]
             else:
                 surface = text[starts[start] : ends[last]]
-            # Accepted forms are upper-case: most hits of case-sensitive keys stop here.
-            if not surface.isupper() or not _any_case_ok(surface, value, compiled):
+            # Most case-sensitive keys are acronyms, whose accepted forms are all upper-case:
+            # most of their hits stop at the first test.
+            if not surface.isupper() and value >> KEY_SHIFT not in mixed:
+                continue
+            if not _any_case_ok(surface, value, compiled):
                 continue
         if longest and hits and start < hits[-1][1]:
             i = len(hits) - 1
@@ -122,11 +127,24 @@ def leftmost_longest(hits: Iterable[Hit]) -> list[Hit]:
     return chosen
 
 
+def mixed_case_keys(compiled: CompiledDictionary) -> frozenset[int]:
+    """Keys with an accepted case form that is not all capitals ("Rose" from a source matched
+    with ``case=exact``); built once per dictionary and kept in ``compiled.cache``."""
+    found = compiled.cache.get(_MIXED_CASE)
+    if found is None:
+        cases, starts = compiled.payload_case, compiled.payload_start
+        found = compiled.cache[_MIXED_CASE] = frozenset(
+            k
+            for k in range(len(compiled.keys))
+            for p in range(starts[k], starts[k + 1])
+            if cases[p] and not all(form.isupper() for form in cases[p].split("\x00"))
+        )
+    return found
+
+
 def _case_ok(surface: str, accepted: str) -> bool:
     if surface == accepted:
         return True
-    if not surface.isupper():  # accepted forms have upper-case and no lower-case letters
-        return False
     return unify_surface(surface) in accepted.split("\x00")
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from binder_core.schema import SPAN_FIELDS
+from dictionaries.config import CasePolicy
 
 
 class Entry(NamedTuple):
-    """One dictionary line: a surface ``term`` that names ``concept_id``, typed ``label``."""
+    """One dictionary line: a surface ``term`` that names ``concept_id``, typed ``label``.
+
+    ``case`` is the case policy of the source it came from (:data:`CasePolicy`).
+    """
 
     term: str
     label: str
     concept_id: str
     source: str
+    case: CasePolicy = "ignore"
 
 
 class Match(NamedTuple):

@@ -1,52 +1,33 @@
-"""Silver data reports: summary statistics (with charts) and exact-match evaluation against gold.
+"""Silver data reports: summary statistics, with charts and an HTML page.
 
-Both stream the Parquet shards through :func:`binder_core.schema.iter_documents`, so the schema
-is checked and memory stays bounded by one record batch, plus the per-label term counts (stats)
-or the gold spans (eval; gold sets are small).
+The Parquet shards are streamed through :func:`binder_core.schema.iter_documents`, so the
+schema is checked and memory stays bounded by one record batch, plus the per-label term counts.
+What the labeling step counted (abbreviation definitions found, spans it added) is read from
+the run's ``_manifest.json`` when the data set has one.
 
-Evaluation rules (``binder silver eval``):
-
-* A silver span is correct when a gold span of the same document has the same start, end and
-  label (:mod:`binder_core.metrics`).
-* Documents are joined on ``doc_id``; a pair whose texts differ is an error, since offsets would
-  not be comparable.
-* Uncertain silver spans are predictions like any other by default (``uncertain="include"``);
-  ``"exclude"`` drops them before scoring. Either way their number is reported.
-* Gold documents missing from the silver count as documents with no predictions, so their gold
-  spans are false negatives (``missing="false-negatives"``); ``"skip"`` leaves them out. Silver
-  documents without gold are never scored. Both are counted, with example ids.
-* Only the gold set's labels are scored unless ``labels`` is given; silver spans of other labels
-  are counted as ``silver_other_labels`` and not scored.
+Scoring against gold (``binder silver eval``) lives in :mod:`pipelines.silver_eval`.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import io
+import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.metrics import SpanCounter, SpanKey
-from binder_core.schema import iter_documents, open_dataset
-
-UncertainPolicy = Literal["include", "exclude"]
-MissingPolicy = Literal["false-negatives", "skip"]
-UNCERTAIN_POLICIES: tuple[str, ...] = get_args(UncertainPolicy)
-MISSING_POLICIES: tuple[str, ...] = get_args(MissingPolicy)
+from binder_core.schema import MANIFEST_NAME, iter_documents, open_dataset
 
 SPANS_PER_DOC_BINS: tuple[tuple[int, int | None], ...] = (
     (0, 0), (1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, None)
 )  # fmt: skip
 SPAN_WORDS_MAX = 10  # span-length histogram: 1..10 words, then "11+"
 COVERAGE_BINS = 20  # per-document share of characters covered, in steps of 5%
-EXAMPLE_IDS = 10  # doc ids listed per category in the eval report
 
 
 # ----------------------------------------------------------------------------------------- stats
@@ -71,6 +52,9 @@ class SilverStats:
     span_length_words_histogram: Mapping[str, int]
     coverage_histogram: Mapping[str, int]  # documents per tenth of characters covered
     top_terms: Mapping[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # The manifest's ``counts.labeling`` (abbreviations, held-out and uncertain-dictionary
+    # spans); empty when the data set has no silver manifest.
+    labeling: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def document_coverage(self) -> float:
@@ -108,6 +92,18 @@ def _covered(spans: Iterable[tuple[int, int]]) -> int:
             total += end - max(start, reach)
             reach = end
     return total
+
+
+def _manifest_labeling(path: str | os.PathLike[str]) -> dict[str, int]:
+    manifest = Path(path) / MANIFEST_NAME
+    if not manifest.is_file():
+        return {}
+    try:
+        counts = json.loads(manifest.read_text(encoding="utf-8")).get("counts", {})
+    except (json.JSONDecodeError, AttributeError):
+        return {}
+    labeling = counts.get("labeling", {}) if isinstance(counts, dict) else {}
+    return {str(k): int(v) for k, v in labeling.items()} if isinstance(labeling, dict) else {}
 
 
 def silver_stats(path: str | os.PathLike[str], top_k: int = 10) -> SilverStats:
@@ -148,6 +144,7 @@ def silver_stats(path: str | os.PathLike[str], top_k: int = 10) -> SilverStats:
             terms.setdefault(label, Counter())[s["matched_term"] or surface] += 1
     n_spans = sum(per_label.values())
     return SilverStats(
+        labeling=_manifest_labeling(path),
         path=str(path),
         labels=meta.labels,
         documents=docs,
@@ -258,6 +255,7 @@ def write_stats_html(stats: SilverStats, path: str | os.PathLike[str]) -> Path:
                                f"max {stats.spans_per_document_max:,}"),
         ("uncertain spans", f"{stats.uncertain:,}"),
         ("origins", ", ".join(f"{k}: {v:,}" for k, v in stats.origins.items()) or "-"),
+        *((k.replace("_", " "), f"{v:,}") for k, v in stats.labeling.items() if v),
     ]  # fmt: skip
     summary = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     charts = "".join(
@@ -284,111 +282,3 @@ def write_stats_html(stats: SilverStats, path: str | os.PathLike[str]) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     return out
-
-
-# ------------------------------------------------------------------------------------------ eval
-@dataclass(frozen=True)
-class EvalConfig:
-    """How ``binder silver eval`` scores silver spans against gold (see the module docstring)."""
-
-    uncertain: UncertainPolicy = "include"
-    missing: MissingPolicy = "false-negatives"
-    labels: tuple[str, ...] = ()  # score only these; empty: the gold set's labels
-
-    def __post_init__(self) -> None:
-        if self.uncertain not in UNCERTAIN_POLICIES:
-            raise ConfigError(
-                f"uncertain must be one of {UNCERTAIN_POLICIES}, got {self.uncertain!r}"
-            )
-        if self.missing not in MISSING_POLICIES:
-            raise ConfigError(f"missing must be one of {MISSING_POLICIES}, got {self.missing!r}")
-
-
-def _text_digest(text: str) -> bytes:
-    return hashlib.sha1(text.encode("utf-8")).digest()
-
-
-def silver_eval(
-    silver: str | os.PathLike[str],
-    gold: str | os.PathLike[str],
-    config: EvalConfig | None = None,
-) -> dict[str, Any]:
-    """Exact span + label P/R/F1 of ``silver`` against ``gold``; a JSON-ready dict.
-
-    Top-level keys: ``precision``, ``recall``, ``f1`` (micro), the counts, ``macro_f1``,
-    ``per_label``, ``labels``, ``documents``, ``spans`` and ``options``.
-    """
-    config = config or EvalConfig()
-    _, gold_meta = open_dataset(gold)
-    open_dataset(silver)  # check the schema before reading anything
-    gold_docs: dict[str, tuple[bytes, set[SpanKey]]] = {}
-    for doc in iter_documents(gold, columns=("doc_id", "text", "spans")):
-        if doc["doc_id"] in gold_docs:
-            raise InputError(f"document id {doc['doc_id']!r} appears twice; ids must be unique",
-                             path=str(gold))  # fmt: skip
-        keys = {(s["start"], s["end"], s["label"]) for s in doc["spans"]}
-        gold_docs[doc["doc_id"]] = (_text_digest(doc["text"]), keys)
-    labels = config.labels or tuple(
-        sorted(set(gold_meta.labels) | {k[2] for _, ks in gold_docs.values() for k in ks})
-    )
-    counter = SpanCounter(labels)
-    seen: set[str] = set()
-    silver_only: list[str] = []
-    duplicates: list[str] = []
-    spans = Counter[str]()
-    for doc in iter_documents(silver, columns=("doc_id", "text", "spans")):
-        doc_id = doc["doc_id"]
-        spans["silver"] += len(doc["spans"])
-        if doc_id not in gold_docs:
-            silver_only.append(doc_id)
-            continue
-        if doc_id in seen:
-            duplicates.append(doc_id)
-            continue
-        seen.add(doc_id)
-        digest, gold_keys = gold_docs[doc_id]
-        if _text_digest(doc["text"]) != digest:
-            raise InputError(
-                f"document {doc_id!r} has a different text than in the gold set {gold}; "
-                "offsets cannot be compared (build the silver from the same texts)",
-                path=str(silver),
-            )
-        predicted: list[SpanKey] = []
-        for s in doc["spans"]:
-            spans["silver_uncertain"] += s["uncertain"]
-            if s["uncertain"] and config.uncertain == "exclude":
-                spans["uncertain_excluded"] += 1
-            elif s["label"] not in labels:
-                spans["silver_other_labels"] += 1
-            else:
-                predicted.append((s["start"], s["end"], s["label"]))
-        counter.update(gold_keys, predicted)
-    gold_only = sorted(d for d in gold_docs if d not in seen)
-    if config.missing == "false-negatives":
-        for doc_id in gold_only:
-            counter.update(gold_docs[doc_id][1], ())
-    scores = counter.result().to_dict()
-    return {
-        **scores,
-        "labels": list(labels),
-        "documents": {
-            "gold": len(gold_docs),
-            "matched": len(seen),
-            "scored": counter.documents,
-            "gold_only": len(gold_only),
-            "silver_only": len(silver_only),
-            "silver_duplicates": len(duplicates),
-            "gold_only_examples": gold_only[:EXAMPLE_IDS],
-            "silver_only_examples": silver_only[:EXAMPLE_IDS],
-        },
-        "spans": {
-            "gold": sum(len(ks) for _, ks in gold_docs.values()),
-            "silver": spans["silver"],
-            "silver_uncertain": spans["silver_uncertain"],
-            "uncertain_excluded": spans["uncertain_excluded"],
-            "silver_other_labels": spans["silver_other_labels"],
-        },
-        "options": {"uncertain": config.uncertain, "missing": config.missing},
-        "silver": str(silver),
-        "gold": str(gold),
-    }

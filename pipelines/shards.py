@@ -42,6 +42,8 @@ INPUT_RECORDS = "input_records"
 ROWS = "rows"
 DEAD_PREFIX = "dead_letters/"
 SPANS_PREFIX = "spans/"
+ORIGINS_PREFIX = "origins/"
+LABELING_PREFIX = "labeling/"
 
 Row = tuple[str, str, str, Sequence[Sequence[Any]]]
 """A labeled document on its way to a shard: ``(doc_id, text, source, spans)``."""
@@ -123,11 +125,12 @@ def decode_rows(pieces: Iterable[bytes], schema: pa.Schema) -> pa.Table:
 
 
 def table_counts(table: pa.Table) -> dict[str, int]:
-    """Rows and spans per label of one shard, in the manifest's count keys."""
+    """Rows, spans per label and spans per origin of one shard, in the manifest's count keys."""
     counts = {ROWS: table.num_rows}
-    labels = pc.struct_field(pc.list_flatten(table.column("spans")), "label")
-    for item in pc.value_counts(labels).to_pylist():
-        counts[SPANS_PREFIX + item["values"]] = item["counts"]
+    spans = pc.list_flatten(table.column("spans"))
+    for field, prefix in (("label", SPANS_PREFIX), ("origin", ORIGINS_PREFIX)):
+        for item in pc.value_counts(pc.struct_field(spans, field)).to_pylist():
+            counts[prefix + item["values"]] = item["counts"]
     return counts
 
 
@@ -174,13 +177,17 @@ def merge_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 
 def manifest_counts(counts: Mapping[str, int]) -> dict[str, Any]:
-    """The manifest's ``counts`` block, with the records = rows + dead letters check."""
-    dead = {
-        k[len(DEAD_PREFIX) :]: v for k, v in sorted(counts.items()) if k.startswith(DEAD_PREFIX)
-    }
-    spans = {
-        k[len(SPANS_PREFIX) :]: v for k, v in sorted(counts.items()) if k.startswith(SPANS_PREFIX)
-    }
+    """The manifest's ``counts`` block, with the records = rows + dead letters check.
+
+    ``spans_by_label`` counts :data:`binder_core.schema.ANY_LABEL` spans under ``"*"``;
+    ``labeling`` holds what :mod:`pipelines.labeling` counted (abbreviations, held-out and
+    uncertain-dictionary spans).
+    """
+
+    def by(prefix: str) -> dict[str, int]:
+        return {k[len(prefix) :]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
+
+    dead, spans = by(DEAD_PREFIX), by(SPANS_PREFIX)
     records, rows = counts.get(INPUT_RECORDS, 0), counts.get(ROWS, 0)
     return {
         "input_records": records,
@@ -189,6 +196,8 @@ def manifest_counts(counts: Mapping[str, int]) -> dict[str, Any]:
         "dead_letters_by_reason": dead,
         "spans": sum(spans.values()),
         "spans_by_label": spans,
+        "spans_by_origin": by(ORIGINS_PREFIX),
+        "labeling": by(LABELING_PREFIX),
         "balanced": records == rows + sum(dead.values()),
     }
 

@@ -78,3 +78,16 @@ def test_data_convert_bc5cdr_test_set(shared_data: Path, tmp_path: Path) -> None
     counts = json.loads(result.stdout)["counts"]
     assert counts["documents"] == 500
     assert counts["spans_per_label"] == {"Chemical": 5385, "Disease": 4424}
+
+
+def test_data_texts_makes_a_corpus_that_silver_build_joins_to_gold(tmp_path: Path) -> None:
+    gold = tmp_path / "gold"
+    convert = ["data", "convert", str(GOLD / "mini.conll"), str(gold), "--format", "conll"]
+    assert runner.invoke(app, convert).exit_code == 0
+    corpus = tmp_path / "texts.jsonl"
+    result = runner.invoke(app, ["data", "texts", str(gold), str(corpus)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    docs = list(iter_documents(gold))
+    assert lines == [{"id": d["doc_id"], "text": d["text"]} for d in docs]
+    assert f"{len(docs)} documents" in result.output

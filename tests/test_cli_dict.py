@@ -81,3 +81,17 @@ def test_cli_dict_compile_user_errors_are_one_line(tmp_path: Path) -> None:
         assert message in result.output
         assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_cli_dict_compile_terms_list_with_case_policy(tmp_path: Path) -> None:
+    names = tmp_path / "person.txt"
+    names.write_text("Rose\nMiles\n", encoding="utf-8")
+    out = tmp_path / "names.dict"
+    spec = f"terms[label=PER,case=exact-or-upper]={names}"
+    result = runner.invoke(app, ["dict", "compile", str(out), "--source", spec])
+    assert result.exit_code == 0, result.output
+    text = "Rose walked 5 miles with MILES."
+    assert [text[m.start : m.end] for m in match(text, load_compiled(out))] == ["Rose", "MILES"]
+    bad = runner.invoke(app, ["dict", "compile", str(out), "--source", f"terms={names}"])
+    assert bad.exit_code == 2
+    assert "terms[label=TYPE]" in bad.output

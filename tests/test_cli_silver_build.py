@@ -172,3 +172,62 @@ def test_silver_submit_runs_a_real_job_on_the_portable_runner(
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["counts"]["balanced"] is True
     assert manifest["counts"]["input_records"] == 4
+
+
+def test_silver_build_with_heldout_and_uncertain_dictionaries(
+    dict_file: Path, tmp_path: Path
+) -> None:
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    held, broad = tmp_path / "held.dict", tmp_path / "broad.dict"
+    save_compiled(
+        compile_dictionary(
+            [
+                Entry("famotidine", "Chemical", "D015738", "t"),
+                Entry("cimetidine", "Chemical", "D002927", "t"),
+            ]
+        ),
+        held,
+    )
+    save_compiled(compile_dictionary([Entry("stomach", "Anatomy", "A1", "t"),
+                                      Entry("aspirin", "Drug", "X", "t")]), broad)  # fmt: skip
+    corpus = tmp_path / "c.jsonl"
+    text = "Gastric ulcer (GU) of the stomach after aspirin and cimetidine; GU healed."
+    corpus.write_text(json.dumps({"id": "d1", "text": text}) + "\n", encoding="utf-8")
+    out = tmp_path / "silver"
+    args = ["silver", "build", str(corpus), "--dict", str(dict_file), "--out", str(out),
+            "-f", "jsonl", "--heldout-dict", str(held), "--uncertain-dict", str(broad),
+            "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.output)
+    (doc,) = iter_documents(out)
+    assert [(text[s["start"] : s["end"]], s["label"], s["origin"], s["uncertain"])
+            for s in doc["spans"]] == [
+        ("Gastric ulcer", "Disease", "dict_exact", False),
+        ("GU", "Disease", "abbreviation", False),
+        ("stomach", "*", "dict_uncertain", True),
+        ("aspirin", "Chemical", "dict_exact", False),  # the typed span wins over the broad one
+        ("cimetidine", "Chemical", "dict_heldout", False),
+        ("GU", "Disease", "abbreviation", False),
+    ]  # fmt: skip
+    counts = manifest["counts"]
+    assert counts["spans_by_origin"] == {
+        "abbreviation": 2, "dict_exact": 2, "dict_heldout": 1, "dict_uncertain": 1
+    }  # fmt: skip
+    assert counts["spans_by_label"] == {"*": 1, "Chemical": 2, "Disease": 3}
+    assert {k: v for k, v in counts["labeling"].items() if v} == {
+        "abbreviation_definitions": 1,
+        "abbreviation_definitions_labelled": 1,
+        "abbreviation_spans_added": 2,
+        "heldout_spans_added": 1,
+        "uncertain_matches_overlapping": 1,
+        "uncertain_spans_added": 1,
+    }
+    assert manifest["labels"] == ["Chemical", "Disease"]
+    assert manifest["heldout_dictionary"]["labels"] == ["Chemical"]
+    assert manifest["options"]["abbreviation_long_form"] == "end"
+    stats = CliRunner().invoke(app, ["silver", "stats", str(out), "--json"])
+    assert json.loads(stats.output)["labeling"]["abbreviation_spans_added"] == 2
+    off = CliRunner().invoke(app, [*args[:-1], "--no-abbreviations", "--json"])
+    assert json.loads(off.output)["counts"]["spans_by_origin"].get("abbreviation") is None

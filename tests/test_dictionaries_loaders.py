@@ -8,6 +8,7 @@ import pytest
 
 from binder_core.errors import ConfigError, InputError
 from dictionaries import Entry, load_source, parse_source_spec
+from dictionaries.loaders import SourceSpec, iter_sources
 from dictionaries.loaders.autoner import detokenize
 from dictionaries.loaders.tables import mesh_labels, parse_branch_map
 
@@ -187,11 +188,35 @@ def test_parse_branch_map() -> None:
 
 
 def test_parse_source_spec() -> None:
-    assert parse_source_spec("kb=path/to.tsv") == ("kb", "path/to.tsv")
-    assert parse_source_spec("UMLS=/meta=dir") == ("umls", "/meta=dir")
-    for bad in ("kb", "kb=", "xml=a.xml", "=a.tsv"):
+    assert parse_source_spec("kb=path/to.tsv") == ("kb", "path/to.tsv", "ignore", None)
+    assert parse_source_spec("UMLS=/meta=dir") == ("umls", "/meta=dir", "ignore", None)
+    assert parse_source_spec("terms[label=PER, case=exact-or-upper]=a=b.txt") == SourceSpec(
+        "terms", "a=b.txt", "exact-or-upper", "PER"
+    )
+    assert parse_source_spec("kb[]=x.tsv") == ("kb", "x.tsv", "ignore", None)
+    for bad in ("kb", "kb=", "xml=a.xml", "=a.tsv", "terms[label=PER=x", "kb[colour=red]=x",
+                "kb[case=upper]=x", "kb[label=]=x"):  # fmt: skip
         with pytest.raises(ConfigError, match="--source"):
             parse_source_spec(bad)
+
+
+def test_terms_source_takes_its_label_and_case(tmp_path: Path) -> None:
+    path = tmp_path / "person.txt"
+    path.write_text("Rose\n\n  Miles \nMcDonald\n", encoding="utf-8")
+    spec = parse_source_spec(f"terms[label=PER,case=exact]={path}")
+    assert list(iter_sources([spec])) == [
+        Entry("Rose", "PER", "", "terms", "exact"),
+        Entry("Miles", "PER", "", "terms", "exact"),
+        Entry("McDonald", "PER", "", "terms", "exact"),
+    ]
+    with pytest.raises(ConfigError, match=r"terms\[label=TYPE\]"):
+        list(iter_sources([parse_source_spec(f"terms={path}")]))
+
+
+def test_source_label_option_relabels_any_format() -> None:
+    spec = parse_source_spec(f"autoner[label=Term]={FIXTURES / 'autoner.txt'}")
+    entries = list(iter_sources([spec]))
+    assert entries and {e.label for e in entries} == {"Term"}
 
 
 def test_load_source_unknown_format_or_option() -> None:

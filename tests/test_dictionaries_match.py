@@ -189,3 +189,30 @@ def test_exact_hits_longest_pass_equals_leftmost_longest(words: list[str], sep: 
     folded, starts, ends = fold_with_offsets(text)
     every = exact_hits(folded, COMPILED, text, starts, ends)
     assert exact_hits(folded, COMPILED, text, starts, ends, longest=True) == leftmost_longest(every)
+
+
+def test_match_case_policy_per_source() -> None:
+    # A proper-name source matched case-sensitively: "rose" and "miles" are not people, and
+    # with exact-or-upper a headline in capitals still is.
+    names = [("Rose", "PER"), ("Miles", "PER"), ("Kiev", "LOC")]
+    text = "Rose said the price rose 5 miles; ROSE MILES in KIEV, Kiev."
+    found = {}
+    for case in ("ignore", "exact", "exact-or-upper"):
+        compiled = compile_dictionary([Entry(t, lab, "", "t", case) for t, lab in names])
+        found[case] = [text[m.start : m.end] for m in match(text, compiled)]
+    assert found["ignore"] == ["Rose", "rose", "miles", "ROSE", "MILES", "KIEV", "Kiev"]
+    assert found["exact"] == ["Rose", "Kiev"]
+    assert found["exact-or-upper"] == ["Rose", "ROSE", "MILES", "KIEV", "Kiev"]
+
+
+def test_match_case_policy_merges_with_insensitive_sources() -> None:
+    # The same key from a case-sensitive PER list and a case-insensitive MISC list: each
+    # payload keeps its own rule.
+    compiled = compile_dictionary(
+        [Entry("Hope", "PER", "", "names", "exact"), Entry("hope", "MISC", "", "misc")]
+    )
+    assert [(m.label, m.uncertain) for m in match("Hope", compiled)] == [
+        ("MISC", True),
+        ("PER", True),
+    ]
+    assert [(m.label, m.uncertain) for m in match("hope", compiled)] == [("MISC", True)]

@@ -18,6 +18,7 @@ def test_model_config_defaults_and_round_trip() -> None:
         "width_embedding_dim": 128,
         "max_span_width_tokens": 30,
         "dropout": 0.1,
+        "attention_dropout": None,
         "init_temperature": 0.07,
         "gradient_checkpointing": False,
     }
@@ -30,6 +31,7 @@ def test_model_config_defaults_and_round_trip() -> None:
     [
         ({"encoder": ""}, "encoder must be"),
         ({"encoder": "x", "projection_dim": 0}, "projection_dim must be an integer >= 1"),
+        ({"encoder": "x", "attention_dropout": 1.0}, r"attention_dropout must be in \[0, 1\)"),
         ({"encoder": "x", "max_span_width_tokens": 2.5}, "max_span_width_tokens"),
         ({"encoder": "x", "dropout": 1.0}, r"dropout must be in \[0, 1\)"),
         ({"encoder": "x", "init_temperature": 0}, "init_temperature must be a positive"),

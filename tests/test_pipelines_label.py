@@ -17,17 +17,11 @@ from apache_beam.testing.util import assert_that, equal_to
 from binder_core.errors import ConfigError, InputError
 from binder_core.schema import check_schema, content_doc_id, iter_documents, list_shards
 from pipelines import shards
-from pipelines.label import (
-    EncodeShardsFn,
-    MatchSpansFn,
-    ReadCorpus,
-    SilverConfig,
-    WriteShardFn,
-    build_silver,
-    dictionary_info,
-)
+from pipelines.dictionary_files import dictionary_info
+from pipelines.label import MatchSpansFn, SilverConfig, build_silver
 from pipelines.readers import DeadLetter, Document, InputFile, ReadConfig
 from pipelines.runners import LocalRunnerConfig, local_execution
+from pipelines.transforms import EncodeShardsFn, ReadCorpus, WriteShardFn
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 
@@ -142,7 +136,7 @@ def test_encode_and_write_shards_round_trip_in_doc_id_order(tmp_path: Path) -> N
             | beam.GroupByKey()
             | beam.ParDo(WriteShardFn(str(tmp_path), 1, schema))
         )
-        assert_that(counts, equal_to([{"rows": 4, "spans/Chemical": 1}]))
+        assert_that(counts, equal_to([{"rows": 4, "spans/Chemical": 1, "origins/dict_exact": 1}]))
     table = pq.read_table(tmp_path / "part-00000-of-00001.parquet")
     assert table.column("doc_id").to_pylist() == ["a", "b", "c", "d"]
     assert len(list((tmp_path / "_staging").glob("00000-*.arrow"))) == 2
@@ -192,6 +186,16 @@ def test_build_silver_writes_exact_rows_manifest_and_dead_letters(
         "dead_letters_by_reason": {"empty_text": 1},
         "spans": 6,
         "spans_by_label": {"Chemical": 3, "Disease": 3},
+        "spans_by_origin": {"dict_exact": 6},
+        "labeling": {
+            "abbreviation_definitions": 0,
+            "abbreviation_definitions_labelled": 0,
+            "abbreviation_spans_added": 0,
+            "heldout_matches_overlapping": 0,
+            "heldout_spans_added": 0,
+            "uncertain_matches_overlapping": 0,
+            "uncertain_spans_added": 0,
+        },
         "balanced": True,
     }
     assert manifest["shards"] == ["part-00000-of-00002.parquet", "part-00001-of-00002.parquet"]
@@ -356,6 +360,8 @@ def test_silver_config_rejects_bad_options() -> None:
         SilverConfig(("a",), "d", "o", shards=0)
     with pytest.raises(ConfigError, match="--overlap must be one of"):
         SilverConfig(("a",), "d", "o", overlap="some")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="--heldout-dict is the --dict itself"):
+        SilverConfig(("a",), "d", "o", heldout_dictionary="d")
 
 
 def test_shard_for_is_stable() -> None:
@@ -372,7 +378,8 @@ def test_pipeline_counts_documents_spans_and_dead_letters_as_beam_metrics(
 ) -> None:
     from apache_beam.metrics.metric import MetricsFilter
 
-    from pipelines.label import METRICS_NAMESPACE, LabelDocuments
+    from pipelines.label import LabelDocuments
+    from pipelines.transforms import METRICS_NAMESPACE
 
     path = CORPORA / "abstracts.txt"
     config = SilverConfig((str(path),), str(dict_file), str(tmp_path))

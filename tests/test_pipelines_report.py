@@ -10,14 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from binder_core.errors import ConfigError, InputError, SchemaError
-from binder_core.schema import Origin, document_schema, make_span, shard_name, write_documents
-from pipelines.report import (
-    EvalConfig,
-    silver_eval,
-    silver_stats,
-    write_stats_html,
-    write_stats_pngs,
+from binder_core.schema import (
+    ANY_LABEL,
+    Origin,
+    document_schema,
+    make_span,
+    shard_name,
+    write_documents,
 )
+from pipelines.report import silver_stats, write_stats_html, write_stats_pngs
+from pipelines.silver_eval import EvalConfig, silver_eval
 
 D1 = "Aspirin causes gastric ulcer."
 D2 = "No entities."
@@ -172,8 +174,49 @@ def test_silver_eval_default_counts_uncertain_and_missing_gold(
         "silver_uncertain": 1,
         "uncertain_excluded": 0,
         "silver_other_labels": 1,
+        "silver_any_label": 0,
+    }
+    assert report["uncertain"] == {
+        "gold_missed": 0,
+        "gold_missed_covered": 0,
+        "spans": 1,
+        "spans_not_gold": 1,
     }
     assert report["options"] == {"uncertain": "include", "missing": "false-negatives"}
+
+
+@pytest.mark.parametrize("policy", ["include", "exclude"])
+def test_silver_eval_any_label_spans_are_never_predictions(
+    tmp_path: Path, gold_dir: Path, policy: str
+) -> None:
+    unsure = Origin.DICT_UNCERTAIN
+    silver = [
+        {
+            "doc_id": "d1",
+            "text": D1,
+            "spans": [
+                make_span(0, 7, ANY_LABEL, origin=unsure, uncertain=True),  # gold Chemical
+                make_span(8, 14, ANY_LABEL, origin=unsure, uncertain=True),  # "causes"
+                make_span(15, 28, "Disease", origin=Origin.DICT_EXACT),
+            ],
+        },
+        {
+            "doc_id": "d4",
+            "text": D4,
+            "spans": [make_span(0, 4, "Disease", origin=unsure, uncertain=True)],
+        },
+    ]
+    path = write_set(tmp_path / "s", silver, ("Chemical", "Disease"), "f")
+    report = silver_eval(path, gold_dir, EvalConfig(uncertain=policy))  # type: ignore[arg-type]
+    tp, fp, fn = (1, 0, 2) if policy == "exclude" else (2, 0, 1)
+    assert (report["tp"], report["fp"], report["fn"]) == (tp, fp, fn)
+    assert report["spans"]["silver_any_label"] == 2
+    assert report["uncertain"] == {
+        "gold_missed": 2,  # aspirin (d1) and Pain (d4): no certain span
+        "gold_missed_covered": 2,  # by the ANY_LABEL span and the uncertain Disease span
+        "spans": 3,
+        "spans_not_gold": 1,  # "causes"
+    }
 
 
 def test_silver_eval_exclude_uncertain(silver_dir: Path, gold_dir: Path) -> None:

@@ -87,6 +87,7 @@ def test_data_config_defaults_round_trip() -> None:
     config = DataConfig()
     assert config.to_dict() == {
         "max_seq_length": 256,
+        "pad_to_multiple": 1,
         "window_overlap_tokens": 64,
         "shuffle_buffer_size": 1000,
         "seed": 0,
@@ -102,6 +103,7 @@ def test_data_config_defaults_round_trip() -> None:
     [
         {"max_seq_length": 2},
         {"max_seq_length": 10, "window_overlap_tokens": 8},
+        {"max_seq_length": 100, "pad_to_multiple": 32},
         {"window_overlap_tokens": -1},
         {"shuffle_buffer_size": 0},
         {"seed": -1},

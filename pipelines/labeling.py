@@ -1,0 +1,223 @@
+"""One document's silver spans: the pure labeling step that ``MatchSpansFn`` calls per document.
+
+::
+
+    text ─ typed dictionary ──────────────┐  (dict_exact / dict_fuzzy)
+         ─ held-out dictionary ── not overlapping ──┤  (dict_heldout)
+         ─ abbreviation definitions ── short forms of labelled long forms ──┤  (abbreviation)
+         ─ uncertain dictionary ── not overlapping any of the above ──┘  (dict_uncertain, "*")
+
+Each step adds only spans that overlap nothing found before it, so the typed dictionary's own
+spans always win. The rules of each step:
+
+- **Held-out dictionary** (``binder dict split``): its matches are the entities of concepts the
+  training dictionary does not hold; they keep their label and concept and get
+  ``origin = dict_heldout`` (uncertain only where the held-out dictionary itself is unsure: an
+  ambiguous term).
+- **Abbreviations** (:func:`dictionaries.abbreviations.find_abbreviations`): a definition whose
+  long form the dictionary labels (a span with the long form's exact extent, or with
+  ``abbreviation_long_form = "end"`` any span that ends where the long form ends) gives every
+  occurrence of its short form in the document (case-sensitive, on token boundaries) the same
+  label, concept id and uncertainty, with ``origin = abbreviation`` (``dict_heldout`` when the
+  long form was a held-out match). A short form defined with several labels gets one uncertain
+  span per label. The dictionary's own spans of a short form whose definition in the document
+  it does *not* label are kept: marking them uncertain or dropping them lowered silver F1 on
+  BC5CDR train+dev (most are right: the dictionary knows the short form itself).
+- **Uncertain dictionary** (a broad lexicon): its matches become ``label = ANY_LABEL``,
+  ``uncertain = true`` spans (``origin = dict_uncertain``): not a type, but not a negative
+  for any type either. One span per extent.
+
+The result is sorted and unique like :func:`dictionaries.match`'s, in the schema's span order.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from binder_core.schema import ANY_LABEL, Origin
+from dictionaries import CompiledDictionary, Match, MatchOptions, match
+from dictionaries.abbreviations import find_abbreviations
+from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
+
+_HELDOUT = Origin.DICT_HELDOUT.value
+_ABBREVIATION = Origin.ABBREVIATION.value
+_UNCERTAIN = Origin.DICT_UNCERTAIN.value
+
+# Counts of one run, summed over documents (the manifest's ``counts.labeling``).
+ABBREVIATION_DEFINITIONS = "abbreviation_definitions"  # definitions found in the text
+ABBREVIATION_LABELLED = "abbreviation_definitions_labelled"  # ... whose long form is labelled
+ABBREVIATION_SPANS = "abbreviation_spans_added"
+HELDOUT_SPANS = "heldout_spans_added"
+HELDOUT_OVERLAPPING = "heldout_matches_overlapping"  # held-out matches the typed spans beat
+UNCERTAIN_SPANS = "uncertain_spans_added"
+UNCERTAIN_OVERLAPPING = "uncertain_matches_overlapping"
+LABELING_COUNTS: tuple[str, ...] = (
+    ABBREVIATION_DEFINITIONS,
+    ABBREVIATION_LABELLED,
+    ABBREVIATION_SPANS,
+    HELDOUT_SPANS,
+    HELDOUT_OVERLAPPING,
+    UNCERTAIN_SPANS,
+    UNCERTAIN_OVERLAPPING,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Lexicons:
+    """The compiled dictionaries of one run: the typed one, and the optional extra two."""
+
+    typed: CompiledDictionary
+    heldout: CompiledDictionary | None = None
+    uncertain: CompiledDictionary | None = None
+
+
+def label_document(
+    text: str,
+    lexicons: Lexicons,
+    options: MatchOptions,
+    config: LabelingConfig,
+    counts: Counter[str] | None = None,
+) -> list[Match]:
+    """The silver spans of one document, sorted; ``counts`` (if given) is incremented."""
+    spans = match(text, lexicons.typed, options)
+    if lexicons.heldout is None and lexicons.uncertain is None and not config.abbreviations:
+        return spans
+    counts = counts if counts is not None else Counter()
+    changed = False
+    if lexicons.heldout is not None:
+        held = [m._replace(origin=_HELDOUT) for m in match(text, lexicons.heldout, options)]
+        added = _not_overlapping(held, spans)
+        counts[HELDOUT_SPANS] += len(added)
+        counts[HELDOUT_OVERLAPPING] += len(held) - len(added)
+        spans, changed = spans + added, changed or bool(added)
+    if config.abbreviations:
+        before = spans
+        spans = _with_abbreviations(text, spans, config, counts)
+        changed = changed or spans is not before
+    if lexicons.uncertain is not None:
+        broad = _one_per_extent(match(text, lexicons.uncertain, options))
+        added = [
+            Match(m.start, m.end, ANY_LABEL, m.concept_id, m.matched_term, m.score, _UNCERTAIN,
+                  True)
+            for m in _not_overlapping(broad, spans)
+        ]  # fmt: skip
+        counts[UNCERTAIN_SPANS] += len(added)
+        counts[UNCERTAIN_OVERLAPPING] += len(broad) - len(added)
+        spans, changed = spans + added, changed or bool(added)
+    if changed:
+        spans.sort(key=lambda m: (m.start, m.end, m.label, m.concept_id, m.origin, m.matched_term))
+    return spans
+
+
+class _Coverage:
+    """The union of half-open intervals, for "does ``[start, end)`` overlap any of them?"."""
+
+    def __init__(self, intervals: Iterable[tuple[int, int]]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(intervals):
+            if self._ends and start < self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end) - 1
+        return i >= 0 and self._ends[i] > start
+
+
+def _not_overlapping(candidates: Sequence[Match], spans: Sequence[Match]) -> list[Match]:
+    if not candidates:
+        return []
+    taken = _Coverage((m.start, m.end) for m in spans)
+    return [m for m in candidates if not taken.overlaps(m.start, m.end)]
+
+
+def _one_per_extent(spans: Sequence[Match]) -> list[Match]:
+    """The first span of each (start, end): spans come sorted, so labels collapse in order."""
+    out: list[Match] = []
+    for m in spans:
+        if not out or (out[-1].start, out[-1].end) != (m.start, m.end):
+            out.append(m)
+    return out
+
+
+def _occurrences(text: str, form: str) -> list[tuple[int, int]]:
+    """Every ``[start, end)`` of ``form`` in ``text`` not inside a run of letters and digits."""
+    found = []
+    n, i = len(form), text.find(form)
+    while i != -1:
+        j = i + n
+        if (i == 0 or not (text[i - 1].isalnum() and form[0].isalnum())) and (
+            j == len(text) or not (text[j].isalnum() and form[-1].isalnum())
+        ):
+            found.append((i, j))
+        i = text.find(form, i + 1)
+    return found
+
+
+def _long_form_spans(
+    spans: Sequence[Match], start: int, end: int, rule: AbbreviationLongForm
+) -> list[Match]:
+    if rule == "exact":
+        return [m for m in spans if m.start == start and m.end == end]
+    ending = [m for m in spans if m.end == end and m.start < end]
+    first = min((m.start for m in ending), default=end)
+    return [m for m in ending if m.start == first]  # the longest, when spans nest (overlap all)
+
+
+def _with_abbreviations(
+    text: str, spans: list[Match], config: LabelingConfig, counts: Counter[str]
+) -> list[Match]:
+    """``spans`` plus the short forms of labelled long forms (the same list if none)."""
+    pairs = find_abbreviations(text)
+    if not pairs:
+        return spans
+    counts[ABBREVIATION_DEFINITIONS] += len(pairs)
+    defined: dict[str, list[Match]] = {}
+    for pair in pairs:
+        short = text[pair.short_start : pair.short_end]
+        long_spans = _long_form_spans(spans, pair.long_start, pair.long_end,
+                                      config.abbreviation_long_form)  # fmt: skip
+        if long_spans:
+            counts[ABBREVIATION_LABELLED] += 1
+            defined.setdefault(short, []).extend(long_spans)
+    if not defined:
+        return spans
+    taken = _Coverage((m.start, m.end) for m in spans)
+    candidates = []
+    for short, sources in defined.items():
+        labels = sorted({m.label for m in sources})
+        for label in labels:
+            of_label = [m for m in sources if m.label == label]
+            concept = "|".join(sorted({c for m in of_label for c in m.concept_id.split("|") if c}))
+            origin = _HELDOUT if all(m.origin == _HELDOUT for m in of_label) else _ABBREVIATION
+            unsure = len(labels) > 1 or any(m.uncertain for m in of_label)
+            score = min(m.score for m in of_label)
+            for start, end in _occurrences(text, short):
+                if not taken.overlaps(start, end):
+                    candidates.append(
+                        Match(start, end, label, concept, short, score, origin, unsure)
+                    )
+    added = _leftmost_longest(candidates)
+    counts[ABBREVIATION_SPANS] += len(added)
+    return spans + added if added else spans
+
+
+def _leftmost_longest(candidates: list[Match]) -> list[Match]:
+    """Of overlapping short-form spans, the one that starts first (then the longest) wins;
+    spans of one extent (one per label) are kept together."""
+    out: list[Match] = []
+    reach = -1
+    extent = (-1, -1)
+    for m in sorted(candidates, key=lambda m: (m.start, -m.end, m.label)):
+        if (m.start, m.end) == extent:
+            out.append(m)
+        elif m.start >= reach:
+            out.append(m)
+            extent, reach = (m.start, m.end), m.end
+    return out

@@ -1,0 +1,31 @@
+"""Options of the per-document labeling step (:mod:`pipelines.labeling`).
+
+Kept apart from the step itself, which imports the matcher, so the CLI can read the defaults
+without importing pyarrow or the dictionaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from binder_core.errors import ConfigError
+
+AbbreviationLongForm = Literal["exact", "end"]
+
+
+@dataclass(frozen=True)
+class LabelingConfig:
+    """What is added to the typed dictionary's matches (see the module docstring)."""
+
+    # Give the short forms of labelled long forms the long form's label.
+    abbreviations: bool = True
+    # Which dictionary span labels a long form: "exact" (its extent) or "end" (ends with it).
+    abbreviation_long_form: AbbreviationLongForm = "end"
+
+    def __post_init__(self) -> None:
+        if self.abbreviation_long_form not in get_args(AbbreviationLongForm):
+            raise ConfigError(
+                f"--abbreviation-long-form must be one of {get_args(AbbreviationLongForm)}, "
+                f"got {self.abbreviation_long_form!r}"
+            )

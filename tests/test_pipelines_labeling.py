@@ -1,0 +1,150 @@
+"""The per-document labeling step: abbreviations, held-out and uncertain dictionaries."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from binder_core.errors import ConfigError
+from dictionaries import Entry, Match, MatchOptions, compile_dictionary, match
+from pipelines.labeling import Lexicons, label_document
+from pipelines.labeling_config import LabelingConfig
+
+OPTIONS = MatchOptions()
+
+
+def _dict(*entries: tuple[str, str, str]) -> object:
+    return compile_dictionary([Entry(t, label, cid, "test") for t, label, cid in entries])
+
+
+TYPED = _dict(
+    ("Parkinson's disease", "Disease", "D010300"),
+    ("renal failure", "Disease", "D051437"),
+    ("cisplatin", "Chemical", "D002945"),
+    ("CT", "Chemical", "C1"),
+)
+
+
+def _spans(text: str, spans: list[Match]) -> list[tuple[str, str, str, str, bool]]:
+    return [(text[m.start : m.end], m.label, m.concept_id, m.origin, m.uncertain) for m in spans]
+
+
+def test_label_document_short_forms_take_the_long_form_label() -> None:
+    text = "Parkinson's disease (PD) is common. PD patients, PDs and PD-1 were seen."
+    counts: Counter[str] = Counter()
+    spans = label_document(text, Lexicons(TYPED), OPTIONS, LabelingConfig(), counts)
+    assert [(m.start, m.end) for m in spans] == [(0, 19), (21, 23), (36, 38), (57, 59)]
+    assert _spans(text, spans) == [
+        ("Parkinson's disease", "Disease", "D010300", "dict_exact", False),
+        ("PD", "Disease", "D010300", "abbreviation", False),
+        ("PD", "Disease", "D010300", "abbreviation", False),  # not "PDs"
+        ("PD", "Disease", "D010300", "abbreviation", False),  # "PD-1": a token boundary
+    ]
+    assert spans[1].matched_term == "PD"
+    assert counts == {
+        "abbreviation_definitions": 1,
+        "abbreviation_definitions_labelled": 1,
+        "abbreviation_spans_added": 3,
+    }
+
+
+def test_label_document_long_form_end_rule() -> None:
+    # The dictionary labels "renal failure", which ends where the long form ends.
+    text = "Acute renal failure (ARF) followed; ARF resolved."
+    end = label_document(text, Lexicons(TYPED), OPTIONS, LabelingConfig())
+    assert _spans(text, end) == [
+        ("renal failure", "Disease", "D051437", "dict_exact", False),
+        ("ARF", "Disease", "D051437", "abbreviation", False),
+        ("ARF", "Disease", "D051437", "abbreviation", False),
+    ]
+    exact = label_document(
+        text, Lexicons(TYPED), OPTIONS, LabelingConfig(abbreviation_long_form="exact")
+    )
+    assert exact == match(text, TYPED)
+
+
+def test_label_document_dictionary_span_wins_over_a_short_form() -> None:
+    # "CT" is a dictionary acronym (Chemical); its definition as cisplatin is not applied
+    # where the dictionary already has a span.
+    text = "cisplatin (CT) and CT scans"
+    spans = label_document(text, Lexicons(TYPED), OPTIONS, LabelingConfig())
+    assert _spans(text, spans) == [
+        ("cisplatin", "Chemical", "D002945", "dict_exact", False),
+        ("CT", "Chemical", "C1", "dict_exact", False),
+        ("CT", "Chemical", "C1", "dict_exact", False),
+    ]
+
+
+def test_label_document_short_form_with_two_labels_is_uncertain() -> None:
+    typed = _dict(("cardiac arrest", "Disease", "D1"), ("cold agent", "Chemical", "C2"))
+    text = "cardiac arrest (CA) and cold agent (CA); CA"
+    spans = label_document(text, Lexicons(typed), OPTIONS, LabelingConfig())
+    short = [m for m in spans if m.origin == "abbreviation"]
+    assert [(m.start, m.label, m.uncertain) for m in short] == [
+        (16, "Chemical", True),
+        (16, "Disease", True),
+        (36, "Chemical", True),
+        (36, "Disease", True),
+        (41, "Chemical", True),
+        (41, "Disease", True),
+    ]
+
+
+def test_label_document_without_extras_is_the_plain_match() -> None:
+    text = "Parkinson's disease (PD) and PD."
+    config = LabelingConfig(abbreviations=False)
+    assert label_document(text, Lexicons(TYPED), OPTIONS, config) == match(text, TYPED)
+    assert label_document("", Lexicons(TYPED), OPTIONS, LabelingConfig()) == []
+
+
+def test_label_document_heldout_matches_lose_to_typed_spans() -> None:
+    held = _dict(("acute renal failure", "Disease", "D058186"), ("carboplatin", "Chemical", "C3"))
+    text = "acute renal failure after carboplatin"
+    counts: Counter[str] = Counter()
+    spans = label_document(text, Lexicons(TYPED, heldout=held), OPTIONS, LabelingConfig(), counts)
+    assert _spans(text, spans) == [
+        ("renal failure", "Disease", "D051437", "dict_exact", False),
+        ("carboplatin", "Chemical", "C3", "dict_heldout", False),
+    ]
+    assert counts == {"heldout_spans_added": 1, "heldout_matches_overlapping": 1}
+
+
+def test_label_document_heldout_long_form_gives_heldout_short_forms() -> None:
+    held = _dict(("carboplatin", "Chemical", "C3"))
+    text = "carboplatin (CP) and CP"
+    spans = label_document(text, Lexicons(TYPED, heldout=held), OPTIONS, LabelingConfig())
+    assert [m.origin for m in spans] == ["dict_heldout"] * 3
+
+
+def test_label_document_uncertain_dictionary_gives_any_label_spans() -> None:
+    broad = _dict(
+        ("renal failure", "Anything", "X1"),
+        ("kidney", "Anatomy", "A1"),
+        ("kidney", "Organ", "O1"),
+    )
+    text = "renal failure of the kidney"
+    counts: Counter[str] = Counter()
+    lexicons = Lexicons(TYPED, uncertain=broad)
+    spans = label_document(text, lexicons, OPTIONS, LabelingConfig(), counts)
+    assert spans == [
+        Match(0, 13, "Disease", "D051437", "renal failure", 1.0, "dict_exact", False),
+        Match(21, 27, "*", "A1", "kidney", 1.0, "dict_uncertain", True),
+    ]
+    assert counts == {"uncertain_spans_added": 1, "uncertain_matches_overlapping": 1}
+
+
+def test_labeling_config_rejects_unknown_choices() -> None:
+    with pytest.raises(ConfigError, match="--abbreviation-long-form must be one of"):
+        LabelingConfig(abbreviation_long_form="start")  # type: ignore[arg-type]
+
+
+def test_label_document_end_rule_takes_the_longest_of_nested_spans() -> None:
+    typed = _dict(("renal failure", "Disease", "D1"), ("acute renal failure", "Disease", "D2"))
+    text = "acute renal failure (ARF); ARF"
+    nested = MatchOptions(overlap="all")
+    spans = label_document(text, Lexicons(typed), nested, LabelingConfig())
+    assert [(m.start, m.concept_id, m.origin) for m in spans if m.origin == "abbreviation"] == [
+        (21, "D2", "abbreviation"),
+        (27, "D2", "abbreviation"),
+    ]
