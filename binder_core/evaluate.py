@@ -19,12 +19,12 @@ from binder_core.data import ParquetWindowDataset
 from binder_core.hybrid import SpanSource, merge_spans
 from binder_core.inference import Predictor, check_batch_size, check_decoding, to_span
 from binder_core.metrics import SpanCounter, SpanScores
-from binder_core.schema import iter_documents
+from binder_core.schema import Origin, iter_documents
 from binder_core.types import check_labels
 
 logger = logging.getLogger(__name__)
 
-HELDOUT = "dict_heldout"
+HELDOUT = Origin.DICT_HELDOUT.value
 """The origin of a held-out concept's match in a dev set (``silver build --heldout-dict``)."""
 
 

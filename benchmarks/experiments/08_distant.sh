@@ -79,11 +79,12 @@ case $TASK in
     TEST_TEXT=("$N/NCBItestset_corpus.txt" --format pubtator)
     TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
     [[ $DICT == mesh ]] || { echo "ncbi: --dict mesh" >&2; exit 2; }
-    SOURCES=(--source "mesh-disease=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz") ;;
+    SOURCES=(--source "mesh=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz"
+             --mesh-branches C=Disease,F03=Disease) ;;
   conll)
     C=$DATA/conll2003
     L=$DATA/dictionaries/conll2003_lexiconner
-    TYPES=conll03
+    TYPES=conll2003
     [[ -d $T/gold_train ]] || $B data convert "$C/eng.train" "$T/gold_train" --format conll > /dev/null
     [[ -d $T/gold_dev ]] || $B data convert "$C/eng.testa" "$T/gold_dev" --format conll > /dev/null
     [[ -f $T/raw_train.jsonl ]] || $B data texts "$T/gold_train" "$T/raw_train.jsonl" > /dev/null
@@ -93,8 +94,10 @@ case $TASK in
     TEST_TEXT=("$T/raw_dev.jsonl" --format jsonl)
     TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
     [[ $DICT == lexiconner ]] || { echo "conll: --dict lexiconner" >&2; exit 2; }
-    SOURCES=(--source "kb=$L/person.txt:label=PER:case=sensitive" --source "kb=$L/location.txt:label=LOC"
-             --source "kb=$L/organization.txt:label=ORG" --source "kb=$L/misc.txt:label=MISC") ;;
+    SOURCES=()
+    for pair in PER:person LOC:location ORG:organization MISC:misc; do
+      SOURCES+=(--source "terms[label=${pair%%:*},case=exact-or-upper]=$L/${pair#*:}.txt")
+    done ;;
   *) echo "unknown --task $TASK" >&2; exit 2 ;;
 esac
 
