@@ -8,7 +8,8 @@
 #        [--out DIR] [--data-dir DIR]
 #
 # Tasks (gold is used only for the final scores and, as --monitor, to log gold *dev* F1 at every
-# evaluation for the selection study; it never selects or stops a run):
+# evaluation for the selection study; it never selects or stops a run; CoNLL has no monitor,
+# since its dev split is the one reported):
 #   bc5cdr  train text: 3,500 abstracts (BC5CDR train with labels stripped, PubMedQA, GENIA), BC5CDR
 #           dev and test held out; dev: BC5CDR dev abstracts, silver; test: BC5CDR test gold.
 #           --dict core | core+mesh
@@ -43,6 +44,7 @@ T=$OUT/$TASK
 mkdir -p "$T"
 
 # --- gold and raw text, once per task ---------------------------------------------------------
+MONITOR=(--monitor "gold_dev=$T/gold_dev")
 case $TASK in
   bc5cdr)
     P=$DATA/bc5cdr/pubtator
@@ -90,6 +92,7 @@ case $TASK in
     [[ -f $T/raw_train.jsonl ]] || $B data texts "$T/gold_train" "$T/raw_train.jsonl" > /dev/null
     [[ -f $T/raw_dev.jsonl ]] || $B data texts "$T/gold_dev" "$T/raw_dev.jsonl" > /dev/null
     ln -sfn gold_dev "$T/gold_test"  # the reported score is eng.testa gold (no test split here)
+    MONITOR=()
     DEV_TEXT=("$T/raw_dev.jsonl" --format jsonl)
     TEST_TEXT=("$T/raw_dev.jsonl" --format jsonl)
     TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
@@ -127,7 +130,7 @@ R=$S/$NAME
 rm -rf "$R"
 # shellcheck disable=SC2086
 $B train --train "$S/silver_train" --dev "$S/silver_dev" --out "$R" --types "$TYPES" \
-  --monitor "gold_dev=$T/gold_dev" $TRAIN
+  "${MONITOR[@]}" $TRAIN
 $B evaluate "$R" "$T/gold_test" --json > "$R/model_test.json"
 $B evaluate "$R" "$T/gold_test" --json --dictionary "$S/dictionary.dict" > "$R/hybrid_test.json"
 .venv/bin/python -m benchmarks.results_row "$TASK/$DICT/$NAME" "$R" "$R/model_test.json" \
