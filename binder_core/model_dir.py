@@ -25,6 +25,7 @@ from typing import Any
 
 from binder_core.config import DECODINGS, DataConfig, Decoding, ModelConfig, config_from_dict
 from binder_core.errors import ConfigError, InputError
+from binder_core.markers import check_complete
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "binder_config.json"
@@ -106,7 +107,11 @@ def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if (p / CONFIG_NAME).is_file():
         return p
-    if (p / BEST_DIR / CONFIG_NAME).is_file():
+    has_best = (p / BEST_DIR / CONFIG_NAME).is_file()
+    if p.is_dir():
+        hint = " (its best model so far is in best/: pass that folder)" if has_best else ""
+        check_complete(p, f"training run{hint}")
+    if has_best:
         return p / BEST_DIR
     raise InputError(
         f"no saved model here (looked for {CONFIG_NAME} and {BEST_DIR}/{CONFIG_NAME}); "

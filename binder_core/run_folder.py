@@ -25,13 +25,14 @@ from binder_core.atomic import write_text_atomic
 from binder_core.checkpoint import latest_checkpoint
 from binder_core.errors import ConfigError
 from binder_core.model_dir import BEST_DIR
+from binder_core.outputs import RUN_CONFIG_NAME
 from binder_core.plots import plot_curves, read_metrics
 from binder_core.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.jsonl"
-CONFIG_FILE = "train_config.json"
+CONFIG_FILE = RUN_CONFIG_NAME
 CURVES_FILE = "curves.png"
 
 

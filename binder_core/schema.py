@@ -51,6 +51,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from binder_core.errors import InputError, SchemaError
+from binder_core.markers import check_complete
 
 SCHEMA_VERSION = 1
 """Bump on any incompatible change to the columns below; readers refuse other versions."""
@@ -180,6 +181,7 @@ def list_shards(path: str | os.PathLike[str]) -> list[Path]:
         raise InputError(
             "no such file or directory; give a Parquet file or a folder of shards", path=str(p)
         )
+    check_complete(p)
     shards = sorted(
         f
         for f in p.rglob("*.parquet")

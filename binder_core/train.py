@@ -39,6 +39,7 @@ from binder_core.evaluate import score_dataset
 from binder_core.inference import Predictor
 from binder_core.model import BinderModel, build_optimizer
 from binder_core.model_dir import ModelInfo, TrainingProvenance
+from binder_core.outputs import output_folder
 from binder_core.run_folder import RunFolder
 from binder_core.saved_model import save_pretrained
 from binder_core.selection import improves, selection_score
@@ -114,7 +115,14 @@ def train(config: TrainConfig, *, command: str = "") -> Iterator[TrainEvent]:
     if info.enabled and device.type == "cuda":
         device = torch.device("cuda", info.local_rank)
     try:
-        yield from _run(config, info, device, command)
+        if not info.is_main:
+            yield from _run(config, info, device, command)
+            return
+        inputs = [config.train_dir, *([config.dev_dir] if config.dev_dir else [])]
+        inputs += [path for _, path in config.monitored]
+        with output_folder(config.out_dir, "run", inputs=inputs, command=command or None,
+                           resume=True):  # fmt: skip
+            yield from _run(config, info, device, command)
     finally:
         dist_utils.shutdown(created)
 

@@ -136,7 +136,8 @@ def test_train_overfits_and_predicts_training_spans(tiny_bert: Path, tmp_path: P
 
     run = tmp_path / "run"
     assert sorted(p.name for p in run.iterdir()) == [
-        "best", "curves.png", "metrics.jsonl", "train_config.json"
+        ".binder.lock", "_binder_output.json", "best", "curves.png", "metrics.jsonl",
+        "train_config.json",
     ]  # fmt: skip
     records = read_metrics(run / "metrics.jsonl")
     assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 31))
@@ -314,3 +315,32 @@ def test_train_fills_silver_defaults_from_the_data_and_saves_them(
     run_to_end(explicit)
     assert json.loads((tmp_path / "e" / "train_config.json").read_text())["negative_rate"] == 0.5
     run_to_end(replace(config, resume=True, max_steps=3))
+
+
+def test_an_interrupted_run_is_refused_by_readers_until_resumed(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    from binder_core.errors import InputError
+    from binder_core.inference import Predictor
+    from binder_core.markers import read_marker
+    from binder_core.train import train
+
+    config = tiny_config(tiny_bert, tmp_path, max_steps=4, save_every=2, dev_dir=None)
+    for event in train(config, command="binder train --out run"):
+        if event.kind == "step" and event.step == 3:
+            break  # as a kill would: the run folder stays marked as being written
+    run = Path(config.out_dir)
+    assert read_marker(run).status == "writing"  # type: ignore[union-attr]
+    with pytest.raises(InputError, match=r"interrupted .* rerun `binder train --out run`"):
+        Predictor.from_pretrained(run)
+    run_to_end(replace(config, resume=True))
+    assert read_marker(run).status == "complete"  # type: ignore[union-attr]
+    Predictor.from_pretrained(run)
+
+
+def test_train_refuses_an_output_folder_inside_its_data(tiny_bert: Path, tmp_path: Path) -> None:
+    config = tiny_config(tiny_bert, tmp_path, dev_dir=None)
+    with pytest.raises(ConfigError, match="would mix with the input"):
+        run_to_end(replace(config, out_dir=str(Path(config.train_dir) / "run")))
+    with pytest.raises(ConfigError, match="would mix with the input"):
+        run_to_end(replace(config, out_dir=config.train_dir))
