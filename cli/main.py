@@ -17,7 +17,7 @@ from cli import (
     silver_report_cmd,
     train_cmd,
 )
-from cli._common import configure_logging
+from cli._common import configure_logging, console, err_console
 
 app = typer.Typer(
     name="binder",
@@ -57,9 +57,36 @@ def _root(
     configure_logging(verbose)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``binder`` command; returns the exit code (2 for every user mistake).
+
+    Usage mistakes (an unknown option, a value out of range, a missing argument) are one line
+    on stderr that names the option and points at ``--help``, like the library's own errors.
+    """
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except typer.Abort:
+        err_console.print("error: aborted")
+        return 130
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "binder"
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            console.print(ctx.get_help(), highlight=False)
+        else:
+            message = exc.format_message()  # type: ignore[attr-defined]
+            err_console.print(f"error: {message} (see `{command} --help`)", highlight=False,
+                              markup=False, soft_wrap=True)  # fmt: skip
+        return 2
+    return int(code) if isinstance(code, int) else 0
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """A command-line usage mistake, as typer's bundled click reports it."""
+    return any(cls.__name__ == "UsageError" for cls in type(exc).__mro__)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
