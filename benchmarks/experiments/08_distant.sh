@@ -5,7 +5,7 @@
 #
 #   bash benchmarks/experiments/08_distant.sh --task bc5cdr|ncbi|conll --dict NAME --name RUN
 #        [--silver "SILVER BUILD OPTIONS"] [--train "BINDER TRAIN OPTIONS"] [--heldout SHARE]
-#        [--out DIR] [--data-dir DIR]
+#        [--broad mesh-all] [--out DIR] [--data-dir DIR]
 #
 # Tasks (gold is used only for the final scores and, as --monitor, to log gold *dev* F1 at every
 # evaluation for the selection study; it never selects or stops a run; CoNLL has no monitor,
@@ -21,9 +21,12 @@
 #           --dict lexiconner
 # --heldout SHARE: hold out that share of the dictionary's concepts (binder dict split); the train
 # text is labelled without them and the dev set marks their matches (origin dict_heldout).
+# --broad mesh-all: every MeSH tree as the broad lexicon (silver build --uncertain-dict): its
+# matches that the typed dictionary does not cover are uncertain for every type.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=../shared/data OUT=bench_out/distant TASK=bc5cdr DICT=core NAME="" SILVER="" TRAIN="" HELDOUT=""
+BROAD=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --task) TASK=$2; shift 2 ;;
@@ -32,6 +35,7 @@ while [[ $# -gt 0 ]]; do
     --silver) SILVER=$2; shift 2 ;;
     --train) TRAIN=$2; shift 2 ;;
     --heldout) HELDOUT=$2; shift 2 ;;
+    --broad) BROAD=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --data-dir) DATA=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -105,6 +109,15 @@ case $TASK in
 esac
 
 # --- dictionary and silver labels, once per (dictionary, silver options, held-out share) -------
+case $BROAD in
+  "") ;;
+  mesh-all)
+    ALL=A=Term,B=Term,C=Term,D=Term,E=Term,F=Term,G=Term,H=Term,I=Term,J=Term,K=Term,L=Term,M=Term,N=Term,V=Term,Z=Term
+    [[ -f $OUT/mesh_all.dict ]] || $B dict compile "$OUT/mesh_all.dict" \
+      --source "mesh=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz" --mesh-branches "$ALL" > /dev/null
+    SILVER="$SILVER --uncertain-dict $OUT/mesh_all.dict" ;;
+  *) echo "unknown --broad $BROAD (mesh-all)" >&2; exit 2 ;;
+esac
 SKEY=$(printf '%s|%s|%s' "$DICT" "$SILVER" "$HELDOUT" | sha1sum | cut -c1-8)
 S=$T/silver_${DICT}_$SKEY
 mkdir -p "$S"
