@@ -60,6 +60,37 @@ def shuffle_buffer(items: Iterable[T], size: int, rng: np.random.Generator) -> I
         yield buffer[int(j)]
 
 
+def group_by_length(
+    windows: Iterable[WindowExample], batch_size: int, batches_per_group: int,
+    rng: np.random.Generator,
+) -> Iterator[WindowExample]:  # fmt: skip
+    """Reorder a window stream so that each run of ``batch_size`` windows has similar lengths.
+
+    Windows are taken ``batch_size * batches_per_group`` at a time, sorted by length, cut into
+    batches, and the batches of the group are yielded in a random order: a batch pads to its
+    longest window, so less padding means fewer wasted tokens (the "megabatch" grouping of
+    length-grouped samplers). ``batches_per_group <= 1`` keeps the stream as it is.
+    """
+    if batches_per_group <= 1:
+        yield from windows
+        return
+    group: list[WindowExample] = []
+
+    def flush() -> Iterator[WindowExample]:
+        ordered = sorted(group, key=lambda w: len(w.input_ids))
+        batches = [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+        for j in rng.permutation(len(batches)):
+            yield from batches[int(j)]
+
+    for window in windows:
+        group.append(window)
+        if len(group) == batch_size * batches_per_group:
+            yield from flush()
+            group = []
+    if group:
+        yield from flush()
+
+
 class ParquetWindowDataset(IterableDataset[WindowExample]):
     """Windows of the documents in a Parquet file or folder of shards, streamed.
 
@@ -79,6 +110,8 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
     the window's index in the stream. ``WindowMeta.doc_index`` is the document's row in the
     stream (file order, or the epoch's row-group order when shuffling).
 
+    ``length_groups = (batch_size, n)`` with n > 1 reorders the shuffled stream so that each
+    DataLoader batch holds windows of similar length (:func:`group_by_length`).
     ``keep_empty_windows`` is the share of windows without a labelled (non-uncertain) span that
     are yielded, drawn afresh each epoch (training on silver data: a window the dictionary
     labels nothing in is mostly unlabelled entities and text, not known negatives). Scoring
@@ -104,6 +137,7 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         shard_by: ShardBy = "document",
         read_batch_rows: int = 64,
         keep_empty_windows: float = 1.0,
+        length_groups: tuple[int, int] = (1, 1),
     ) -> None:
         super().__init__()
         self.config = config or DataConfig()
@@ -133,6 +167,7 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         if not 0.0 <= keep_empty_windows <= 1.0:
             raise ConfigError(f"keep_empty_windows must be in [0, 1], got {keep_empty_windows}")
         self.keep_empty_windows = keep_empty_windows
+        self.length_groups = length_groups  # (batch size, batches per group), after shuffling
         self.epoch = 0
         self.path = str(path)
         self.wide_gold_spans = 0
@@ -170,6 +205,8 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         if self.shuffle:
             rng = np.random.default_rng([self.config.seed, self.epoch, reader])
             examples = shuffle_buffer(examples, self.config.shuffle_buffer_size, rng)
+            batch_size, per_group = self.length_groups
+            examples = group_by_length(examples, batch_size, per_group, rng)
         yield from examples
 
     def iter_windows(self, reader: int = 0, readers: int = 1) -> Iterator[WindowExample]:

@@ -251,6 +251,7 @@ def _prepare(
         max_span_width_tokens=model_config.max_span_width_tokens, shuffle=True,
         rank=info.rank, world_size=info.world_size,
         keep_empty_windows=float(config.keep_empty_windows),  # type: ignore[arg-type]
+        length_groups=(config.batch_size, int(config.length_grouping)),  # type: ignore[arg-type]
     )  # fmt: skip
     total_steps = count_steps(config, dataset, info, device)
     warmup = round(config.warmup_ratio * total_steps)

@@ -30,6 +30,7 @@ SILVER_DEFAULTS: dict[str, Any] = {
     "keep_empty_windows": 1.0,
     "confident_margin": -1.0,
     "select": "f1",
+    "length_grouping": 1,
 }
 """What ``binder train`` does on silver (dictionary-labelled) data when an option is not given:
 the settings that won on the train/dev ablations (BENCHMARKS.md, distant supervision)."""
@@ -38,6 +39,7 @@ GOLD_DEFAULTS: dict[str, Any] = {
     "keep_empty_windows": 1.0,
     "confident_margin": -1.0,
     "select": "f1",
+    "length_grouping": 1,
 }
 """The same options on gold data: every unlabelled candidate is a true negative there."""
 
@@ -125,6 +127,11 @@ class TrainConfig:
         "threshold (likely missed entities). Default: off on gold data; on silver data see "
         "SILVER_DEFAULTS. A negative value turns it off.",
     )
+    length_grouping: int | None = option(
+        None,
+        "Batches per group of similar-length windows (1: batches as shuffled). Less padding; "
+        "default: 1 on gold data; on silver data see SILVER_DEFAULTS.",
+    )
     confident_after: float = option(
         0.3, "Share of the training steps before confidence-based exclusion starts."
     )
@@ -170,6 +177,8 @@ class TrainConfig:
             raise ConfigError("TrainConfig.weight_decay and max_grad_norm must be >= 0")
         check_choice("TrainConfig", "amp", self.amp, AMP_CHOICES)
         check_choice("TrainConfig", "decoding", self.decoding, DECODINGS)
+        if self.length_grouping is not None:
+            check_int("TrainConfig", "length_grouping", self.length_grouping, 1)
         for name in ("negative_rate", "keep_empty_windows"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, int | float) and 0 <= value <= 1):

@@ -79,6 +79,9 @@ def train_cli(
     confident_margin: float | None = config_option(
         TrainConfig, "confident_margin", "--confident-margin"
     ),
+    length_grouping: int | None = config_option(
+        TrainConfig, "length_grouping", "--length-grouping", min=1
+    ),
     confident_after: float = config_option(
         TrainConfig, "confident_after", "--confident-after", min=0.0, max=0.99
     ),
@@ -113,7 +116,7 @@ def train_cli(
         seed=seed, num_workers=num_workers, decoding=decoding, data=data, device=device,
         resume=resume, negative_rate=negative_rate, keep_empty_windows=keep_empty_windows,
         confident_margin=confident_margin, confident_after=confident_after,
-        select=select, monitor=tuple(monitor),
+        select=select, monitor=tuple(monitor), length_grouping=length_grouping,
         loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
     )  # fmt: skip
     main_rank = os.environ.get("RANK", "0") == "0"

@@ -286,3 +286,29 @@ def test_dataset_keeps_a_share_of_empty_windows_the_same_on_every_pass(
     assert set(_keys(some)) != first  # drawn afresh each epoch
     with pytest.raises(ConfigError, match="keep_empty_windows"):
         _dataset(tmp_path, tokenizer, SMALL, keep_empty_windows=1.5)
+
+
+def test_group_by_length_makes_batches_of_similar_length() -> None:
+    import numpy as np
+
+    from binder_core.data import group_by_length
+
+    def window(n: int) -> Any:
+        return type("W", (), {"input_ids": list(range(n))})()
+
+    lengths = [9, 1, 7, 3, 8, 2, 6, 4, 5, 10, 11]
+    rng = np.random.default_rng(0)
+    out = [len(w.input_ids) for w in group_by_length(map(window, lengths), 2, 4, rng)]
+    assert sorted(out) == sorted(lengths)
+    first_group = sorted(lengths[:8])
+    batches = [tuple(out[i : i + 2]) for i in range(0, 8, 2)]
+    assert sorted(batches) == [tuple(first_group[i : i + 2]) for i in range(0, 8, 2)]
+    assert out[8:] in ([5, 10, 11], [11, 5, 10])  # the last, short group: [5, 10] and [11]
+    assert [len(w.input_ids) for w in group_by_length(map(window, lengths), 2, 1, rng)] == lengths
+
+
+def test_dataset_length_groups_keep_every_window(shards: Path, tokenizer: Any) -> None:
+    plain = _dataset(shards, tokenizer, SMALL, shuffle=True)
+    grouped = _dataset(shards, tokenizer, SMALL, shuffle=True, length_groups=(2, 3))
+    assert sorted(_keys(grouped)) == sorted(_keys(plain))
+    assert _keys(grouped) == _keys(grouped)  # the same order on every pass of an epoch
