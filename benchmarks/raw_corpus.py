@@ -1,7 +1,7 @@
 """Raw text for distant supervision: abstracts as JSONL, with the test documents held out.
 
     python -m benchmarks.raw_corpus OUT.jsonl [--data-dir DIR] [--exclude-pubtator FILE ...]
-        [--sources bc5cdr-train,bc5cdr-dev,pubmedqa,genia]
+        [--sources bc5cdr-train,pubmedqa,genia,genia-test,ncbi-train,medline,...]
 
 Only text leaves this step (ids and text, no labels), so `binder silver build OUT.jsonl
 --format jsonl` labels it with nothing but the dictionary. A document whose id or text equals
@@ -13,9 +13,29 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.corpus import DEFAULT_DATA, _genia_texts, _pubmedqa_texts, _pubtator_texts
+
+
+def _medline_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """Title and abstract of each MEDLINE record (``PMID-``, ``TI  -``, ``AB  -`` fields; a
+    field continues on lines indented by six spaces)."""
+    pmid, fields, current = "", {}, ""
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            if pmid and fields.get("AB"):
+                yield f"medline{pmid}", f"{fields.get('TI', '')} {fields['AB']}".strip()
+            pmid, fields, current = "", {}, ""
+        elif line.startswith("      ") and current:
+            fields[current] += " " + line.strip()
+        elif len(line) > 5 and line[4] == "-":
+            current = line[:4].strip()
+            value = line[5:].strip()
+            if current == "PMID":
+                pmid = value
+            fields[current] = value
 
 SOURCES = {
     "bc5cdr-train": ("bc5cdr/pubtator/CDR_TrainingSet.PubTator.txt", _pubtator_texts),
@@ -23,6 +43,10 @@ SOURCES = {
     "pubmedqa": ("raw_text/pubmedqa/ori_pqal.json", _pubmedqa_texts),
     "genia": ("raw_text/genia_pos/GENIAtrain.pos", _genia_texts),
     "genia-test": ("raw_text/genia_pos/GENIAtest.pos", _genia_texts),
+    "ncbi-train": ("ncbi_disease/original/NCBItrainset_corpus.txt", _pubtator_texts),
+    "ncbi-dev": ("ncbi_disease/original/NCBIdevelopset_corpus.txt", _pubtator_texts),
+    "ncbi-test": ("ncbi_disease/original/NCBItestset_corpus.txt", _pubtator_texts),
+    "medline": ("raw_text/medline_sample/mesh-papers.medline.txt", _medline_texts),
 }
 
 
@@ -44,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.sources.split(","):
             rel, reader = SOURCES[name]
             for doc_id, text in reader(args.data_dir / rel):
-                bare = doc_id.removeprefix("pqa").removeprefix("genia")
+                bare = doc_id.removeprefix("pqa").removeprefix("genia").removeprefix("medline")
                 if bare in held_ids or text in held_texts:
                     excluded += 1
                     continue

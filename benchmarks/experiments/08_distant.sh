@@ -5,7 +5,7 @@
 #
 #   bash benchmarks/experiments/08_distant.sh --task bc5cdr|ncbi|conll --dict NAME --name RUN
 #        [--silver "SILVER BUILD OPTIONS"] [--train "BINDER TRAIN OPTIONS"] [--heldout SHARE]
-#        [--broad mesh-all] [--out DIR] [--data-dir DIR]
+#        [--broad mesh-all] [--sources LIST] [--out DIR] [--data-dir DIR]
 #
 # Tasks (gold is used only for the final scores and, as --monitor, to log gold *dev* F1 at every
 # evaluation for the selection study; it never selects or stops a run; CoNLL has no monitor,
@@ -23,10 +23,12 @@
 # text is labelled without them and the dev set marks their matches (origin dict_heldout).
 # --broad mesh-all: every MeSH tree as the broad lexicon (silver build --uncertain-dict): its
 # matches that the typed dictionary does not cover are uncertain for every type.
+# --sources LIST: the raw text of bc5cdr (benchmarks.raw_corpus sources; default
+# bc5cdr-train,pubmedqa,genia,genia-test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=../shared/data OUT=bench_out/distant TASK=bc5cdr DICT=core NAME="" SILVER="" TRAIN="" HELDOUT=""
-BROAD=""
+BROAD="" SOURCES_RAW=bc5cdr-train,pubmedqa,genia,genia-test
 while [[ $# -gt 0 ]]; do
   case $1 in
     --task) TASK=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --train) TRAIN=$2; shift 2 ;;
     --heldout) HELDOUT=$2; shift 2 ;;
     --broad) BROAD=$2; shift 2 ;;
+    --sources) SOURCES_RAW=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --data-dir) DATA=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -53,14 +56,16 @@ case $TASK in
   bc5cdr)
     P=$DATA/bc5cdr/pubtator
     TYPES=bc5cdr
-    [[ -f $T/raw_train.jsonl ]] || .venv/bin/python -m benchmarks.raw_corpus "$T/raw_train.jsonl" \
+    RAW=$T/raw_train.jsonl
+    [[ $SOURCES_RAW == bc5cdr-train,pubmedqa,genia,genia-test ]] || RAW=$T/raw_${SOURCES_RAW//,/+}.jsonl
+    [[ -f $RAW ]] || .venv/bin/python -m benchmarks.raw_corpus "$RAW" --sources "$SOURCES_RAW" \
       --data-dir "$DATA" --exclude-pubtator "$P/CDR_TestSet.PubTator.txt" \
       --exclude-pubtator "$P/CDR_DevelopmentSet.PubTator.txt"
     [[ -d $T/gold_dev ]] || $B data convert "$P/CDR_DevelopmentSet.PubTator.txt" "$T/gold_dev" --format pubtator > /dev/null
     [[ -d $T/gold_test ]] || $B data convert "$P/CDR_TestSet.PubTator.txt" "$T/gold_test" --format pubtator > /dev/null
     DEV_TEXT=("$P/CDR_DevelopmentSet.PubTator.txt" --format pubtator)
     TEST_TEXT=("$P/CDR_TestSet.PubTator.txt" --format pubtator)
-    TRAIN_TEXT=("$T/raw_train.jsonl" --format jsonl)
+    TRAIN_TEXT=("$RAW" --format jsonl)
     case $DICT in
       core) SOURCES=(--source "autoner=$DATA/bc5cdr/autoner/dict_core.txt") ;;
       core+mesh) SOURCES=(--source "autoner=$DATA/bc5cdr/autoner/dict_core.txt"
@@ -118,10 +123,12 @@ case $BROAD in
     SILVER="$SILVER --uncertain-dict $OUT/mesh_all.dict" ;;
   *) echo "unknown --broad $BROAD (mesh-all)" >&2; exit 2 ;;
 esac
-SKEY=$(printf '%s|%s|%s' "$DICT" "$SILVER" "$HELDOUT" | sha1sum | cut -c1-8)
+KEYTEXT=$(printf '%s|%s|%s' "$DICT" "$SILVER" "$HELDOUT")
+[[ $TASK != bc5cdr || $SOURCES_RAW == bc5cdr-train,pubmedqa,genia,genia-test ]] || KEYTEXT="$KEYTEXT|$SOURCES_RAW"
+SKEY=$(printf '%s' "$KEYTEXT" | sha1sum | cut -c1-8)
 S=$T/silver_${DICT}_$SKEY
 mkdir -p "$S"
-printf 'dict=%s silver=%s heldout=%s\n' "$DICT" "$SILVER" "$HELDOUT" > "$S/what.txt"
+printf 'dict=%s silver=%s heldout=%s sources=%s\n' "$DICT" "$SILVER" "$HELDOUT" "$SOURCES_RAW" > "$S/what.txt"
 [[ -f $S/dictionary.dict ]] || $B dict compile "$S/dictionary.dict" "${SOURCES[@]}" > /dev/null
 TRAIN_DICT=$S/dictionary.dict HELD=()
 if [[ -n $HELDOUT ]]; then
