@@ -22,7 +22,8 @@ from benchmarks.corpus import DEFAULT_DATA, _genia_texts, _pubmedqa_texts, _pubt
 def _medline_texts(path: Path) -> Iterator[tuple[str, str]]:
     """Title and abstract of each MEDLINE record (``PMID-``, ``TI  -``, ``AB  -`` fields; a
     field continues on lines indented by six spaces)."""
-    pmid, fields, current = "", {}, ""
+    pmid, current = "", ""
+    fields: dict[str, str] = {}
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if pmid and fields.get("AB"):
