@@ -33,12 +33,14 @@ Batch = dict[str, Tensor]
 def sample_negatives(batch: Mapping[str, Tensor], rate: float, generator: torch.Generator) -> Batch:
     """A copy of ``batch`` in which only a ``rate`` share of unlabelled span cells are negatives.
 
-    A cell (b, i, w) is *unlabelled* when it is a candidate (``span_mask``) and gold for no
-    type. Each is kept with probability ``rate`` (one Bernoulli draw per window and cell, shared
-    by all types); the others join ``span_uncertain`` for every type. Token i stays a start
-    negative only where a kept cell starts at i, token j an end negative only where a kept cell
-    ends at j; other candidate tokens that are gold for no type join ``*_uncertain``.
-    ``rate >= 1`` returns the batch unchanged.
+    A cell (b, i, w) is *unlabelled* when it is a candidate (``span_mask``), gold for no type,
+    and overlaps no labelled span of its window. A candidate that overlaps a labelled span
+    (a boundary error such as "acute renal" next to "renal failure") is a known negative and is
+    always kept. Each unlabelled cell is kept with probability ``rate`` (one Bernoulli draw per
+    window and cell, shared by all types); the others join ``span_uncertain`` for every type.
+    Token i stays a start negative only where a kept cell starts at i or a labelled span covers
+    it, token j an end negative likewise; other candidate tokens that are gold for no type join
+    ``*_uncertain``. ``rate >= 1`` returns the batch unchanged.
 
     Draws on ``generator`` (on the batch's device), so the sample is reproducible per step.
     """
@@ -49,14 +51,17 @@ def sample_negatives(batch: Mapping[str, Tensor], rate: float, generator: torch.
     span_mask = batch["span_mask"]  # (B, L, W)
     B, L, W = span_mask.shape
     gold_cell = batch["span_labels"].any(dim=1)  # (B, L, W)
-    unlabelled = span_mask & ~gold_cell
+    covered = _covered_tokens(gold_cell)  # (B, L): inside some labelled span
+    overlapping = _overlapping_cells(covered, W)
+    unlabelled = span_mask & ~gold_cell & ~overlapping
     draw = torch.rand((B, L, W), generator=generator, device=span_mask.device)
     kept = unlabelled & (draw < rate)  # (B, L, W)
+    negative = kept | (span_mask & ~gold_cell & overlapping)  # the cells that stay negatives
 
-    kept_start = kept.any(dim=2)  # (B, L)
-    kept_end = torch.zeros((B, L), dtype=torch.bool, device=span_mask.device)
+    kept_start = negative.any(dim=2) | covered  # (B, L)
+    kept_end = covered.clone()
     for w in range(min(W, L)):  # cell (i, w) ends at token i + w
-        kept_end[:, w:] |= kept[:, : L - w, w]
+        kept_end[:, w:] |= negative[:, : L - w, w]
 
     out = dict(batch)
     out["span_uncertain"] = batch["span_uncertain"] | (unlabelled & ~kept)[:, None]
@@ -65,6 +70,28 @@ def sample_negatives(batch: Mapping[str, Tensor], rate: float, generator: torch.
         dropped = batch[f"{head}_mask"] & ~gold_token & ~keep  # (B, L)
         out[f"{head}_uncertain"] = batch[f"{head}_uncertain"] | dropped[:, None]
     return out
+
+
+def _covered_tokens(cells: Tensor) -> Tensor:
+    """(B, L) bool: tokens inside a span of ``cells`` (B, L, W), cell (i, w) = tokens i..i+w."""
+    B, L, W = cells.shape
+    depth = torch.zeros((B, L + 1), dtype=torch.int32, device=cells.device)
+    b, i, w = cells.nonzero(as_tuple=True)
+    ones = torch.ones_like(b, dtype=torch.int32)
+    depth.index_put_((b, i), ones, accumulate=True)
+    depth.index_put_((b, (i + w + 1).clamp(max=L)), -ones, accumulate=True)
+    return depth.cumsum(dim=1)[:, :L] > 0
+
+
+def _overlapping_cells(covered: Tensor, width: int) -> Tensor:
+    """(B, L, W) bool: band cells that hold at least one ``covered`` (B, L) token."""
+    B, L = covered.shape
+    count = torch.zeros((B, L + 1), dtype=torch.int32, device=covered.device)
+    count[:, 1:] = covered.int().cumsum(dim=1)  # count[:, t] = covered tokens before t
+    positions = torch.arange(L, device=covered.device)
+    ends = (positions[:, None] + torch.arange(width, device=covered.device)).clamp(max=L - 1)
+    inside = count[:, ends + 1] - count[:, positions][:, :, None]  # (B, L, W)
+    return inside > 0
 
 
 def exclude_confident(scores: Scores, batch: Mapping[str, Tensor], margin: float) -> Batch:

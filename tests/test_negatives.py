@@ -57,37 +57,58 @@ def test_sample_negatives_rate_one_keeps_every_negative() -> None:
         assert torch.equal(out[name], value)
 
 
-def test_sample_negatives_rate_zero_leaves_no_negative_but_keeps_gold() -> None:
+def _batch_with_free_text() -> dict[str, torch.Tensor]:
+    """_batch() with 3 more content tokens (positions 4..6, [SEP] at 7) that no span touches."""
+    B, K, L, W = 1, 2, 8, 3
+    start_mask = torch.tensor([[False, True, True, True, True, True, True, False]])
+    ends = torch.arange(L)[:, None] + torch.arange(W)
+    span_mask = start_mask[:, :, None] & start_mask[:, ends.clamp(max=L - 1)] & (ends < L)
     batch = _batch()
+    out = {"start_mask": start_mask, "end_mask": start_mask.clone(), "span_mask": span_mask}
+    for name in ("start_labels", "end_labels", "start_uncertain", "end_uncertain"):
+        grown = torch.zeros((B, K, L), dtype=torch.bool)
+        grown[..., :5] = batch[name]
+        out[name] = grown
+    for name in ("span_labels", "span_uncertain"):
+        grown = torch.zeros((B, K, L, W), dtype=torch.bool)
+        grown[..., :5, :] = batch[name]
+        out[name] = grown
+    return out
+
+
+def test_sample_negatives_rate_zero_keeps_only_known_negatives() -> None:
+    # tokens 1..2 are a Chemical; every cell touching them is a boundary negative (kept), the
+    # cells of tokens 3..6 that touch no labelled span are unlabelled (all dropped at rate 0)
+    batch = _batch_with_free_text()
     out = sample_negatives(batch, 0.0, torch.Generator().manual_seed(0))
+    negatives = _negatives(out, "span").view(2, 8, 3)
+    # type 0: the boundary cells (1,0) (1,2) (2,0) (2,1) (2,2); type 1 also type 0's gold cell
+    assert negatives[0].nonzero().tolist() == [[1, 0], [1, 2], [2, 0], [2, 1], [2, 2]]
+    assert negatives[1].nonzero().tolist() == [[1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2]]
+    # start negatives: the covered tokens 1 and 2 (kept cells start nowhere else), minus type
+    # 0's own gold start 1; ends: covered 1 and 2 and the ends 3 and 4 of boundary cells
+    assert _negatives(out, "start")[0].nonzero().flatten().tolist() == [2]
+    assert _negatives(out, "start")[1].nonzero().flatten().tolist() == [1, 2]
+    assert _negatives(out, "end")[0].nonzero().flatten().tolist() == [1, 3, 4]
+    assert _negatives(out, "end")[1].nonzero().flatten().tolist() == [1, 2, 3, 4]
     for head in ("start", "end", "span"):
-        # what is left is gold for the other type: a labelled entity is a real negative
-        gold_elsewhere = batch[f"{head}_labels"][0].flatten(1).flip(0)
-        assert torch.equal(_negatives(out, head), gold_elsewhere), head
         assert torch.equal(out[f"{head}_labels"], batch[f"{head}_labels"])
-    # cells of the band: (1,0) (1,1) (1,2) (2,0) (2,1) (3,0); (1,1) is gold for type 0 only,
-    # so it stays a negative of type 1 whatever the rate: a gold cell is never "unlabelled"
-    assert not out["span_uncertain"][0, :, 1, 1].any()
-    assert out["span_uncertain"][0, :, 1, 0].all() and out["span_uncertain"][0, :, 3, 0].all()
-    # gold start token 1 and gold end token 2 are never excluded, for either type
-    assert not out["start_uncertain"][0, :, 1].any() and not out["end_uncertain"][0, :, 2].any()
 
 
 def test_sample_negatives_token_negatives_follow_the_kept_cells() -> None:
-    batch = _batch()
-    for seed in range(20):
+    batch = _batch_with_free_text()
+    boundary = {(1, 0), (1, 2), (2, 0), (2, 1), (2, 2)}
+    for seed in range(30):
         out = sample_negatives(batch, 0.5, torch.Generator().manual_seed(seed))
-        unlabelled = batch["span_mask"][0] & ~batch["span_labels"][0].any(dim=0)
-        kept = unlabelled & ~out["span_uncertain"][0, 0]
-        assert torch.equal(kept, unlabelled & ~out["span_uncertain"][0, 1])  # one draw, all types
-        for i in range(1, 4):
-            if i == 1:  # the gold start: always a start negative candidate for type 1
-                assert not out["start_uncertain"][0, :, 1].any()
-                continue
-            starts_here = bool(kept[i].any())
+        kept = {(i, w) for i, w in (~out["span_uncertain"][0, 0] & batch["span_mask"][0])
+                .nonzero().tolist()} - {(1, 1)}  # fmt: skip
+        assert boundary <= kept  # boundary cells are always negatives
+        assert torch.equal(out["span_uncertain"][0, 0], out["span_uncertain"][0, 1])
+        for i in range(3, 7):
+            starts_here = any(c[0] == i for c in kept)
             assert bool(out["start_uncertain"][0, 0, i]) == (not starts_here), (seed, i)
-        for j in (1, 3):
-            ends_here = any(bool(kept[i, j - i]) for i in range(max(0, j - 2), j + 1))
+        for j in range(3, 7):
+            ends_here = any(c[0] + c[1] == j for c in kept)
             assert bool(out["end_uncertain"][0, 0, j]) == (not ends_here), (seed, j)
 
 
@@ -123,20 +144,20 @@ def test_exclude_confident_drops_negatives_above_the_threshold_by_the_margin() -
     assert not out["end_uncertain"].any()
 
 
-def test_excluded_negatives_leave_the_threshold_loss() -> None:
-    # the exclusion masks are exactly what the losses leave out: a loss over a batch with a
-    # confident negative excluded equals the loss over the same scores without that candidate
-    batch = _batch()
+def test_excluded_negatives_leave_the_losses() -> None:
+    # the exclusion masks are exactly what the losses leave out: the loss over a batch whose
+    # unlabelled candidates are all dropped equals the loss over the same scores computed with
+    # only the remaining candidates in the candidate masks
+    batch = _batch_with_free_text()
     torch.manual_seed(0)
     scores = Scores(
-        start=torch.randn((1, 2, 5)), end=torch.randn((1, 2, 5)), span=torch.randn((1, 2, 5, 3))
+        start=torch.randn((1, 2, 8)), end=torch.randn((1, 2, 8)), span=torch.randn((1, 2, 8, 3))
     )
     excluded = sample_negatives(batch, 0.0, torch.Generator().manual_seed(0))
     removed = dict(batch)
     for head in ("start", "end", "span"):
-        keep = batch[f"{head}_labels"].any(dim=1)
-        removed[f"{head}_mask"] = batch[f"{head}_mask"] & keep
-    removed["span_mask"] = batch["span_mask"] & batch["span_labels"].any(dim=1)
+        still = ~excluded[f"{head}_uncertain"][:, 0] | excluded[f"{head}_labels"].any(dim=1)
+        removed[f"{head}_mask"] = batch[f"{head}_mask"] & still
     assert binder_loss(scores, excluded).total.item() == pytest.approx(
         binder_loss(scores, removed).total.item()
     )
