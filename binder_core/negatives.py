@@ -74,7 +74,7 @@ def sample_negatives(batch: Mapping[str, Tensor], rate: float, generator: torch.
 
 def _covered_tokens(cells: Tensor) -> Tensor:
     """(B, L) bool: tokens inside a span of ``cells`` (B, L, W), cell (i, w) = tokens i..i+w."""
-    B, L, W = cells.shape
+    B, L = cells.shape[:2]
     depth = torch.zeros((B, L + 1), dtype=torch.int32, device=cells.device)
     b, i, w = cells.nonzero(as_tuple=True)
     ones = torch.ones_like(b, dtype=torch.int32)
