@@ -17,7 +17,9 @@ Two record shapes are accepted:
   inclusive token indices. The text is the tokens joined by single spaces.
 
 The doc id is the record's ``id`` (or ``doc_id``, ``doc_key``), else ``<file stem>-<index>``.
-Overlapping and nested entities are all kept.
+Overlapping and nested entities are all kept. A key that neither form knows is an error naming
+it and the accepted keys: a misspelled entity key would otherwise give a document with no
+entities, silently.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ from binder_core.errors import InputError
 from pipelines.convert_common import file_stem, gold_span, join_tokens
 
 _ID_KEYS = ("id", "doc_id", "doc_key")
+CHAR_FORM_KEYS = frozenset(
+    {*_ID_KEYS, "text", "entity_types", "entity_start_chars", "entity_end_chars",
+     "word_start_chars", "word_end_chars"}
+)  # fmt: skip
+TOKEN_FORM_KEYS = frozenset({*_ID_KEYS, "sentence", "tokens", "ner"})
+ENTITY_KEYS = frozenset({"index", "type"})
 
 
 def parse_binder_json(text: str, path: str) -> Iterator[dict[str, Any]]:
@@ -74,8 +82,10 @@ def _convert_record(record: Any, default_id: str) -> dict[str, Any]:
         raise _RecordError("expected a JSON object")
     doc_id = next((str(record[k]) for k in _ID_KEYS if record.get(k) not in (None, "")), None)
     if "entity_types" in record or ("text" in record and "ner" not in record):
+        _check_keys(record, CHAR_FORM_KEYS, "a character-form record")
         text, spans = _char_form(record)
     elif "sentence" in record or "tokens" in record:
+        _check_keys(record, TOKEN_FORM_KEYS, "a token-form record")
         text, spans = _token_form(record)
     else:
         raise _RecordError(
@@ -83,6 +93,14 @@ def _convert_record(record: Any, default_id: str) -> dict[str, Any]:
             "or 'sentence'/'tokens' with 'ner'"
         )
     return {"doc_id": doc_id or default_id, "text": text, "spans": spans}
+
+
+def _check_keys(record: Mapping[str, Any], known: frozenset[str], what: str) -> None:
+    unknown = sorted(str(k) for k in record if k not in known)
+    if unknown:
+        raise _RecordError(
+            f"unknown key(s) {unknown} in {what}; the accepted keys are {sorted(known)}"
+        )
 
 
 def _char_form(record: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -113,6 +131,7 @@ def _token_form(record: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     spans = []
     for item in record.get("ner", []):
         if isinstance(item, Mapping):
+            _check_keys(item, ENTITY_KEYS, "an 'ner' entity")
             index: Any = item.get("index")
             label = item.get("type")
             if not _consecutive(index):
