@@ -369,8 +369,8 @@ def test_binder_jsonl_unknown_keys_are_an_error_naming_them(tmp_path: Path) -> N
 
     path = str(tmp_path / "d.jsonl")
     record = {"id": "d1", "text": "aspirin helps", "entities": [{"start": 0, "end": 7}]}
-    with pytest.raises(InputError, match=r"d.jsonl:1: unknown key\(s\) \['entities'\] in a "
-                                         r"character-form record; the accepted keys are"):  # fmt: skip
+    message = r"d.jsonl:1: unknown key\(s\) \['entities'\] in a character-form record; the "
+    with pytest.raises(InputError, match=message + "accepted keys are"):
         list(parse_binder_json(json.dumps(record), path))
     token = {"sentence": ["IL-2", "gene"], "ner": [{"index": [0], "type": "DNA", "typ": 1}]}
     with pytest.raises(InputError, match=r"unknown key\(s\) \['typ'\] in an 'ner' entity"):
