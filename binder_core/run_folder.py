@@ -55,10 +55,13 @@ class RunFolder:
     def best_dir(self) -> Path:
         return self.path / BEST_DIR
 
-    def resume_checkpoint(self, config: TrainConfig, silver: bool) -> Path | None:
+    def resume_checkpoint(
+        self, config: TrainConfig, silver: bool, cpu_bf16: bool = False
+    ) -> Path | None:
         """The checkpoint to resume from; refuse to overwrite a run without --resume, and to
         resume with settings that a resumed run may not change (``silver``: the kind of the
-        training data, which fills the data-dependent defaults of an older saved config)."""
+        training data, and ``cpu_bf16``, which fill the data-dependent defaults of an older saved
+        config)."""
         if not config.resume:
             if self.config_file.exists():
                 raise ConfigError(
@@ -68,7 +71,7 @@ class RunFolder:
             return None
         if self.config_file.exists():
             saved = TrainConfig.from_dict(json.loads(self.config_file.read_text()))
-            saved = saved.for_data(silver=silver)
+            saved = saved.for_data(silver=silver, cpu_bf16=cpu_bf16)
             changed = saved.resume_conflicts(config)
             if changed:
                 raise ConfigError(

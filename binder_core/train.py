@@ -32,7 +32,7 @@ from binder_core.checkpoint import (
 )
 from binder_core.config import DataConfig
 from binder_core.data import ParquetWindowDataset
-from binder_core.device import pick_device, resolve_amp
+from binder_core.device import cpu_has_native_bf16, pick_device, resolve_amp
 from binder_core.distributed import DistInfo
 from binder_core.errors import ConfigError
 from binder_core.evaluate import score_dataset
@@ -131,9 +131,11 @@ def _run(
     config: TrainConfig, info: DistInfo, device: torch.device, command: str
 ) -> Iterator[TrainEvent]:
     provenance = training_provenance(config.train_dir, command)
-    config = config.for_data(silver=provenance.silver)  # fill the data-dependent defaults
+    # fill the data-dependent defaults (silver data, and a CPU that computes bf16 natively)
+    cpu_bf16 = device.type == "cpu" and cpu_has_native_bf16()
+    config = config.for_data(silver=provenance.silver, cpu_bf16=cpu_bf16)
     run = RunFolder(config.out_dir, is_main=info.is_main)
-    checkpoint_path = run.resume_checkpoint(config, provenance.silver)
+    checkpoint_path = run.resume_checkpoint(config, provenance.silver, cpu_bf16)
     seed_everything(config.seed + info.rank)
     s = _prepare(config, info, device, provenance)
     state, resume_rng = _restore(s, checkpoint_path, info)
@@ -256,7 +258,7 @@ def _prepare(
     total_steps = count_steps(config, dataset, info, device)
     warmup = round(config.warmup_ratio * total_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
-    amp_dtype = resolve_amp(config.amp, device)
+    amp_dtype = resolve_amp(str(config.amp), device)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     return _Setup(
         labels=labels, data_config=data_config, descriptions=descriptions, tokenizer=tokenizer,

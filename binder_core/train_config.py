@@ -31,6 +31,7 @@ SILVER_DEFAULTS: dict[str, Any] = {
     "confident_margin": -1.0,
     "select": "f1",
     "length_grouping": 1,
+    "model": {"attention_dropout": 0.0},
 }
 """What ``binder train`` does on silver (dictionary-labelled) data when an option is not given:
 the settings that won on the train/dev ablations (BENCHMARKS.md, distant supervision)."""
@@ -89,7 +90,11 @@ class TrainConfig:
     )
     warmup_ratio: float = option(0.1, "Share of steps with a linear LR warmup, then decay.")
     max_grad_norm: float = option(1.0, "Clip the global gradient norm (0 turns clipping off).")
-    amp: Amp = option("auto", "Mixed precision: auto, bf16, fp16 or no.")
+    amp: Amp | None = option(
+        None,
+        "Mixed precision: auto, bf16, fp16 or no. Default: auto (bf16 or fp16 on CUDA, fp32 on "
+        "CPU); on silver data a CPU with native bf16 (AMX, AVX512-BF16) trains in bf16.",
+    )
     eval_every: int = option(500, "Steps between dev evaluations (0: only at the end).")
     patience: int | None = option(None, "Stop after this many evaluations without a gain.")
     save_every: int = option(500, "Steps between checkpoints (0: none).")
@@ -175,7 +180,8 @@ class TrainConfig:
             )
         if self.weight_decay < 0 or self.max_grad_norm < 0:
             raise ConfigError("TrainConfig.weight_decay and max_grad_norm must be >= 0")
-        check_choice("TrainConfig", "amp", self.amp, AMP_CHOICES)
+        if self.amp is not None:
+            check_choice("TrainConfig", "amp", self.amp, AMP_CHOICES)
         check_choice("TrainConfig", "decoding", self.decoding, DECODINGS)
         if self.length_grouping is not None:
             check_int("TrainConfig", "length_grouping", self.length_grouping, 1)
@@ -190,10 +196,20 @@ class TrainConfig:
         if self.patience is not None and not self.dev_dir:
             raise ConfigError("--patience needs --dev data to measure improvement on")
 
-    def for_data(self, silver: bool) -> TrainConfig:
-        """This config with every data-dependent option that was left unset filled in."""
-        defaults = SILVER_DEFAULTS if silver else GOLD_DEFAULTS
+    def for_data(self, silver: bool, cpu_bf16: bool = False) -> TrainConfig:
+        """This config with every data-dependent option that was left unset filled in.
+
+        ``cpu_bf16``: the run is on a CPU that computes bf16 natively (silver runs use it).
+        """
+        defaults = dict(SILVER_DEFAULTS if silver else GOLD_DEFAULTS)
+        model_defaults = defaults.pop("model", {})
+        if self.amp is None:
+            defaults["amp"] = "bf16" if (silver and cpu_bf16) else "auto"
         unset: dict[str, Any] = {k: v for k, v in defaults.items() if getattr(self, k) is None}
+        model = self.encoder_config
+        model_unset = {k: v for k, v in model_defaults.items() if getattr(model, k) is None}
+        if model_unset:
+            unset["model"] = replace(model, **model_unset)
         return replace(self, **unset) if unset else self
 
     @property

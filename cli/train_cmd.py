@@ -47,7 +47,7 @@ def train_cli(
     weight_decay: float = config_option(TrainConfig, "weight_decay", "--weight-decay"),
     warmup_ratio: float = config_option(TrainConfig, "warmup_ratio", "--warmup-ratio"),
     max_grad_norm: float = config_option(TrainConfig, "max_grad_norm", "--max-grad-norm"),
-    amp: Amp = config_option(TrainConfig, "amp", "--amp"),
+    amp: Amp | None = config_option(TrainConfig, "amp", "--amp"),
     gradient_checkpointing: bool = config_option(
         ModelConfig, "gradient_checkpointing", "--gradient-checkpointing"
     ),

@@ -305,11 +305,15 @@ def test_train_fills_silver_defaults_from_the_data_and_saves_them(
     assert config.negative_rate is None
     run_to_end(config)
     saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
-    assert {k: saved[k] for k in SILVER_DEFAULTS} == SILVER_DEFAULTS
+    plain = {k: v for k, v in SILVER_DEFAULTS.items() if k != "model"}
+    assert {k: saved[k] for k in plain} == plain
+    assert saved["model"]["attention_dropout"] == SILVER_DEFAULTS["model"]["attention_dropout"]
+    assert saved["amp"] in ("auto", "bf16")
     gold = tiny_config(tiny_bert, tmp_path, out_dir=str(tmp_path / "g"), max_steps=2, dev_dir=None)
     run_to_end(gold)
     saved = json.loads((tmp_path / "g" / "train_config.json").read_text())
     assert {k: saved[k] for k in GOLD_DEFAULTS} == GOLD_DEFAULTS
+    assert saved["amp"] == "auto" and saved["model"]["attention_dropout"] is None
     # an explicit option wins over the data's default, and resume accepts the filled config
     explicit = replace(config, negative_rate=0.5, out_dir=str(tmp_path / "e"))
     run_to_end(explicit)
