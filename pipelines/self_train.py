@@ -6,8 +6,11 @@ the dictionary did not give are added:
 
 * a prediction equal to a silver span (offsets and label) agrees with the dictionary: nothing
   is added;
-* a prediction that overlaps a silver span (certain or uncertain) loses to it: the dictionary
-  decides where its matches are, and the prediction is dropped (counted);
+* a prediction that overlaps a typed silver span (certain or uncertain) loses to it: the
+  dictionary decides where its matches are, and the prediction is dropped (counted);
+* a broad-lexicon span (label ``*``: "some entity, type unknown") does not block a prediction:
+  a confident prediction that overlaps only such spans replaces them (the model supplies the
+  type the lexicon lacked); one below ``min_score`` is added as uncertain beside them;
 * any other prediction is added, with ``origin = "model"``. With ``score >= min_score`` it is a
   positive; below it, it is added as *uncertain*: the model thinks it is an entity, the
   dictionary does not know it, so it is neither taught as an entity nor as a non-entity
@@ -29,6 +32,7 @@ from typing import Any
 
 from binder_core.errors import ConfigError, InputError
 from binder_core.schema import (
+    ANY_LABEL,
     MANIFEST_NAME,
     SCHEMA_VERSION,
     Origin,
@@ -45,6 +49,7 @@ OVERLAPPING = "overlapping_dictionary"
 ADDED = "added"
 ADDED_UNCERTAIN = "added_uncertain"
 PREDICTION_COUNTS = (AGREED, OVERLAPPING, ADDED, ADDED_UNCERTAIN)
+BROAD_REPLACED = "broad_spans_replaced"  # silver '*' spans a confident prediction typed
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def augment_spans(
     """
     spans = [dict(s) for s in silver]
     exact = {(s["start"], s["end"], s["label"]) for s in spans}
-    taken = [(s["start"], s["end"]) for s in spans]
+    taken = [(s["start"], s["end"]) for s in spans if s["label"] != ANY_LABEL]
     counts: Counter[str] = Counter(dict.fromkeys(PREDICTION_COUNTS, 0))
     for p in sorted(predicted, key=lambda s: (-s["score"], s["start"], s["end"], s["label"])):
         if (p["start"], p["end"], p["label"]) in exact:
@@ -76,6 +81,12 @@ def augment_spans(
             counts[OVERLAPPING] += 1
         else:
             confident = p["score"] >= min_score
+            if confident:  # typed now: the untyped broad-lexicon spans it overlaps give way
+                kept = [s for s in spans if not (s["label"] == ANY_LABEL
+                        and p["start"] < s["end"] and s["start"] < p["end"])]  # fmt: skip
+                if len(kept) < len(spans):
+                    counts[BROAD_REPLACED] += len(spans) - len(kept)
+                spans = kept
             spans.append({**p, "origin": Origin.MODEL.value, "uncertain": not confident})
             taken.append((p["start"], p["end"]))
             counts[ADDED if confident else ADDED_UNCERTAIN] += 1
@@ -143,9 +154,11 @@ def augment_silver(
         "counts": {
             "documents": documents,
             "silver_spans": silver_spans,
-            "predicted_spans": sum(counts.values()),
+            "predicted_spans": sum(counts[key] for key in PREDICTION_COUNTS),
             **{key: counts[key] for key in PREDICTION_COUNTS},
-            "spans_written": silver_spans + counts[ADDED] + counts[ADDED_UNCERTAIN],
+            BROAD_REPLACED: counts[BROAD_REPLACED],
+            "spans_written": silver_spans - counts[BROAD_REPLACED] + counts[ADDED]
+            + counts[ADDED_UNCERTAIN],
         },
     }
     write_json_atomic(out / MANIFEST_NAME, manifest)

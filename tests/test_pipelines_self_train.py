@@ -115,3 +115,28 @@ def test_cli_augment_prints_counts_and_one_line_errors(tmp_path: Path) -> None:
     assert "added" in result.stdout and "1 documents" in result.stdout
     bad = runner.invoke(app, ["silver", "augment", str(silver), str(tmp_path / "x"), str(tmp_path)])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_augment_a_confident_prediction_types_the_broad_lexicon_span_it_overlaps() -> None:
+    from binder_core.schema import ANY_LABEL, Origin, make_span
+    from pipelines.self_train import BROAD_REPLACED, augment_spans
+
+    broad = make_span(0, 9, ANY_LABEL, origin=Origin.DICT_UNCERTAIN, uncertain=True)
+    typed = make_span(20, 28, "Disease", origin=Origin.DICT_EXACT)
+    predicted = [
+        make_span(0, 9, "Chemical", origin=Origin.MODEL, score=0.95),  # confident: replaces
+        make_span(21, 25, "Chemical", origin=Origin.MODEL, score=0.99),  # loses to the dictionary
+    ]
+    spans, counts = augment_spans([broad, typed], predicted, min_score=0.9)
+    assert [(s["start"], s["end"], s["label"], s["uncertain"]) for s in spans] == [
+        (20, 28, "Disease", False),
+        (0, 9, "Chemical", False),
+    ]
+    assert (
+        counts[BROAD_REPLACED] == 1
+        and counts["added"] == 1
+        and counts["overlapping_dictionary"] == 1
+    )
+    unsure = [make_span(2, 6, "Chemical", origin=Origin.MODEL, score=0.6)]
+    spans, counts = augment_spans([broad], unsure, min_score=0.9)
+    assert len(spans) == 2 and counts[BROAD_REPLACED] == 0 and counts["added_uncertain"] == 1
