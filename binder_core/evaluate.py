@@ -1,9 +1,9 @@
 """Score a model on labelled Parquet data: decode every window, merge per document, compare.
 
 The same path serves the trainer's dev evaluation and ``binder evaluate``; both sit on the
-inference engine (:class:`binder_core.inference.Predictor`). Gold spans are the data's spans
-that are not marked uncertain; a prediction is correct when its (start, end, label) equals a
-gold span (:mod:`binder_core.metrics`).
+inference engine (:class:`binder_core.engine.SpanTagger`, torch or ONNX). Gold spans are the
+data's spans that are not marked uncertain; a prediction is correct when its (start, end,
+label) equals a gold span (:mod:`binder_core.metrics`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 from binder_core.config import INFERENCE_BATCH_SIZE
 from binder_core.data import ParquetWindowDataset
 from binder_core.hybrid import SpanSource, merge_spans
-from binder_core.inference import Predictor, check_batch_size, check_decoding, to_span
+from binder_core.engine import SpanTagger, check_batch_size, check_decoding, to_span
+from binder_core.inference import Predictor
 from binder_core.metrics import SpanCounter, SpanScores
 from binder_core.schema import Origin, iter_documents
 from binder_core.types import check_labels
@@ -29,7 +30,7 @@ HELDOUT = Origin.DICT_HELDOUT.value
 
 
 def score_dataset(
-    predictor: Predictor,
+    predictor: SpanTagger,
     data_dir: str | os.PathLike[str],
     *,
     decoding: str | None = None,
