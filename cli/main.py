@@ -11,6 +11,7 @@ import typer
 from cli import (
     data_cmd,
     dict_cmd,
+    export_cmd,
     model_cmd,
     silver_augment_cmd,
     silver_cmd,
@@ -44,6 +45,7 @@ silver_augment_cmd.register(silver_app)
 data_cmd.register(data_app)
 train_cmd.register(app)
 model_cmd.register(app)
+export_cmd.register(app)
 
 app.add_typer(dict_app, name="dict")
 app.add_typer(silver_app, name="silver")
