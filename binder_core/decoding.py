@@ -191,8 +191,9 @@ def _score_cells(
 ) -> list[list[SpanPrediction]]:
     """Score the ``allowed`` (B, L, W) cells against ``type_vectors`` (K, d), chunk by chunk.
 
-    Thresholds are the (0, 0) cells' vectors (B, d) @ (d, K); the N allowed cells are gathered
-    to (N, d) and scored (N, d) @ (d, K), at most ``max_cells`` scores at a time.
+    Thresholds are the (0, 0) cells' vectors (B, d) @ (d, K); the allowed cells of each window
+    are gathered to (n, d) and scored (n, d) @ (d, K), at most ``max_cells`` scores at a time,
+    and the window's thresholds are subtracted in place (no (n, K) copy of them).
     """
     windows = allowed.shape[0]
     n_types = type_vectors.shape[0]
@@ -201,14 +202,18 @@ def _score_cells(
     types_t = np.ascontiguousarray(type_vectors.T)  # (d, K)
     zeros = np.zeros(windows, dtype=np.int64)
     thresholds = cell_vectors(np.arange(windows), zeros, zeros) @ types_t  # (B, K)
-    cells = np.argwhere(allowed)  # (N, 3), row-major order
+    cells = np.argwhere(allowed)  # (N, 3), row-major order: grouped by window
+    bounds = np.searchsorted(cells[:, 0], np.arange(windows + 1))
     chunk = max(1, max_cells // max(n_types, 1))
     hits: list[tuple[Ints, Ints, Ints, Ints, Floats]] = []
-    for first in range(0, len(cells), chunk):
-        b, i, w = cells[first : first + chunk].T
-        margin = cell_vectors(b, i, w) @ types_t - thresholds[b]  # (n, K)
-        row, k = np.nonzero(margin > min_margin)
-        hits.append((b[row], i[row], w[row], k, margin[row, k]))
+    for window in range(windows):
+        for first in range(bounds[window], bounds[window + 1], chunk):
+            last = min(first + chunk, bounds[window + 1])
+            b, i, w = cells[first:last].T
+            margin = cell_vectors(b, i, w) @ types_t  # (n, K) scores ...
+            margin -= thresholds[window]  # ... minus the window's thresholds
+            row, k = np.nonzero(margin > min_margin)
+            hits.append((b[row], i[row], w[row], k, margin[row, k]))
     if not hits:
         return [[] for _ in range(windows)]
     b, i, w, k, margin = (np.concatenate(parts) for parts in zip(*hits, strict=True))
