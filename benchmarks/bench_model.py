@@ -48,15 +48,14 @@ from benchmarks._util import (
     LABELS,
     REPO,
     bio_labels,
-    current_rss_mb,
     docs_for_tokens,
     full_windows,
     load_documents,
     machine_info,
     median,
-    peak_rss_mb,
     synthetic_types,
 )
+from benchmarks.memory import current_rss_mb, peak_rss_mb
 from binder_core.collate import collate
 from binder_core.config import DataConfig, LossWeights, ModelConfig
 from binder_core.errors import BinderError, ConfigError

@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from binder_core.batching import band_mask, window_inputs
 from binder_core.windows import WindowExample, WindowMeta
 
 Batch = dict[str, torch.Tensor]
@@ -55,63 +56,20 @@ class Collator:
         )  # fmt: skip
 
 
-def pad_token_id(tokenizer: object) -> int:
-    """The id that pads a batch: the tokenizer's pad token, else 0 (it is always masked out)."""
-    pad = getattr(tokenizer, "pad_token_id", None)
-    return int(pad) if pad is not None else 0
-
-
-def _check(examples: Sequence[WindowExample], max_span_width_tokens: int) -> None:
-    if not examples:
-        raise ValueError("collate needs at least one window")
-    if max_span_width_tokens < 1:
-        raise ValueError(f"max_span_width_tokens must be positive, got {max_span_width_tokens}")
-
-
-def _band(start_mask: torch.Tensor, end_mask: torch.Tensor, width: int) -> torch.Tensor:
-    """span_mask (B, L, W) from start/end candidates (B, L)."""
-    length = start_mask.size(1)
-    ends = torch.arange(length)[:, None] + torch.arange(width)[None, :]  # (L, W): i + w
-    inside = ends < length
-    return start_mask[:, :, None] & end_mask[:, ends.clamp(max=length - 1)] & inside
-
-
 def collate_inputs(
     examples: Sequence[WindowExample],
     max_span_width_tokens: int,
     pad_token_id: int,
     pad_to_multiple: int = 1,
 ) -> tuple[Batch, list[WindowMeta]]:
-    """Pad windows to the longest one, rounded up to a multiple of ``pad_to_multiple``;
+    """:func:`binder_core.batching.window_inputs` as tensors (the same arrays, not copied):
+    pad windows to the longest one, rounded up to a multiple of ``pad_to_multiple``;
     candidates are word boundaries only (no gold involved).
 
     Returns ``(batch, meta)`` with ``meta[b]`` describing window ``b``.
     """
-    _check(examples, max_span_width_tokens)
-    longest = max(len(e.input_ids) for e in examples)
-    B, L = len(examples), -(-longest // pad_to_multiple) * pad_to_multiple
-    input_ids = torch.full((B, L), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros((B, L), dtype=torch.long)
-    offsets = torch.zeros((B, L, 2), dtype=torch.long)
-    start_mask = torch.zeros((B, L), dtype=torch.bool)
-    end_mask = torch.zeros((B, L), dtype=torch.bool)
-    for b, example in enumerate(examples):
-        n = len(example.input_ids)
-        input_ids[b, :n] = torch.tensor(example.input_ids)
-        attention_mask[b, :n] = 1
-        offsets[b, :n] = torch.tensor(example.offsets)
-        start_mask[b, :n] = torch.tensor(example.start_candidates)
-        end_mask[b, :n] = torch.tensor(example.end_candidates)
-    batch = {
-        "input_ids": input_ids,
-        "attention_mask": attention_mask,
-        "start_mask": start_mask,
-        "end_mask": end_mask,
-        "span_mask": _band(start_mask, end_mask, max_span_width_tokens),
-        "offsets": offsets,
-        "window_index": torch.tensor([ex.meta.window_index for ex in examples], dtype=torch.long),
-    }
-    return batch, [ex.meta for ex in examples]
+    arrays = window_inputs(examples, max_span_width_tokens, pad_token_id, pad_to_multiple)
+    return {k: torch.from_numpy(v) for k, v in arrays.items()}, [ex.meta for ex in examples]
 
 
 def collate(
@@ -144,7 +102,7 @@ def collate(
     end_mask[gb, ge] = True
     narrow = ge - gs < W  # wider gold spans have no cell in the band
     span_labels[gb[narrow], gk[narrow], gs[narrow], (ge - gs)[narrow]] = True
-    batch["span_mask"] = _band(start_mask, end_mask, W)
+    batch["span_mask"] = torch.from_numpy(band_mask(start_mask.numpy(), end_mask.numpy(), W))
 
     start_uncertain = torch.zeros((B, K, L), dtype=torch.bool)
     end_uncertain = torch.zeros((B, K, L), dtype=torch.bool)

@@ -25,6 +25,10 @@ C = TypeVar("C")
 Amp = Literal["auto", "bf16", "fp16", "no"]
 AMP_CHOICES: tuple[str, ...] = ("auto", "bf16", "fp16", "no")
 """auto: bf16 where the device supports it, else fp16 on CUDA; no: full fp32."""
+Backend = Literal["auto", "torch", "onnx"]
+BACKENDS: tuple[str, ...] = ("auto", "torch", "onnx")
+"""What runs a model: auto (onnx for an export folder from ``binder export``, torch for a model
+folder), torch, or onnx (onnxruntime, an export folder only)."""
 Decoding = Literal["flat", "nested"]
 DECODINGS: tuple[str, ...] = ("flat", "nested")
 """flat: greedy, no overlapping spans (``doc.ents``-like); nested: every span above threshold."""

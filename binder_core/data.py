@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from binder_core.collate import Collator, pad_token_id
+from binder_core.batching import pad_token_id
+from binder_core.collate import Collator
 from binder_core.config import DataConfig
 from binder_core.errors import ConfigError
 from binder_core.schema import open_dataset

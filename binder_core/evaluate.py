@@ -1,9 +1,9 @@
 """Score a model on labelled Parquet data: decode every window, merge per document, compare.
 
 The same path serves the trainer's dev evaluation and ``binder evaluate``; both sit on the
-inference engine (:class:`binder_core.inference.Predictor`). Gold spans are the data's spans
-that are not marked uncertain; a prediction is correct when its (start, end, label) equals a
-gold span (:mod:`binder_core.metrics`).
+inference engine (:class:`binder_core.engine.SpanTagger`, torch or ONNX). Gold spans are the
+data's spans that are not marked uncertain; a prediction is correct when its (start, end,
+label) equals a gold span (:mod:`binder_core.metrics`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from binder_core.backends import load_predictor
 from binder_core.config import INFERENCE_BATCH_SIZE
 from binder_core.data import ParquetWindowDataset
+from binder_core.engine import SpanTagger, check_batch_size, check_decoding, to_span
 from binder_core.hybrid import SpanSource, merge_spans
-from binder_core.inference import Predictor, check_batch_size, check_decoding, to_span
 from binder_core.metrics import SpanCounter, SpanScores
 from binder_core.schema import Origin, iter_documents
 from binder_core.types import check_labels
@@ -29,7 +30,7 @@ HELDOUT = Origin.DICT_HELDOUT.value
 
 
 def score_dataset(
-    predictor: Predictor,
+    predictor: SpanTagger,
     data_dir: str | os.PathLike[str],
     *,
     decoding: str | None = None,
@@ -97,8 +98,11 @@ def evaluate(
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
     amp: str = "auto",
+    backend: str = "auto",
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Load a saved model and score it on ``data_dir``.
+    """Load a saved (or exported, :func:`binder_core.backends.load_predictor`) model and score
+    it on ``data_dir``.
 
     Returns ``{"precision", "recall", "f1", <counts>, "macro_f1", "per_label": {...}}`` plus
     ``"documents"`` and ``"decoding"`` (default: the model's own). ``labels`` restricts
@@ -108,7 +112,9 @@ def evaluate(
     """
     if decoding is not None:
         check_decoding(decoding)
-    predictor = Predictor.from_pretrained(model_dir_or_run_dir, device=device, amp=amp)
+    predictor = load_predictor(
+        model_dir_or_run_dir, backend=backend, device=device, amp=amp, threads=threads
+    )
     decoding = decoding or predictor.decoding
     scored = predictor.labels
     if labels is not None:
@@ -122,6 +128,7 @@ def evaluate(
     scores = result.to_dict()
     scores["documents"] = documents
     scores["decoding"] = decoding
+    scores["backend"] = predictor.backend
     if dictionary is not None:
         scores["hybrid"] = hybrid_rule
     return scores

@@ -181,6 +181,24 @@ class BinderModel(nn.Module):
         out = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask)
         return out.last_hidden_state
 
+    def span_parts(self, hidden: Tensor) -> tuple[Tensor, Tensor]:
+        """The span head's token terms A h_i and B h_j, each (B, L, d), from states (B, L, H).
+
+        span_head([h_i ; h_j ; width(w)]) = A h_i + B h_j + C width(w) + bias: the first two
+        terms are per token, the last per width (:meth:`width_vectors`).
+        """
+        h_size = hidden.size(-1)
+        weight = self.span_head.weight  # (d, 2H + w)
+        from_start = F.linear(hidden, weight[:, :h_size])  # (B, L, d)
+        from_end = F.linear(hidden, weight[:, h_size : 2 * h_size])  # (B, L, d)
+        return from_start, from_end
+
+    def width_vectors(self) -> Tensor:
+        """The span head's width term C width(w) + bias, (W, d); row w is width w + 1."""
+        h_size = self.text_encoder.config.hidden_size
+        weight, bias = self.span_head.weight, self.span_head.bias
+        return F.linear(self.width_embedding.weight, weight[:, 2 * h_size :], bias)
+
     def span_vectors(self, hidden: Tensor) -> Tensor:
         """Band span vectors (B, L, W, d) from token states (B, L, H); W = max_span_width_tokens.
 
@@ -188,13 +206,13 @@ class BinderModel(nn.Module):
         A h_i + B h_{i+w} + C width(w) + bias, summed by broadcasting after gathering the end
         term, so memory is O(L W d) rather than O(L^2 d). Row w of the width embedding is width
         w + 1. Cells with i + w >= L reuse the last token's state; they are never candidates.
+        (Prediction builds only the candidate cells, from the same terms:
+        :func:`binder_core.decoding.band_cell_vectors`.)
         """
-        batch, length, h_size = hidden.shape
+        batch, length, _ = hidden.shape
         width = self.config.max_span_width_tokens
-        weight, bias = self.span_head.weight, self.span_head.bias  # (d, 2H + w), (d,)
-        from_start = F.linear(hidden, weight[:, :h_size])  # (B, L, d)
-        from_end = F.linear(hidden, weight[:, h_size : 2 * h_size])  # (B, L, d)
-        from_width = F.linear(self.width_embedding.weight, weight[:, 2 * h_size :], bias)  # (W, d)
+        from_start, from_end = self.span_parts(hidden)  # (B, L, d) each
+        from_width = self.width_vectors()  # (W, d)
         positions = torch.arange(length, device=hidden.device)
         offsets = torch.arange(width, device=hidden.device)
         end_index = (positions[:, None] + offsets[None, :]).clamp(max=length - 1)  # (L, W)
@@ -207,9 +225,15 @@ class BinderModel(nn.Module):
         return F.normalize(self.dropout(spans), dim=-1)
 
     def text_span_vectors(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        """Band span vectors (B, L, W, d) of a batch of windows, for prediction: no start/end
-        heads, no scores. Candidates are then scored against types as (N, d) @ (d, K)."""
+        """Band span vectors (B, L, W, d) of a batch of windows: no start/end heads, no
+        scores."""
         return self.span_vectors(self.encode_text(input_ids, attention_mask))
+
+    def text_span_parts(self, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
+        """The span head's token terms (B, L, d) each of a batch of windows, for prediction (and
+        the graph that ``binder export`` writes): candidates are then built from them with the
+        width terms and scored against types as (N, d) @ (d, K)."""
+        return self.span_parts(self.encode_text(input_ids, attention_mask))
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, types: TypeVectors) -> Scores:
         """Scores of every token / band span against every type.

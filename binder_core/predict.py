@@ -1,10 +1,10 @@
 """Prediction, file in / file out: text, JSON Lines or contract Parquet to tagged documents.
 
-The engine is :class:`binder_core.inference.Predictor` (``Predictor.from_pretrained(path)
-.predict(texts)`` in Python); this module reads the inputs and writes the output. Output spans
-are contract span dicts with ``origin = "model"`` and ``score = sigmoid(margin)``, where the
-margin (> 0) is how far the span's score beats its window's threshold, so scores lie in
-(0.5, 1).
+The engine is a :class:`binder_core.engine.SpanTagger`, torch or ONNX
+(``load_predictor(path).predict(texts)`` in Python, :mod:`binder_core.backends`); this module
+reads the inputs and writes the output. Output spans are contract span dicts with
+``origin = "model"`` and ``score = sigmoid(margin)``, where the margin (> 0) is how far the
+span's score beats its window's threshold, so scores lie in (0.5, 1).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 
 from binder_core.atomic import atomic_path
 from binder_core.config import INFERENCE_BATCH_SIZE, InputFormat
+from binder_core.engine import SpanTagger
 from binder_core.errors import ConfigError, InputError
 from binder_core.hybrid import SpanSource, merge_spans
-from binder_core.inference import Predictor
 from binder_core.schema import (
     Origin,
     content_doc_id,
@@ -114,7 +114,7 @@ def _chunks(items: Iterable[InputDocument], size: int) -> Iterator[list[InputDoc
 
 
 def predict_file(
-    predictor: Predictor,
+    predictor: SpanTagger,
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
     *,

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from binder_core.config import DataConfig, UncertainSpans, UnknownLabels
 from binder_core.errors import ConfigError, InputError
 from binder_core.schema import ANY_LABEL
+from binder_core.tokenization import encode_texts
 
 WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 """A word: a run of Unicode word characters, or one character that is neither word nor space."""
@@ -123,22 +124,14 @@ def char_spans_to_tokens(
 
 
 def tokenize_documents(texts: Sequence[str], tokenizer: Any) -> list[TokenizedDocument]:
-    """Tokenize a batch of texts once each (no special tokens, no truncation)."""
+    """Tokenize a batch of texts once each (no special tokens, no truncation).
+
+    ``tokenizer``: a Hugging Face fast tokenizer or a
+    :class:`binder_core.tokenization.TokenizerFile` (the same ids and offsets).
+    """
     check_tokenizer(tokenizer)
-    if not texts:
-        return []
-    encoded = tokenizer(
-        list(texts),
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-        return_attention_mask=False,
-        truncation=False,
-        verbose=False,
-    )
     docs = []
-    for text, ids, raw_offsets in zip(
-        texts, encoded["input_ids"], encoded["offset_mapping"], strict=True
-    ):
+    for text, (ids, raw_offsets) in zip(texts, encode_texts(tokenizer, texts), strict=True):
         offsets = trim_offsets(text, raw_offsets)
         words = np.asarray(split_words(text), dtype=np.int64).reshape(-1, 2)
         word_first, word_last = char_spans_to_tokens(offsets, words[:, 0], words[:, 1])

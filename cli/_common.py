@@ -74,6 +74,33 @@ def require_model_extra() -> None:
         ) from None
 
 
+def require_onnx_extra() -> None:
+    """An export folder runs on onnxruntime and tokenizers (``binder-ner[onnx]``), not torch."""
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"an export folder runs on onnxruntime and tokenizers ({exc.name} is missing): "
+            "pip install 'binder-ner[onnx]'"
+        ) from None
+
+
+def require_backend_extra(model: Any, backend: str, *, scoring: bool = False) -> None:
+    """What the model at ``model`` needs under ``backend``: the onnx or the model extra.
+
+    Scoring gold data (``binder evaluate``) reads it through the torch data set, so it needs
+    the model extra as well.
+    """
+    from binder_core.backends import resolve_backend
+
+    if resolve_backend(model, backend) == "onnx":
+        require_onnx_extra()
+        if not scoring:
+            return
+    require_model_extra()
+
+
 def split_labels(labels: str | None) -> tuple[str, ...] | None:
     if not labels:
         return None

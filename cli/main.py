@@ -11,9 +11,11 @@ import typer
 from cli import (
     data_cmd,
     dict_cmd,
+    export_cmd,
     model_cmd,
     silver_augment_cmd,
     silver_cmd,
+    silver_predict_cmd,
     silver_report_cmd,
     train_cmd,
 )
@@ -30,7 +32,8 @@ app = typer.Typer(
 
 dict_app = typer.Typer(help="Load, normalize and compile dictionaries.", no_args_is_help=True)
 silver_app = typer.Typer(
-    help="Build, submit, inspect, score and augment silver labels.", no_args_is_help=True
+    help="Build, submit, inspect, score and augment silver labels; predict a corpus in Beam.",
+    no_args_is_help=True,
 )
 data_app = typer.Typer(
     help="Convert gold data sets to the binder-ner Parquet schema, and split data sets.",
@@ -41,9 +44,11 @@ dict_cmd.register(dict_app)
 silver_cmd.register(silver_app)
 silver_report_cmd.register(silver_app)
 silver_augment_cmd.register(silver_app)
+silver_predict_cmd.register(silver_app)
 data_cmd.register(data_app)
 train_cmd.register(app)
 model_cmd.register(app)
+export_cmd.register(app)
 
 app.add_typer(dict_app, name="dict")
 app.add_typer(silver_app, name="silver")

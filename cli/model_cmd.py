@@ -1,8 +1,10 @@
 """``binder evaluate`` and ``binder predict``: thin wrappers over binder_core.
 
-torch and transformers are imported inside the commands, so ``binder --help`` stays fast. With
-``--dictionary`` both run the hybrid of the model and a compiled dictionary
-(:mod:`binder_core.hybrid` states the merge rule).
+Both take a torch model (a run or model folder from ``binder train``) or an export folder
+(``binder export``), which runs on onnxruntime without torch (:mod:`binder_core.backends`).
+torch and transformers are imported inside the commands, and only for torch models, so
+``binder --help`` stays fast. With ``--dictionary`` both run the hybrid of the model and a
+compiled dictionary (:mod:`binder_core.hybrid` states the merge rule).
 """
 
 from __future__ import annotations
@@ -13,11 +15,24 @@ from typing import Any
 
 import typer
 
-from binder_core.config import AMP_CHOICES, INFERENCE_BATCH_SIZE, Amp, Decoding, InputFormat
+from binder_core.config import (
+    AMP_CHOICES,
+    INFERENCE_BATCH_SIZE,
+    Amp,
+    Backend,
+    Decoding,
+    InputFormat,
+)
 from binder_core.hybrid import HybridRule
-from cli._common import console, err_console, require_model_extra, split_labels, user_errors
+from cli._common import (
+    console,
+    err_console,
+    require_backend_extra,
+    split_labels,
+    user_errors,
+)
 
-MODEL_HELP = "Run folder from `binder train`, or a model folder."
+MODEL_HELP = "Run folder (`binder train`), model folder, or export folder (`binder export`)."
 DECODING_HELP = "flat (no overlaps) or nested (default: the decoding the model was trained with)."
 BATCH_HELP = "Windows per forward pass."
 DICTIONARY_HELP = (
@@ -25,18 +40,25 @@ DICTIONARY_HELP = (
     "predictions (the hybrid)."
 )
 HYBRID_HELP = "Which side wins where a dictionary match and a prediction overlap."
-AMP_HELP = f"Precision: {', '.join(AMP_CHOICES)} (auto: bf16 where the device computes it fast)."
+AMP_HELP = (
+    f"Precision of a torch model: {', '.join(AMP_CHOICES)} (auto: bf16 where the device computes "
+    "it fast)."
+)
+BACKEND_HELP = (
+    "What runs the model: auto (onnxruntime for an export folder, torch for a model folder), "
+    "torch, or onnx."
+)
+THREADS_HELP = "onnxruntime intra-op threads (default: onnxruntime's choice)."
 
 
 def _tagger(dictionary: Path | None, model: Path) -> Any:
     """The dictionary side of a hybrid, checked against the model's types (or None)."""
     if dictionary is None:
         return None
-    from binder_core.model_dir import read_model_meta, resolve_model_dir
+    from binder_core.backends import model_labels
     from pipelines.tagging import dictionary_tagger
 
-    _, info = read_model_meta(resolve_model_dir(model))
-    return dictionary_tagger(str(dictionary), info.labels)
+    return dictionary_tagger(str(dictionary), model_labels(model))
 
 
 @user_errors
@@ -49,16 +71,19 @@ def evaluate_cli(
     labels: str | None = typer.Option(None, "--labels", help="Score only these types."),
     device: str | None = typer.Option(None, "--device"),
     amp: Amp = typer.Option("auto", "--amp", help=AMP_HELP),
+    backend: Backend = typer.Option("auto", "--backend", help=BACKEND_HELP),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
     dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
     hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
-    require_model_extra()
+    require_backend_extra(run_dir, backend, scoring=True)
     from binder_core.evaluate import evaluate
 
     scores = evaluate(
         run_dir, data_dir, decoding, batch_size, device=device, labels=split_labels(labels),
-        amp=amp, dictionary=_tagger(dictionary, run_dir), hybrid_rule=hybrid,
+        amp=amp, dictionary=_tagger(dictionary, run_dir), hybrid_rule=hybrid, backend=backend,
+        threads=threads,
     )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(scores, sort_keys=True))
@@ -103,18 +128,22 @@ def predict_cli(
     batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
     device: str | None = typer.Option(None, "--device"),
     amp: Amp = typer.Option("auto", "--amp", help=AMP_HELP),
+    backend: Backend = typer.Option("auto", "--backend", help=BACKEND_HELP),
+    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
     dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
     hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
 ) -> None:
-    """Tag documents with a trained model (with --dictionary: the hybrid)."""
-    require_model_extra()
+    """Tag documents with a trained or exported model (with --dictionary: the hybrid)."""
+    require_backend_extra(run_dir, backend)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from binder_core.inference import Predictor
+    from binder_core.backends import load_predictor
     from binder_core.predict import predict_file
 
     tagger = _tagger(dictionary, run_dir)
-    predictor = Predictor.from_pretrained(run_dir, device=device, amp=amp)
+    predictor = load_predictor(
+        run_dir, backend=backend, device=device, amp=amp, threads=threads
+    )
     done = 0
     with Progress(
         SpinnerColumn(), TextColumn("predict: {task.completed} documents"), console=err_console
@@ -126,7 +155,7 @@ def predict_cli(
             dictionary=tagger, hybrid_rule=hybrid,
         ):  # fmt: skip
             progress.update(task, completed=done)
-    console.print(f"wrote {done} documents to {output}")
+    console.print(f"wrote {done} documents to {output} ({predictor.backend})")
 
 
 def register(app: typer.Typer) -> None:

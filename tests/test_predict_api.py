@@ -203,3 +203,41 @@ def test_predictor_min_margin_keeps_only_confident_spans(model_dir: Path) -> Non
     assert 0 < len(confident) < len(everything)
     with pytest.raises(ConfigError, match="min_margin must be >= 0"):
         Predictor.from_pretrained(model_dir, device="cpu", min_margin=-1.0)
+
+
+def test_candidate_span_vectors_equal_the_models_band(model_dir: Path) -> None:
+    """What prediction builds from the span head's terms, cell by cell, is the model's band."""
+    import numpy as np
+    import torch
+
+    from binder_core.batching import window_inputs
+    from binder_core.decoding import (
+        allowed_cells,
+        band_cell_vectors,
+        decode_batch_parts,
+        decode_batch_vectors,
+    )
+    from binder_core.inference import Predictor
+    from binder_core.windows import windows_for_texts
+
+    predictor = Predictor.from_pretrained(model_dir, device="cpu")
+    model = predictor.model
+    texts = ["Cisplatin induced nephrotoxicity and hearing loss in mice.", "Aspirin."]
+    windows = windows_for_texts(texts, predictor.tokenizer, predictor.data_config)
+    inputs = window_inputs(windows, 4, 0)
+    with torch.no_grad():
+        hidden = model.encode_text(
+            torch.from_numpy(inputs["input_ids"]), torch.from_numpy(inputs["attention_mask"])
+        )
+        band = model.span_vectors(hidden).numpy()  # (B, L, W, d)
+        starts, ends = (x.numpy() for x in model.span_parts(hidden))
+        widths = model.width_vectors().numpy()
+    b, i, w = np.argwhere(allowed_cells(inputs["span_mask"], 4)).T
+    cells = band_cell_vectors(starts, ends, widths)(b, i, w)
+    np.testing.assert_allclose(cells, band[b, i, w], atol=1e-6)
+    types = predictor.span_type_matrix(predictor.labels)
+    args = (inputs["span_mask"], types, inputs["offsets"], predictor.labels, 4)
+    from_parts = decode_batch_parts(starts, ends, widths, *args)
+    from_band = decode_batch_vectors(band, *args)
+    assert [[p[:3] for p in x] for x in from_parts] == [[p[:3] for p in x] for x in from_band]
+    assert sum(len(x) for x in from_parts) > 0

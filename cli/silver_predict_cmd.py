@@ -1,0 +1,132 @@
+"""``binder silver predict``: a model over a corpus as a Beam pipeline, local or submitted.
+
+A thin wrapper over :func:`pipelines.predict_pipeline.predict_corpus`. Without ``--runner`` it
+runs on this machine (Beam's FnApiRunner, ``--workers`` processes, no network); with
+``--runner`` every option it does not know goes to Beam unchanged, as with ``binder silver
+submit``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from binder_core.config import INFERENCE_BATCH_SIZE, Backend, Decoding
+from binder_core.errors import ConfigError
+from cli._common import console, split_labels, user_errors
+from cli.silver_cmd import (
+    CORPUS,
+    FORMAT,
+    ID_FIELD,
+    MAX_DOC_BYTES,
+    SHARDS,
+    SPLIT_BYTES,
+    TEXT_FIELD,
+    FormatChoice,
+    _split_beam_args,
+)
+
+
+@user_errors
+def predict_cli(
+    ctx: typer.Context,
+    corpus: list[str] = CORPUS,
+    model: str = typer.Option(
+        ..., "--model", help="Export folder (`binder export`, no torch needed) or model folder."
+    ),
+    out: str = typer.Option(..., "--out", help="Output folder: Parquet shards, manifest."),
+    fmt: FormatChoice = FORMAT,
+    id_field: str = ID_FIELD,
+    text_field: str = TEXT_FIELD,
+    shards: int = SHARDS,
+    decoding: Decoding | None = typer.Option(
+        None, "--decoding", help="flat or nested (default: the model's)."
+    ),
+    labels: str | None = typer.Option(None, "--labels", help="Predict only these types."),
+    backend: Backend = typer.Option("auto", "--backend", help="auto, torch or onnx."),
+    batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", min=1),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="onnxruntime threads per worker."
+    ),
+    max_doc_bytes: int = MAX_DOC_BYTES,
+    split_bytes: int = SPLIT_BYTES,
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
+    stage: bool = typer.Option(
+        True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON."),
+) -> None:
+    """Tag a corpus with a model in Beam; writes Parquet that `binder silver augment` reads.
+
+    Local by default; with --runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner)
+    other options go to Beam unchanged. Use the --shards of the silver set to augment it.
+    """
+    from pipelines.predict_pipeline import PredictConfig, predict_corpus
+    from pipelines.readers import ReadConfig
+    from pipelines.runners import LocalRunnerConfig, local_execution, remote_execution
+
+    beam_args, corpus = _split_beam_args(ctx.args, corpus)
+    read = ReadConfig(
+        format=fmt.value, id_field=id_field, text_field=text_field,
+        max_doc_bytes=max_doc_bytes, split_bytes=split_bytes,
+    )  # fmt: skip
+    config = PredictConfig(
+        inputs=tuple(corpus),
+        model=model,
+        output=out,
+        read=read,
+        shards=shards,
+        decoding=decoding,
+        labels=split_labels(labels),
+        backend=backend,
+        batch_size=batch_size,
+        threads=threads,
+    )
+    if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
+        execution = remote_execution(beam_args, stage_package=stage)
+    elif beam_args:
+        raise ConfigError(
+            f"unknown option(s) {beam_args}: Beam options need --runner (without one the "
+            "pipeline runs locally; see --workers)"
+        )
+    else:
+        execution = local_execution(LocalRunnerConfig(workers=workers))
+    started = time.perf_counter()
+    with console.status(f"Predicting on {execution.description} ...", refresh_per_second=2):
+        manifest = predict_corpus(config, execution)
+    if as_json:
+        typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+        return
+    _print_summary(manifest, out, time.perf_counter() - started)
+
+
+def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:
+    counts = manifest["counts"]
+    table = Table(title="Predictions", show_header=False)
+    table.add_row("model", f"{manifest['model']['path']} ({manifest['model']['kind']})")
+    table.add_row("input records", f"{counts['input_records']:,}")
+    table.add_row("documents", f"{counts['rows']:,}")
+    table.add_row("spans", f"{counts['spans']:,}")
+    for label, n in counts["spans_by_label"].items():
+        table.add_row(f"  {label}", f"{n:,}")
+    table.add_row("dead letters", f"{counts['dead_letters']:,}")
+    for reason, n in counts["dead_letters_by_reason"].items():
+        table.add_row(f"  {reason}", f"{n:,}")
+    table.add_row("output", f"{output} ({len(manifest['shards'])} shards)")
+    table.add_row("runner", manifest["runner"])
+    table.add_row("time", f"{seconds:.1f} s")
+    console.print(table)
+    if not counts["balanced"]:
+        console.print("[bold red]records do not add up: see _manifest.json[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``predict`` to the ``binder silver`` group."""
+    app.command(
+        "predict",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(predict_cli)

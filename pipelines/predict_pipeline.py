@@ -1,0 +1,329 @@
+"""Corpus-scale prediction: corpus files -> a model inside Beam -> Parquet shards of predictions.
+
+::
+
+    files ─ ReadCorpus ─┬─ RunInference(TagDocumentsHandler) ─ EncodeShards ─┐
+                        └─ dead letters ──────────────────────────────────── WriteSilver
+                                      (Parquet shards, _dead_letters/, _manifest.json) ◄───┘
+
+The corpus is read exactly as ``binder silver build`` reads it (:class:`pipelines.transforms
+.ReadCorpus`, the same readers and dead letters), and the output is written by the same shard
+writer: contract Parquet whose spans have ``origin = "model"``, sharded by a hash of ``doc_id``
+and sorted within each shard. Predicting on the corpus a silver set was built from, with the
+same ``--shards``, gives the documents in the silver set's order, which is what ``binder silver
+augment SILVER PREDICTIONS OUT`` reads. Every input record is a row or a dead letter, and the
+manifest says so.
+
+The model runs in Beam's ``RunInference``: :class:`TagDocumentsHandler` loads it once per
+worker (:func:`binder_core.backends.load_predictor`: an export folder on onnxruntime, which
+needs no torch on the workers, or a torch model folder), and each batch of documents from the
+reader is tagged in one call, its windows batched through the model.
+
+Run it as a module (``python -m pipelines.predict_pipeline --input ... --model ... --output
+...``, plus any Beam options) or through ``binder silver predict``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import ModelHandler, RunInference
+
+from binder_core.config import BACKENDS, DECODINGS, INFERENCE_BATCH_SIZE
+from binder_core.errors import ConfigError, InputError
+from binder_core.schema import SCHEMA_VERSION, SPAN_FIELDS, Origin, document_schema, shard_name
+from pipelines import shards as out
+from pipelines.batches import Batch
+from pipelines.dictionary_files import is_local
+from pipelines.readers import CORPUS_FORMATS, ReadConfig, expand_inputs
+from pipelines.runners import Execution, LocalRunnerConfig, local_execution, remote_execution
+from pipelines.transforms import METRICS_NAMESPACE, EncodeShardsFn, ReadCorpus, WriteSilver
+
+logger = logging.getLogger(__name__)
+
+MODEL_CONFIG_FILES = ("binder_export.json", "binder_config.json")
+"""What marks a model folder: an export (``binder export``) or a saved torch model."""
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """One prediction run: what to read, which model, how to decode, where to write."""
+
+    inputs: tuple[str, ...]  # files or globs, local or remote
+    model: str  # an export folder or a model folder (local or remote); a local run folder too
+    output: str  # folder for shards, ``_dead_letters/`` and ``_manifest.json``
+    read: ReadConfig = field(default_factory=ReadConfig)
+    shards: int = 4  # as ``binder silver build``: the same count keeps the silver set's order
+    decoding: str | None = None  # flat or nested (default: the model's own)
+    labels: tuple[str, ...] | None = None  # a subset of the model's types (default: all)
+    backend: str = "auto"  # auto: onnx for an export folder, torch for a model folder
+    batch_size: int = INFERENCE_BATCH_SIZE  # windows per forward pass
+    threads: int | None = None  # onnxruntime intra-op threads per worker
+
+    def __post_init__(self) -> None:
+        if not self.inputs:
+            raise ConfigError("no corpus given; pass one or more files or globs")
+        if not self.model or not self.output:
+            raise ConfigError("both a model (--model) and an output folder (--out) are needed")
+        if not 1 <= self.shards <= 100_000:
+            raise ConfigError(f"--shards must be between 1 and 100000, got {self.shards}")
+        if self.decoding is not None and self.decoding not in DECODINGS:
+            raise ConfigError(f"--decoding must be one of {list(DECODINGS)}, got {self.decoding!r}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"--backend must be one of {list(BACKENDS)}, got {self.backend!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be at least 1, got {self.batch_size}")
+
+    def options(self) -> dict[str, Any]:
+        """What changes the rows (saved in the Parquet metadata and the manifest)."""
+        read = asdict(self.read)
+        for speed_only in ("split_bytes", "batch_docs"):
+            read.pop(speed_only)
+        return {
+            **read,
+            "shards": self.shards,
+            "decoding": self.decoding,
+            "labels": list(self.labels) if self.labels else None,
+            "backend": self.backend,
+        }
+
+
+def read_model_info(path: str) -> dict[str, Any]:
+    """``{"labels", "decoding", "kind"}`` of the model folder at ``path`` (local or remote),
+    from its config file alone (no weights are read)."""
+    from binder_core.model_dir import ModelInfo
+
+    folders = [path] if not is_local(path) else [path, os.path.join(path, "best")]
+    for folder in folders:
+        for name in MODEL_CONFIG_FILES:
+            config_path = FileSystems.join(folder, name)
+            if not FileSystems.exists(config_path):
+                continue
+            with FileSystems.open(
+                config_path, compression_type=CompressionTypes.UNCOMPRESSED
+            ) as handle:
+                meta = json.loads(handle.read().decode("utf-8"))
+            info = ModelInfo.from_dict(meta.get("extra") or {})
+            kind = "onnx" if name == MODEL_CONFIG_FILES[0] else "torch"
+            return {"labels": list(info.labels), "decoding": info.decoding, "kind": kind}
+    raise InputError(
+        "no model here (looked for binder_export.json and binder_config.json); pass an export "
+        "folder (`binder export`) or a model folder (`binder train`)",
+        path=path,
+    )
+
+
+def local_model_folder(path: str, scratch: str) -> str:
+    """``path`` itself when local; a remote model folder is copied into ``scratch`` first."""
+    if is_local(path):
+        return path
+    target = os.path.join(scratch, "model")
+    os.makedirs(target, exist_ok=True)
+    (found,) = FileSystems.match([FileSystems.join(path, "*")])
+    for item in found.metadata_list:
+        name = item.path.rstrip("/").rsplit("/", 1)[-1]
+        with (
+            FileSystems.open(item.path, compression_type=CompressionTypes.UNCOMPRESSED) as src,
+            open(os.path.join(target, name), "wb") as dst,
+        ):
+            shutil.copyfileobj(src, dst)
+    return target
+
+
+def tag_batch(predictor: Any, docs: Sequence[Any], config: PredictConfig) -> Batch:
+    """A batch of documents -> a batch of rows ``(doc_id, text, source, spans)``, the spans as
+    tuples in schema field order (what :class:`pipelines.transforms.EncodeShardsFn` takes)."""
+    from binder_core.engine import to_span
+
+    predictions = predictor.predict_spans(
+        [doc.text for doc in docs], config.decoding, config.batch_size, config.labels
+    )
+    return Batch(
+        (
+            doc.doc_id,
+            doc.text,
+            doc.source,
+            [tuple(span[f] for f in SPAN_FIELDS) for span in map(to_span, predicted)],
+        )
+        for doc, predicted in zip(docs, predictions, strict=True)
+    )
+
+
+class TagDocumentsHandler(ModelHandler[Batch, Batch, Any]):
+    """``RunInference``'s model handler: loads the model once per worker; each example is a
+    batch of documents from the reader and its prediction a batch of rows."""
+
+    def __init__(self, config: PredictConfig) -> None:
+        super().__init__(min_batch_size=1, max_batch_size=1)
+        self._config = config
+        self._scratch: str | None = None
+
+    def load_model(self) -> Any:
+        from binder_core.backends import load_predictor
+
+        c = self._config
+        if not is_local(c.model):
+            self._scratch = tempfile.mkdtemp(prefix="binder-model-")
+        local = local_model_folder(c.model, self._scratch or "")
+        logger.info("loading %s (%s) on a worker", c.model, c.backend)
+        return load_predictor(local, backend=c.backend, threads=c.threads)
+
+    def run_inference(
+        self, batch: Sequence[Batch], model: Any, inference_args: dict[str, Any] | None = None
+    ) -> Iterable[Batch]:
+        return [tag_batch(model, docs, self._config) for docs in batch]
+
+    def get_num_bytes(self, batch: Sequence[Batch]) -> int:
+        return sum(len(doc.text.encode("utf-8")) for docs in batch for doc in docs)
+
+    def get_metrics_namespace(self) -> str:
+        return METRICS_NAMESPACE + ".predict"
+
+
+class PredictDocuments(beam.PTransform):
+    """Batches of documents -> ``(shard, piece path)`` of tagged rows, staged under
+    ``<output>/_staging``."""
+
+    def __init__(self, config: PredictConfig, schema: Any) -> None:
+        super().__init__()
+        self._config, self._schema = config, schema
+
+    def expand(self, docs: Any) -> Any:
+        c = self._config
+        rows = docs | "RunModel" >> RunInference(TagDocumentsHandler(c)).with_output_types(Batch)
+        counted = rows | "CountDocuments" >> beam.ParDo(_CountFn())
+        return counted | "EncodeShards" >> beam.ParDo(
+            EncodeShardsFn(c.shards, self._schema, out.staging_path(c.output))
+        )
+
+
+class _CountFn(beam.DoFn):
+    def __init__(self) -> None:
+        self._documents = Metrics.counter(METRICS_NAMESPACE, "predicted_documents")
+
+    def process(self, rows: Batch) -> Iterator[Batch]:
+        self._documents.inc(len(rows))
+        yield rows
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(path) if is_local(path) else path
+
+
+def predict_corpus(config: PredictConfig, execution: Execution) -> dict[str, Any]:
+    """Run the prediction pipeline to completion and return its manifest.
+
+    Paths are made absolute first, since workers may not share this process's directory.
+    Outputs of an earlier run in the same folder are replaced.
+    """
+    config = PredictConfig(
+        **{
+            **{f: getattr(config, f) for f in config.__dataclass_fields__},
+            "inputs": tuple(_absolute(p) for p in config.inputs),
+            "model": _absolute(config.model),
+            "output": _absolute(config.output),
+        }
+    )
+    files = expand_inputs(config.inputs)
+    model = read_model_info(config.model)
+    labels = tuple(config.labels or model["labels"])
+    unknown = sorted(set(labels) - set(model["labels"]))
+    if unknown:
+        raise ConfigError(f"--labels {unknown} are not types of the model ({model['labels']})")
+    decoding = config.decoding or model["decoding"]
+    extra = {**config.options(), "origin": Origin.MODEL.value, "model": config.model}
+    schema = document_schema(labels, extra=extra)
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "prediction",
+        "inputs": [f.path for f in files],
+        "options": config.options(),
+        "labels": list(labels),
+        "model": {**model, "path": config.model, "decoding": decoding},
+        "shards": [shard_name(i, config.shards) for i in range(config.shards)],
+        "dead_letters": f"{out.DEAD_LETTER_DIR}/{out.DEAD_LETTER_FILE}",
+        "runner": execution.description,
+    }
+    out.clear_outputs(config.output)
+    logger.info(
+        "predicting %d file(s) with %s on %s", len(files), config.model, execution.description
+    )
+    try:
+        with beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline:
+            docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
+            pieces = docs | "PredictDocuments" >> PredictDocuments(config, schema)
+            no_counts = pipeline | "NoLabelingCounts" >> beam.Create([])
+            _ = (pieces, dead, read_counts, no_counts) | "WritePredictions" >> WriteSilver(
+                config.output, config.shards, schema, manifest
+            )
+    finally:
+        out.remove_staging(config.output)
+    return out.read_manifest(config.output)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--input", action="append", required=True, help="corpus file or glob (repeatable)"
+    )
+    parser.add_argument("--model", required=True, help="export folder or model folder")
+    parser.add_argument("--output", required=True, help="output folder")
+    parser.add_argument("--format", choices=CORPUS_FORMATS, default="text")
+    parser.add_argument("--id_field", default="id")
+    parser.add_argument("--text_field", default="text")
+    parser.add_argument("--max_doc_bytes", type=int, default=ReadConfig.max_doc_bytes)
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--decoding", choices=DECODINGS, default=None)
+    parser.add_argument("--labels", default=None, help="comma-separated subset of the types")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--batch_size", type=int, default=INFERENCE_BATCH_SIZE)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="local worker processes (no --runner)"
+    )
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Parse pipeline and Beam options; run locally, or on ``--runner`` when one is given."""
+    args, beam_args = _parser().parse_known_args(argv)
+    labels = tuple(x.strip() for x in args.labels.split(",") if x.strip()) if args.labels else None
+    config = PredictConfig(
+        inputs=tuple(args.input),
+        model=args.model,
+        output=args.output,
+        read=ReadConfig(
+            format=args.format,
+            id_field=args.id_field,
+            text_field=args.text_field,
+            max_doc_bytes=args.max_doc_bytes,
+        ),
+        shards=args.shards,
+        decoding=args.decoding,
+        labels=labels,
+        backend=args.backend,
+        batch_size=args.batch_size,
+        threads=args.threads,
+    )
+    if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
+        execution = remote_execution(beam_args)
+    else:
+        execution = local_execution(LocalRunnerConfig(workers=args.workers))
+    return predict_corpus(config, execution)
+
+
+if __name__ == "__main__":
+    logging.getLogger().setLevel(logging.INFO)
+    run()
