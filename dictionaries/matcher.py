@@ -92,16 +92,18 @@ def exact_hits(
     hits: list[Hit] = []
     append = hits.append
     mixed = compiled.mixed_case
+    len_mask, case_bit = _LEN_MASK, CASE_BIT  # locals: this loop runs once per raw hit
+    check_case = text is not None
     for last, value in compiled.automaton.iter(folded):
         end = last + 1
-        start = end - (value & _LEN_MASK)
+        start = end - (value & len_mask)
         if inner[start] or inner[end]:
             continue
-        if value & CASE_BIT and text is not None:
+        if value & case_bit and check_case:
             if starts is None or ends is None:
-                surface = text[start:end]
+                surface = text[start:end]  # type: ignore[index]
             else:
-                surface = text[starts[start] : ends[last]]
+                surface = text[starts[start] : ends[last]]  # type: ignore[index]
             # Most case-sensitive keys are acronyms, whose accepted forms are all upper-case:
             # most of their hits stop at the first test.
             if not surface.isupper() and value >> KEY_SHIFT not in mixed:
