@@ -101,10 +101,10 @@ def fingerprints(
     workers: int = 1,
 ) -> dict[str, Any]:
     """Each run of ``runs`` with each variant (SilverConfig options) -> its fingerprint."""
-    from pipelines.label import SilverConfig, build_silver
+    from pipelines.label import build_silver
     from pipelines.labeling_config import LabelingConfig
-    from pipelines.readers import ReadConfig
-    from pipelines.runners import LocalRunnerConfig, local_execution
+    from pipelines.runners import local_execution
+    from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
 
     found: dict[str, Any] = {}
     for i, (corpus, fmt, dictionary) in enumerate(runs):
