@@ -3,7 +3,8 @@
 Run from the repository root::
 
     python -m benchmarks.bench_silver [--data-dir ../shared/data] [--target-mb 100 | --quick]
-        [--workers 1 [2 ...]] [--work-dir /tmp/binder-bench-silver] [--json OUT] [--keep]
+        [--workers 1 [2 ...]] [--labeling default no-abbreviations]
+        [--work-dir /tmp/binder-bench-silver] [--json OUT] [--keep]
 
 The corpus is the ~4,500 abstracts of :func:`benchmarks.corpus.abstracts` written as JSONL and
 repeated to ``--target-mb``. The dictionary is MeSH 2024 Chemicals + Diseases, compiled once with
@@ -12,7 +13,9 @@ the default options (what ``binder dict compile D --source mesh=...`` writes). I
 1. the raw scan: an automaton of the dictionary's terms, lowercased; for each JSONL line,
    ``json.loads``, ``text.lower()``, ``automaton.iter``, word-boundary hits, leftmost-longest;
 2. ``binder silver build CORPUS --dict D --out O --format jsonl`` as a subprocess, once per
-   ``--workers`` value (plus once on a one-document corpus, to show the fixed start-up cost);
+   ``--workers`` value and ``--labeling`` variant (``no-abbreviations`` adds
+   ``--no-abbreviations``: the raw scan does no abbreviation work), plus once on a one-document
+   corpus, to show the fixed start-up cost;
 3. the raw scan again. Its two timings are averaged: the machine may be shared and noisy.
 
 The ratio is ``(pipeline MB/s / workers) / raw MB/s``. Spans found by both are compared on one
@@ -178,14 +181,25 @@ class PipelineResult:
     seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    labeling: Labeling = "default"
+
+
+Labeling = Literal["default", "no-abbreviations"]
 
 
 def run_pipeline(
-    corpus: Path, dictionary: Path, out_dir: Path, workers: int, log_path: Path
+    corpus: Path,
+    dictionary: Path,
+    out_dir: Path,
+    workers: int,
+    log_path: Path,
+    labeling: Labeling = "default",
 ) -> PipelineResult:
     """``binder silver build`` exactly as a user types it, timed from the outside."""
     cmd = [*binder_command(), "silver", "build", str(corpus), "--dict", str(dictionary)]
     cmd += ["--out", str(out_dir), "--format", "jsonl", "--workers", str(workers)]
+    if labeling == "no-abbreviations":
+        cmd.append("--no-abbreviations")
     measured = run_measured(cmd, log_path)
     counts = json.loads((out_dir / "_manifest.json").read_text("utf-8"))["counts"]
     if not counts["balanced"]:
@@ -199,6 +213,7 @@ def run_pipeline(
         seconds=measured.seconds,
         cpu_seconds=measured.cpu_seconds,
         peak_rss_mb=measured.peak_rss_mb,
+        labeling=labeling,
     )
 
 
@@ -325,8 +340,9 @@ def format_table(
             f"{r.cpu_seconds:.1f} | {mb_s:.2f} | {mb_s:.2f} | {r.spans:,} | {ratio} | {cpu_ratio} |"
         )
     for p in summary["pipelines"]:
+        variant = "" if p.get("labeling", "default") == "default" else f", --{p['labeling']}"
         lines.append(
-            f"| silver build, {p['workers']} worker(s) | {p['documents']:,} | "
+            f"| silver build, {p['workers']} worker(s){variant} | {p['documents']:,} | "
             f"{p['megabytes']:.1f} | {p['seconds']:.1f} | {p['cpu_seconds']:.1f} | "
             f"{p['mb_per_s']:.2f} | {p['mb_per_s_per_core']:.2f} | {p['spans']:,} | "
             f"{p['ratio_per_core_to_raw']:.2f}x | {p['ratio_cpu_to_raw_cpu']:.2f}x |"
@@ -340,6 +356,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--target-mb", type=float, default=100.0, help="corpus size to reach")
     parser.add_argument("--quick", action="store_true", help="a ~5 MB corpus (one copy)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="pipeline runs")
+    parser.add_argument(
+        "--labeling",
+        nargs="+",
+        choices=get_args(Labeling),
+        default=["default", "no-abbreviations"],
+        help="labeling variants to run for each --workers value",
+    )
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/binder-bench-silver"))
     parser.add_argument("--json", type=Path, default=None, help="write all figures here")
     parser.add_argument(
@@ -390,11 +413,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     startup = run_pipeline(startup_corpus, dict_path, work / "out-startup", 1, work / "startup.log")
     print(f"pipeline start-up (1 document): {startup.seconds:.1f} s")
     pipelines = []
-    for workers in args.workers:
-        out_dir = work / f"out-w{workers}"
-        result = run_pipeline(corpus, dict_path, out_dir, workers, work / f"w{workers}.log")
-        print(f"silver build, {workers} worker(s): {result.seconds:.1f} s")
-        pipelines.append(result)
+    for labeling in args.labeling:
+        for workers in args.workers:
+            out_dir = work / f"out-w{workers}-{labeling}"
+            log = work / f"w{workers}-{labeling}.log"
+            result = run_pipeline(corpus, dict_path, out_dir, workers, log, labeling)
+            print(f"silver build, {workers} worker(s), {labeling}: {result.seconds:.1f} s")
+            pipelines.append(result)
     raw.append(raw_scan_file(corpus, automaton))
     print(f"raw scan (after): {raw[1].seconds:.1f} s")
     matcher = match_scan_file(corpus, compiled) if args.matcher else None

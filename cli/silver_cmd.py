@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from binder_core.config import default_of
 from cli._common import console, user_errors
+from cli._options import config_option
 from pipelines.labeling_config import LabelingConfig
+from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
 
 if TYPE_CHECKING:
-    from pipelines.label import SilverConfig
     from pipelines.runners import Execution
-
-_DEFAULT_MAX_DOC_BYTES = 10 * 1024 * 1024
 
 
 class FormatChoice(str, Enum):
@@ -39,48 +39,33 @@ class LongFormChoice(str, Enum):
 CORPUS = typer.Argument(..., help="Corpus files or quoted globs (local or remote; .gz is fine).")
 DICT = typer.Option(..., "--dict", help="Compiled dictionary (from `binder dict compile`).")
 OUT = typer.Option(..., "--out", help="Output folder: Parquet shards, _dead_letters/, manifest.")
-FORMAT = typer.Option(
-    FormatChoice.text, "--format", "-f", help="text: one document per line; jsonl; pubtator."
+# Defaults and help come from the configuration dataclasses (one declaration each).
+FORMAT = config_option(
+    ReadConfig, "format", "--format", "-f", default=FormatChoice(ReadConfig().format)
 )
-ID_FIELD = typer.Option("id", "--id-field", help="JSONL id field (absent: a content hash).")
-TEXT_FIELD = typer.Option("text", "--text-field", help="JSONL text field.")
-SHARDS = typer.Option(4, "--shards", min=1, help="Number of Parquet shards (fixed file names).")
-OVERLAP = typer.Option(
-    OverlapChoice.longest, "--overlap", help="longest: one match per place; all: nested too."
+ID_FIELD = config_option(ReadConfig, "id_field", "--id-field")
+TEXT_FIELD = config_option(ReadConfig, "text_field", "--text-field")
+SHARDS = config_option(SilverConfig, "shards", "--shards", min=1)
+OVERLAP = config_option(
+    SilverConfig, "overlap", "--overlap", default=OverlapChoice(default_of(SilverConfig, "overlap"))
 )
-FUZZY = typer.Option(False, "--fuzzy/--no-fuzzy", help="Also keep near-miss (fuzzy) matches.")
-FUZZY_THRESHOLD = typer.Option(90.0, "--fuzzy-threshold", min=0.0, max=100.0)
-MAX_DOC_BYTES = typer.Option(
-    _DEFAULT_MAX_DOC_BYTES, "--max-doc-bytes", min=1, help="Larger records become dead letters."
+FUZZY = config_option(SilverConfig, "fuzzy", "--fuzzy/--no-fuzzy")
+FUZZY_THRESHOLD = config_option(
+    SilverConfig, "fuzzy_threshold", "--fuzzy-threshold", min=0.0, max=100.0
 )
-SPLIT_BYTES = typer.Option(
-    8 * 1024 * 1024, "--split-bytes", min=1, help="Read uncompressed files in ranges of this size."
-)
+MAX_DOC_BYTES = config_option(ReadConfig, "max_doc_bytes", "--max-doc-bytes", min=1)
+SPLIT_BYTES = config_option(ReadConfig, "split_bytes", "--split-bytes", min=1)
 AS_JSON = typer.Option(False, "--json", help="Print the run manifest as one JSON object.")
-ABBREVIATIONS = typer.Option(
-    LabelingConfig.abbreviations,
-    "--abbreviations/--no-abbreviations",
-    help="Short forms defined in a document (Schwartz & Hearst) get the label of their long "
-    "form where the dictionary labels it (origin abbreviation).",
-)
-LONG_FORM = typer.Option(
-    LongFormChoice(LabelingConfig.abbreviation_long_form),
+ABBREVIATIONS = config_option(LabelingConfig, "abbreviations", "--abbreviations/--no-abbreviations")
+LONG_FORM = config_option(
+    LabelingConfig,
+    "abbreviation_long_form",
     "--abbreviation-long-form",
-    help="exact: a dictionary span with the long form's extent labels it; end: any dictionary "
-    "span that ends where the long form ends.",
+    default=LongFormChoice(LabelingConfig().abbreviation_long_form),
 )
-HELDOUT_DICT = typer.Option(
-    None,
-    "--heldout-dict",
-    help="Compiled held-out dictionary (`binder dict split`): its matches that no typed span "
-    "overlaps are written with origin dict_heldout.",
-)
-UNCERTAIN_DICT = typer.Option(
-    None,
-    "--uncertain-dict",
-    help="Compiled broad lexicon: its matches that no other span overlaps are written as "
-    "uncertain spans of every type (label '*'), so they are never negatives.",
-)
+HELDOUT_DICT = config_option(SilverConfig, "heldout_dictionary", "--heldout-dict")
+UNCERTAIN_DICT = config_option(SilverConfig, "uncertain_dictionary", "--uncertain-dict")
+WORKERS = config_option(LocalRunnerConfig, "workers", "--workers", "-w", min=1)
 
 
 def _config(
@@ -101,9 +86,6 @@ def _config(
     heldout_dict: str | None,
     uncertain_dict: str | None,
 ) -> SilverConfig:
-    from pipelines.label import SilverConfig
-    from pipelines.readers import ReadConfig
-
     read = ReadConfig(
         format=fmt.value,
         id_field=id_field,
@@ -174,7 +156,7 @@ def build_cli(
     id_field: str = ID_FIELD,
     text_field: str = TEXT_FIELD,
     shards: int = SHARDS,
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
+    workers: int = WORKERS,
     overlap: OverlapChoice = OVERLAP,
     fuzzy: bool = FUZZY,
     fuzzy_threshold: float = FUZZY_THRESHOLD,
@@ -187,7 +169,7 @@ def build_cli(
     as_json: bool = AS_JSON,
 ) -> None:
     """Label a corpus with a dictionary on this machine (no network) and write silver Parquet."""
-    from pipelines.runners import LocalRunnerConfig, local_execution
+    from pipelines.runners import local_execution
 
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,

@@ -6,15 +6,11 @@ pure function the pipelines call for every document.
 
 from __future__ import annotations
 
-from dictionaries.compiled import (
-    CompiledDictionary,
-    compile_dictionary,
-    load_compiled,
-    save_compiled,
-)
+from dictionaries.artifact import load_compiled, save_compiled
+from dictionaries.compiled import CompiledDictionary, compile_dictionary
 from dictionaries.config import CompileConfig, MatchOptions
 from dictionaries.loaders import SOURCE_FORMATS, load_source, parse_source_spec
-from dictionaries.matcher import match
+from dictionaries.matcher import Matcher, match
 from dictionaries.records import Entry, Match
 
 __all__ = [
@@ -24,6 +20,7 @@ __all__ = [
     "Entry",
     "Match",
     "MatchOptions",
+    "Matcher",
     "compile_dictionary",
     "load_compiled",
     "load_source",

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 _SENTENCE_END = re.compile(r"[.!?]\s")
 _PARENTHESIS = re.compile(r"[()]")
+_ALNUM = re.compile(r"[^\W_]")
 _MAX_SHORT_CHARS = 10  # letters and digits
 # A long form has at most 15 words: neither it nor a parenthesis is looked for further than
 # this many characters from the "(", so long documents cost linear time.
@@ -92,7 +93,7 @@ def _pair(text: str, short: tuple[int, int], region: tuple[int, int]) -> Abbrevi
     if long_start is None:
         return None
     long_form = text[long_start : region[1]]
-    letters = sum(ch.isalnum() for ch in short_form)
+    letters = _alnum_count(short_form)
     if (
         len(long_form) < len(short_form)
         or short_form + " " in long_form
@@ -105,13 +106,20 @@ def _pair(text: str, short: tuple[int, int], region: tuple[int, int]) -> Abbrevi
 
 
 def _is_short_form(candidate: str) -> bool:
+    # Cheapest tests first; a candidate of at most 10 characters has at most 10 alnums.
     return (
         len(candidate) >= 2
-        and len(candidate.split()) <= 2
         and candidate[0].isalnum()
-        and any(ch.isalpha() for ch in candidate)
-        and sum(ch.isalnum() for ch in candidate) <= _MAX_SHORT_CHARS
+        and len(candidate.split()) <= 2
+        and (len(candidate) <= _MAX_SHORT_CHARS or _alnum_count(candidate) <= _MAX_SHORT_CHARS)
+        and (candidate[0].isalpha() or any(ch.isalpha() for ch in candidate))
     )
+
+
+def _alnum_count(text: str) -> int:
+    """How many characters of ``text`` are alphanumeric (``str.isalnum``, which is what
+    ``[^\\W_]`` matches in ``re``)."""
+    return len(_ALNUM.findall(text))
 
 
 def _long_form_start(short_form: str, text: str, start: int, end: int) -> int | None:
@@ -150,6 +158,9 @@ def _matching_close(text: str, open_at: int) -> int | None:
 def _cut(text: str, start: int, end: int) -> int:
     """The end of the short-form candidate: before the first ", " or "; " outside nested
     parentheses, else ``end``."""
+    if "(" not in text[start:end] and ")" not in text[start:end]:  # no nesting: search in C
+        found = [i for i in (text.find(", ", start, end), text.find("; ", start, end)) if i >= 0]
+        return min(found, default=end)
     depth = 0
     for i in range(start, end - 1):
         ch = text[i]
@@ -186,8 +197,10 @@ def _region_starts(text: str) -> dict[int, int]:
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    """``[start, end)`` without the whitespace (``str.isspace``) at either end."""
+    part = text[start:end]
+    kept = part.strip()
+    if not kept:
+        return end, end
+    left = len(part) - len(part.lstrip())
+    return start + left, start + left + len(kept)

@@ -9,9 +9,10 @@ Layout (``n`` keys, ``p`` payloads, keys sorted, payloads of key ``k`` at
   ``payload_term`` (the dictionary term reported as ``matched_term``), ``payload_case`` (``""``
   or the ``\\x00``-joined surfaces that a case-sensitive payload accepts), ``payload_uncertain``.
 
-The artifact file is a magic line, a format version, a small JSON header (fingerprint, labels,
-config, counts: :func:`load_info` reads only this) and one pickle (protocol 5) of the tables.
-Only load artifacts you wrote: unpickling runs code from the file.
+* ``mixed_case``: the keys with an accepted case form that is not all capitals.
+
+:mod:`dictionaries.artifact` writes and reads the artifact file (a JSON header and flat data
+sections, no pickle).
 """
 
 from __future__ import annotations
@@ -20,28 +21,24 @@ import gc
 import hashlib
 import json
 import logging
-import os
-import pickle
-import struct
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import ahocorasick
 
-from binder_core.errors import ConfigError, InputError
+from binder_core.errors import ConfigError
 from dictionaries.config import CASE_POLICIES, CasePolicy, CompileConfig
 from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface
 from dictionaries.records import Entry
+from dictionaries.tables import StrTable
 
 logger = logging.getLogger(__name__)
 
 MAGIC = b"BINDER-NER-DICTIONARY\n"
-FORMAT_VERSION = 2
 LEN_BITS = 12
 CASE_BIT = 1 << LEN_BITS
 KEY_SHIFT = LEN_BITS + 1
@@ -49,71 +46,34 @@ KEY_SHIFT = LEN_BITS + 1
 
 @dataclass(frozen=True, eq=False)
 class CompiledDictionary:
-    """A loaded or freshly compiled matcher; build it with :func:`compile_dictionary`."""
+    """A loaded or freshly compiled matcher; build it with :func:`compile_dictionary`.
+
+    Read-only once built: matching keeps what it derives from these tables (per-key match
+    records, the fuzzy index) in a :class:`dictionaries.matcher.Matcher` of its own.
+    """
 
     fingerprint: str
     labels: tuple[str, ...]
     config: CompileConfig
     automaton: Any
     keys: StrTable
-    payload_start: array[int]
-    payload_label: array[int]
+    payload_start: Sequence[int]  # array("I") when compiled, a uint32 memoryview when loaded
+    payload_label: Sequence[int]  # array("H") / uint16
     payload_concept: StrTable
     payload_term: StrTable
     payload_case: StrTable
     payload_uncertain: bytes
+    # Keys with an accepted case form that is not all capitals ("Rose" with case=exact).
+    mixed_case: frozenset[int] = frozenset()
     # Counts for reports: entries read, kept, and dropped per reason.
     stats: Mapping[str, int] = field(default_factory=dict)
     # Keys per label after filtering and ambiguity handling.
     label_counts: Mapping[str, int] = field(default_factory=dict)
-    # Lazily built helpers (fuzzy index); not saved.
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def num_terms(self) -> int:
         """Number of distinct folded keys."""
         return len(self.keys)
-
-
-class StrTable:
-    """An immutable list of strings stored as one string plus offsets.
-
-    Pickles and loads in one piece (no per-string objects), which keeps artifact loading fast;
-    items are sliced out on access.
-    """
-
-    __slots__ = ("_blob", "_offsets")
-
-    def __init__(self, items: Iterable[str] = ()) -> None:
-        parts = list(items)
-        offsets = array("Q", [0])
-        total = 0
-        for part in parts:
-            total += len(part)
-            offsets.append(total)
-        self._blob = "".join(parts)
-        self._offsets = offsets
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, i: int) -> str:
-        return self._blob[self._offsets[i] : self._offsets[i + 1]]
-
-    def __iter__(self) -> Iterator[str]:
-        blob, offsets = self._blob, self._offsets
-        return (blob[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1))
-
-    def __getstate__(self) -> tuple[str, array[int]]:
-        return self._blob, self._offsets
-
-    def __setstate__(self, state: tuple[str, array[int]]) -> None:
-        self._blob, self._offsets = state
-
-    def digest_into(self, digest: Any) -> None:
-        """Feed the content to a hashlib object (offsets first, so boundaries count)."""
-        digest.update(self._offsets.tobytes())
-        digest.update(self._blob.encode("utf-8", "surrogatepass"))
 
 
 def _is_acronym(term: str, max_length: int) -> bool:
@@ -227,6 +187,7 @@ def build_compiled(
     terms: list[str] = []
     cases: list[str] = []
     uncertain = bytearray()
+    mixed_case: set[int] = set()
     label_counts: Counter[str] = Counter()
     for key in sorted(groups):
         by_label = groups[key]
@@ -253,6 +214,8 @@ def build_compiled(
                 cases.append("")
             else:
                 cases.append("\x00".join(sorted(group.cases)))
+                if not all(form.isupper() for form in group.cases):
+                    mixed_case.add(k)
             concepts.append("|".join(sorted(group.concepts)) if group.concepts else "")
             terms.append(group.term)
             payload_label.append(label_index[lab])
@@ -285,6 +248,7 @@ def build_compiled(
         payload_start=payload_start,
         payload_label=payload_label,
         payload_uncertain=bytes(uncertain),
+        mixed_case=frozenset(mixed_case),
         stats=dict(stats),
         label_counts=dict(label_counts),
         keys=key_table,
@@ -314,148 +278,3 @@ def _relabel(payload_label: array[int], old: list[str], new: tuple[str, ...]) ->
         return payload_label
     index = {lab: i for i, lab in enumerate(new)}
     return array("H", (index[old[i]] for i in payload_label))
-
-
-_HEAVY_FIELDS = (
-    "automaton",
-    "keys",
-    "payload_start",
-    "payload_label",
-    "payload_concept",
-    "payload_term",
-    "payload_case",
-    "payload_uncertain",
-)
-_LENGTH = struct.Struct("<Q")
-_MAX_HEADER_BYTES = 1 << 24  # labels and counts: far below this
-
-
-@dataclass(frozen=True)
-class DictionaryInfo:
-    """What an artifact's header says: enough to label a run without loading the matcher."""
-
-    fingerprint: str
-    labels: tuple[str, ...]
-    config: CompileConfig
-    num_terms: int
-    stats: Mapping[str, int] = field(default_factory=dict)
-    label_counts: Mapping[str, int] = field(default_factory=dict)
-
-
-def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) -> None:
-    """Write the artifact atomically (temp file in the same folder, then rename).
-
-    Layout: magic line, format version, a length-prefixed JSON header (:class:`DictionaryInfo`),
-    then one pickle of the matcher tables. The header alone is cheap to read.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    header = json.dumps(
-        {
-            "fingerprint": compiled.fingerprint,
-            "labels": list(compiled.labels),
-            "config": json.loads(compiled.config.to_json()),
-            "num_terms": compiled.num_terms,
-            "stats": dict(compiled.stats),
-            "label_counts": dict(compiled.label_counts),
-        },
-        sort_keys=True,
-    ).encode("utf-8")
-    state = {name: getattr(compiled, name) for name in _HEAVY_FIELDS}
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(MAGIC)
-            f.write(struct.pack("<I", FORMAT_VERSION))
-            f.write(_LENGTH.pack(len(header)))
-            f.write(header)
-            pickle.dump(state, f, protocol=5)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def read_info(stream: IO[bytes], where: str) -> DictionaryInfo:
-    """Read the header of an artifact from ``stream`` (positioned at its start).
-
-    Leaves ``stream`` at the start of the pickled tables. ``where`` names the file in errors.
-    """
-    head = stream.read(len(MAGIC) + 4)
-    if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
-        raise InputError(
-            "not a binder-ner compiled dictionary; build one with `binder dict compile`",
-            path=where,
-        )
-    (version,) = struct.unpack("<I", head[len(MAGIC) :])
-    if version != FORMAT_VERSION:
-        raise InputError(
-            f"compiled dictionary format {version}, this binder-ner reads format "
-            f"{FORMAT_VERSION}; recompile it with `binder dict compile`",
-            path=where,
-        )
-    try:
-        raw_length = stream.read(_LENGTH.size)
-        (length,) = _LENGTH.unpack(raw_length)
-        if length > _MAX_HEADER_BYTES:
-            raise ValueError(f"header of {length} bytes")
-        raw = stream.read(length)
-        if len(raw) != length:
-            raise ValueError("header cut short")
-        header = json.loads(raw.decode("utf-8"))
-        return DictionaryInfo(
-            fingerprint=str(header["fingerprint"]),
-            labels=tuple(header["labels"]),
-            config=CompileConfig.from_dict(header["config"]),
-            num_terms=int(header["num_terms"]),
-            stats=dict(header["stats"]),
-            label_counts=dict(header["label_counts"]),
-        )
-    except (struct.error, ValueError, KeyError, TypeError) as exc:
-        raise InputError(
-            f"compiled dictionary is damaged ({exc}); recompile it", path=where
-        ) from None
-
-
-def _open_artifact(path: str | os.PathLike[str]) -> IO[bytes]:
-    source = Path(path)
-    if not source.is_file():
-        raise InputError(
-            "no compiled dictionary here; build one with `binder dict compile`", path=str(source)
-        )
-    return open(source, "rb")
-
-
-def load_info(path: str | os.PathLike[str]) -> DictionaryInfo:
-    """The header of a local artifact (fingerprint, labels, config, counts), without the
-    matcher: milliseconds, whatever the dictionary's size."""
-    with _open_artifact(path) as f:
-        return read_info(f, str(path))
-
-
-def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
-    """Read an artifact written by :func:`save_compiled` (by this binder-ner version)."""
-    with _open_artifact(path) as f:
-        info = read_info(f, str(path))
-        try:
-            state = pickle.load(f)
-        except (pickle.UnpicklingError, EOFError, ValueError) as exc:
-            raise InputError(
-                f"compiled dictionary is damaged ({exc}); recompile it", path=str(path)
-            ) from None
-    if (
-        not isinstance(state, dict)
-        or set(state) != set(_HEAVY_FIELDS)
-        or len(state["keys"]) != info.num_terms
-    ):
-        raise InputError(
-            "compiled dictionary is damaged (header and tables disagree); recompile it",
-            path=str(path),
-        )
-    return CompiledDictionary(
-        fingerprint=info.fingerprint,
-        labels=info.labels,
-        config=info.config,
-        stats=info.stats,
-        label_counts=info.label_counts,
-        **state,
-    )

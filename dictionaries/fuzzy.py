@@ -50,13 +50,6 @@ def build_index(compiled: CompiledDictionary, min_length: int) -> FuzzyIndex:
     return FuzzyIndex(min_length, dict(by_prefix), dict(by_suffix), longest)
 
 
-def _index(compiled: CompiledDictionary, min_length: int) -> FuzzyIndex:
-    cached = compiled.cache.get("fuzzy")
-    if not isinstance(cached, FuzzyIndex) or cached.min_length != min_length:
-        cached = compiled.cache["fuzzy"] = build_index(compiled, min_length)
-    return cached
-
-
 def length_range(n: int, threshold: float) -> range:
     """Key lengths whose rapidfuzz ratio with a length-``n`` string can reach ``threshold``.
 
@@ -70,6 +63,7 @@ def length_range(n: int, threshold: float) -> range:
 def fuzzy_hits(
     folded: str,
     compiled: CompiledDictionary,
+    index: FuzzyIndex,
     options: MatchOptions,
     taken: Sequence[tuple[int, int]],
 ) -> list[tuple[int, int, int, float]]:
@@ -79,7 +73,6 @@ def fuzzy_hits(
     not themselves a key, and (in ``longest`` mode) do not overlap a span in ``taken``. In
     ``longest`` mode, overlapping near-misses are resolved by best score, then length.
     """
-    index = _index(compiled, options.fuzzy_min_length)
     if not index.by_prefix:
         return []
     keys = compiled.keys

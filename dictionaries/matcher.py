@@ -1,20 +1,25 @@
 """The pure matching function: text + compiled dictionary -> sorted, de-duplicated spans.
 
 Hot path (one call per document): fold the text, scan it with the automaton, keep hits on token
-boundaries, pick leftmost-longest hits and turn them into :class:`Match` records. Per-key record
-tails (label, concept ids, matched term, ...) are built once per dictionary and key, on first
-use, and kept in ``compiled.cache``, so a hit costs a dict look-up and one tuple.
+boundaries, pick leftmost-longest hits and turn them into :class:`Match` records.
+
+A :class:`Matcher` owns what matching derives from a compiled dictionary: each key's record
+tails (label, concept ids, matched term, ...), built on the key's first hit, so a later hit
+costs a dict look-up and one tuple, and the fuzzy index. The compiled dictionary itself stays
+read-only. :func:`match` keeps one matcher per dictionary (a weak-keyed registry of this
+module), so calling it stays a pure function of its arguments.
 """
 
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterable
 
 from binder_core.schema import Origin
 from dictionaries.compiled import CASE_BIT, KEY_SHIFT, CompiledDictionary
 from dictionaries.config import MatchOptions
-from dictionaries.fuzzy import fuzzy_hits
+from dictionaries.fuzzy import FuzzyIndex, build_index, fuzzy_hits
 from dictionaries.normalize import fold_with_offsets, unify_surface
 from dictionaries.records import Match
 
@@ -22,8 +27,6 @@ _LEN_MASK = CASE_BIT - 1
 _EXACT = Origin.DICT_EXACT.value
 _FUZZY = Origin.DICT_FUZZY.value
 _DEFAULT_OPTIONS = MatchOptions()
-_TAILS = "exact_tails"
-_MIXED_CASE = "mixed_case_keys"
 
 Hit = tuple[int, int, int]
 """``(start, end, value)`` in folded offsets; ``value`` is the automaton value of the key."""
@@ -88,17 +91,19 @@ def exact_hits(
     inner = inner_positions(folded)
     hits: list[Hit] = []
     append = hits.append
-    mixed = mixed_case_keys(compiled)
+    mixed = compiled.mixed_case
+    len_mask, case_bit = _LEN_MASK, CASE_BIT  # locals: this loop runs once per raw hit
+    check_case = text is not None
     for last, value in compiled.automaton.iter(folded):
         end = last + 1
-        start = end - (value & _LEN_MASK)
+        start = end - (value & len_mask)
         if inner[start] or inner[end]:
             continue
-        if value & CASE_BIT and text is not None:
+        if value & case_bit and check_case:
             if starts is None or ends is None:
-                surface = text[start:end]
+                surface = text[start:end]  # type: ignore[index]
             else:
-                surface = text[starts[start] : ends[last]]
+                surface = text[starts[start] : ends[last]]  # type: ignore[index]
             # Most case-sensitive keys are acronyms, whose accepted forms are all upper-case:
             # most of their hits stop at the first test.
             if not surface.isupper() and value >> KEY_SHIFT not in mixed:
@@ -125,21 +130,6 @@ def leftmost_longest(hits: Iterable[Hit]) -> list[Hit]:
             last_end = -neg_end
             chosen.append((start, last_end, value))
     return chosen
-
-
-def mixed_case_keys(compiled: CompiledDictionary) -> frozenset[int]:
-    """Keys with an accepted case form that is not all capitals ("Rose" from a source matched
-    with ``case=exact``); built once per dictionary and kept in ``compiled.cache``."""
-    found = compiled.cache.get(_MIXED_CASE)
-    if found is None:
-        cases, starts = compiled.payload_case, compiled.payload_start
-        found = compiled.cache[_MIXED_CASE] = frozenset(
-            k
-            for k in range(len(compiled.keys))
-            for p in range(starts[k], starts[k + 1])
-            if cases[p] and not all(form.isupper() for form in cases[p].split("\x00"))
-        )
-    return found
 
 
 def _case_ok(surface: str, accepted: str) -> bool:
@@ -176,6 +166,89 @@ def _tails(compiled: CompiledDictionary, k: int, score: float, origin: str) -> t
     )
 
 
+class Matcher:
+    """Matching with one compiled dictionary, and the memo that matching derives from it.
+
+    ``compiled`` is never changed. The memo (each key's exact-match tails, the fuzzy index) is
+    this object's own state, filled on first use; results never depend on it. Build one per
+    dictionary and worker (``MatchSpansFn.setup``), or let :func:`match` keep one.
+    """
+
+    __slots__ = ("_fuzzy", "_tails", "compiled")
+
+    def __init__(self, compiled: CompiledDictionary) -> None:
+        self.compiled = compiled
+        self._tails: dict[int, tuple[Tail, ...]] = {}
+        self._fuzzy: FuzzyIndex | None = None
+
+    def fuzzy_index(self, min_length: int) -> FuzzyIndex:
+        """The fuzzy index of keys of at least ``min_length`` characters (built once)."""
+        if self._fuzzy is None or self._fuzzy.min_length != min_length:
+            self._fuzzy = build_index(self.compiled, min_length)
+        return self._fuzzy
+
+    def match(self, text: str, options: MatchOptions = _DEFAULT_OPTIONS) -> list[Match]:
+        """All dictionary spans of ``text``: see :func:`match`."""
+        compiled = self.compiled
+        if not text or not compiled.keys:
+            return []
+        folded, starts, ends = fold_with_offsets(text)
+        longest = options.overlap == "longest"
+        hits = exact_hits(folded, compiled, text, starts, ends, longest=longest)
+        matches = self._emit_exact(text, hits, starts, ends)
+        if options.fuzzy:
+            taken = [(h[0], h[1]) for h in hits]
+            index = self.fuzzy_index(options.fuzzy_min_length)
+            for s, e, value, score in fuzzy_hits(folded, compiled, index, options, taken):
+                matches.extend(
+                    _emit(
+                        text,
+                        [(s, e, value)],
+                        starts,
+                        ends,
+                        compiled,
+                        score,
+                        _FUZZY,
+                        options.fuzzy_uncertain,
+                    )
+                )
+        elif longest and starts is None:
+            # Non-overlapping hits at unchanged offsets, each key's payloads in label order:
+            # the matches are already sorted and unique.
+            return matches
+        return _dedupe(matches)
+
+    def _emit_exact(
+        self, text: str, hits: list[Hit], starts: list[int] | None, ends: list[int] | None
+    ) -> list[Match]:
+        """Exact matches of ``hits``, offsets mapped back to ``text``; tails from the memo."""
+        memo = self._tails
+        out: list[Match] = []
+        append = out.append
+        for start, end, value in hits:
+            tails = memo.get(value)
+            if tails is None:
+                tails = memo[value] = _tails(self.compiled, value >> KEY_SHIFT, 1.0, _EXACT)
+            if starts is not None and ends is not None:
+                start, end = starts[start], ends[end - 1]
+            for case, tail in tails:
+                if case and not _case_ok(text[start:end], case):
+                    continue
+                append(_new_match(Match, (start, end, *tail)))
+        return out
+
+
+_MATCHERS: weakref.WeakKeyDictionary[CompiledDictionary, Matcher] = weakref.WeakKeyDictionary()
+
+
+def matcher_for(compiled: CompiledDictionary) -> Matcher:
+    """The registry's matcher of ``compiled`` (created on first use, dropped with it)."""
+    found = _MATCHERS.get(compiled)
+    if found is None:
+        found = _MATCHERS[compiled] = Matcher(compiled)
+    return found
+
+
 def match(
     text: str, compiled: CompiledDictionary, options: MatchOptions = _DEFAULT_OPTIONS
 ) -> list[Match]:
@@ -185,58 +258,7 @@ def match(
     folding did to its length. Exact matches score 1.0; fuzzy ones (``options.fuzzy``) score
     their rapidfuzz ratio / 100. One span per (start, end, label, concept_id).
     """
-    if not text or not compiled.keys:
-        return []
-    folded, starts, ends = fold_with_offsets(text)
-    longest = options.overlap == "longest"
-    hits = exact_hits(folded, compiled, text, starts, ends, longest=longest)
-    matches = _emit_exact(text, hits, starts, ends, compiled)
-    if options.fuzzy:
-        taken = [(h[0], h[1]) for h in hits]
-        for s, e, value, score in fuzzy_hits(folded, compiled, options, taken):
-            matches.extend(
-                _emit(
-                    text,
-                    [(s, e, value)],
-                    starts,
-                    ends,
-                    compiled,
-                    score,
-                    _FUZZY,
-                    options.fuzzy_uncertain,
-                )
-            )
-    elif longest and starts is None:
-        # Non-overlapping hits at unchanged offsets, each key's payloads in label order: the
-        # matches are already sorted and unique.
-        return matches
-    return _dedupe(matches)
-
-
-def _emit_exact(
-    text: str,
-    hits: list[Hit],
-    starts: list[int] | None,
-    ends: list[int] | None,
-    compiled: CompiledDictionary,
-) -> list[Match]:
-    """Exact matches of ``hits``, offsets mapped back to ``text``; tails come from the cache."""
-    cache = compiled.cache.get(_TAILS)
-    if cache is None:
-        cache = compiled.cache[_TAILS] = {}
-    out: list[Match] = []
-    append = out.append
-    for start, end, value in hits:
-        tails = cache.get(value)
-        if tails is None:
-            tails = cache[value] = _tails(compiled, value >> KEY_SHIFT, 1.0, _EXACT)
-        if starts is not None and ends is not None:
-            start, end = starts[start], ends[end - 1]
-        for case, tail in tails:
-            if case and not _case_ok(text[start:end], case):
-                continue
-            append(_new_match(Match, (start, end, *tail)))
-    return out
+    return matcher_for(compiled).match(text, options)
 
 
 def _emit(

@@ -109,9 +109,32 @@ def fold_with_offsets(text: str) -> tuple[str, list[int] | None, list[int] | Non
     kept every character in place (then folded offsets are original offsets).
     """
     folded = _fold_by_character(text)
-    if folded is not None and len(folded) == len(text) and "  " not in folded:
+    if folded is None or len(folded) != len(text):
+        return _fold_chunks(text)
+    if "  " not in folded:
         return folded, None, None
-    return _fold_chunks(text)
+    return _collapse_spaces(folded)
+
+
+def _collapse_spaces(folded: str) -> tuple[str, list[int], list[int]]:
+    """What :func:`_fold_chunks` gives for a text that folds character for character into
+    ``folded`` (no combining marks, no length change), found with C-level string searches:
+    each run of spaces becomes one space whose range covers the whole run."""
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    kept = 0  # start of the text not yet copied
+    for run in _RUN_OF_SPACES.finditer(folded):
+        first, stop = run.span()
+        parts.append(folded[kept : first + 1])
+        starts.extend(range(kept, first + 1))
+        ends.extend(range(kept + 1, first + 2))
+        ends[-1] = stop
+        kept = stop
+    parts.append(folded[kept:])
+    starts.extend(range(kept, len(folded)))
+    ends.extend(range(kept + 1, len(folded) + 1))
+    return "".join(parts), starts, ends
 
 
 def fold(text: str) -> str:

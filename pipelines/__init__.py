@@ -1,6 +1,8 @@
 """Beam pipelines and the plain functions under them.
 
-- ``readers``: corpus files (text, JSONL, PubTator; globs, ``.gz``) -> documents or dead letters.
+- ``readers``: corpus files (text, JSONL, PubTator; globs, ``.gz``) -> documents or dead letters;
+  ``pubtator``: the PubTator line grammar it shares with the gold converter.
+- ``silver_config``: the options of a labeling run (Beam-free; the CLI reads their defaults).
 - ``label``: the silver labeling pipeline (``run(argv)``, ``build_silver(config, execution)``);
   ``labeling``: its pure per-document step (dictionary matches, abbreviations, held-out and
   uncertain dictionaries); ``transforms``: its reading and writing transforms;

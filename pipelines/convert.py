@@ -15,7 +15,6 @@ file repeats PMID 8528200); with different content it is an error.
 from __future__ import annotations
 
 import glob
-import json
 import logging
 import os
 from collections import Counter
@@ -24,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from binder_core.atomic import write_json_atomic
 from binder_core.errors import ConfigError, InputError
 from binder_core.schema import (
     MANIFEST_NAME,
@@ -239,10 +239,3 @@ def _write_shards(
             log.warning("removing %s from an earlier run with another shard count", stale)
             stale.unlink()
     return shards
-
-
-def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
-    """Write ``data`` as indented JSON to ``path`` through a temp file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)

@@ -10,7 +10,6 @@ not converted. A concept id of ``-1`` (none) becomes ``""``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +17,7 @@ from typing import Any
 
 from binder_core.errors import InputError
 from pipelines.convert_common import gold_span
-
-_HEADER = re.compile(r"([^\t|]+)\|([ta])\|")
+from pipelines.pubtator import document_text, header
 
 
 @dataclass
@@ -32,7 +30,7 @@ class _Doc:
 
     @property
     def text(self) -> str:
-        return f"{self.title} {self.abstract or ''}"
+        return document_text(self.title, self.abstract)
 
 
 @dataclass
@@ -57,9 +55,9 @@ def parse_pubtator(
     for number, line in lines:
         if not line.strip():
             continue
-        header = _HEADER.match(line)
-        if header:
-            pmid, kind, body = header.group(1), header.group(2), line[header.end() :]
+        head = header(line)
+        if head:
+            pmid, kind, body = head
             if kind == "t":
                 if doc is not None:
                     yield _finish(doc, source)

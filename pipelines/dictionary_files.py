@@ -13,7 +13,7 @@ from apache_beam.io.filesystems import FileSystems
 from binder_core.errors import InputError
 
 if TYPE_CHECKING:
-    from dictionaries.compiled import DictionaryInfo
+    from dictionaries.artifact import DictionaryInfo
 
 
 def is_local(path: str) -> bool:
@@ -47,7 +47,7 @@ def dictionary_info(path: str) -> DictionaryInfo:
 
     Reads a few bytes, not the matcher: the driver needs only these for the schema and manifest.
     """
-    from dictionaries.compiled import load_info, read_info
+    from dictionaries.artifact import load_info, read_info
 
     if is_local(path):
         if not os.path.isfile(path):

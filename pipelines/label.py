@@ -29,73 +29,24 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics import Metrics
 
-from binder_core.errors import ConfigError
+from binder_core.config import default_of, help_of
 from binder_core.schema import SCHEMA_VERSION, document_schema, shard_name
 from pipelines import shards as out
 from pipelines.batches import Batch
 from pipelines.dictionary_files import dictionary_info, is_local, load_dictionary
 from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
-from pipelines.readers import CORPUS_FORMATS, ReadConfig, expand_inputs
+from pipelines.readers import expand_inputs
 from pipelines.runners import Execution, LocalRunnerConfig, local_execution, remote_execution
+from pipelines.silver_config import CORPUS_FORMATS, Overlap, ReadConfig, SilverConfig
 from pipelines.transforms import COUNTS, METRICS_NAMESPACE, EncodeShardsFn, ReadCorpus, WriteSilver
 
 logger = logging.getLogger(__name__)
-
-Overlap = Literal["longest", "all"]
-
-
-@dataclass(frozen=True)
-class SilverConfig:
-    """One labeling run: what to read, which dictionary, how to match, where to write."""
-
-    inputs: tuple[str, ...]  # files or globs, local or remote
-    dictionary: str  # a compiled dictionary (``binder dict compile``), local or remote
-    output: str  # folder for shards, ``_dead_letters/`` and ``_manifest.json``
-    read: ReadConfig = field(default_factory=ReadConfig)
-    overlap: Overlap = "longest"  # longest: one match per position; all: nested/overlapping
-    fuzzy: bool = False  # also keep near-miss matches (rapidfuzz) above ``fuzzy_threshold``
-    fuzzy_threshold: float = 90.0  # 0..100
-    shards: int = 4  # fixed number of output files
-    labeling: LabelingConfig = field(default_factory=LabelingConfig)  # abbreviations
-    heldout_dictionary: str | None = None  # matches become origin "dict_heldout" spans
-    uncertain_dictionary: str | None = None  # broad lexicon: matches become ANY_LABEL, uncertain
-
-    def __post_init__(self) -> None:
-        if not self.inputs:
-            raise ConfigError("no corpus given; pass one or more files or globs")
-        if not self.dictionary or not self.output:
-            raise ConfigError("both a dictionary (--dict) and an output folder (--out) are needed")
-        if self.overlap not in get_args(Overlap):
-            raise ConfigError(f"--overlap must be one of {get_args(Overlap)}, got {self.overlap!r}")
-        if not 0.0 <= self.fuzzy_threshold <= 100.0:
-            raise ConfigError(f"--fuzzy-threshold must be in [0, 100], got {self.fuzzy_threshold}")
-        if not 1 <= self.shards <= 100_000:
-            raise ConfigError(f"--shards must be between 1 and 100000, got {self.shards}")
-        if self.heldout_dictionary and self.heldout_dictionary == self.dictionary:
-            raise ConfigError("--heldout-dict is the --dict itself; give the held-out part")
-
-    def options(self) -> dict[str, Any]:
-        """What changes the rows (saved in the Parquet metadata and the manifest)."""
-        read = asdict(self.read)
-        for speed_only in ("split_bytes", "batch_docs"):
-            read.pop(speed_only)
-        return {
-            **read,
-            "overlap": self.overlap,
-            "fuzzy": self.fuzzy,
-            "fuzzy_threshold": self.fuzzy_threshold,
-            "shards": self.shards,
-            **asdict(self.labeling),
-            "heldout_dictionary": self.heldout_dictionary is not None,
-            "uncertain_dictionary": self.uncertain_dictionary is not None,
-        }
 
 
 class MatchSpansFn(beam.DoFn):
@@ -266,27 +217,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dict", dest="dictionary", required=True, help="compiled dictionary file")
     parser.add_argument("--output", required=True, help="output folder")
-    parser.add_argument("--format", choices=CORPUS_FORMATS, default="text")
-    parser.add_argument("--id_field", default="id")
-    parser.add_argument("--text_field", default="text")
-    parser.add_argument("--max_doc_bytes", type=int, default=ReadConfig.max_doc_bytes)
-    parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--overlap", choices=get_args(Overlap), default="longest")
-    parser.add_argument("--fuzzy", action="store_true")
-    parser.add_argument("--fuzzy_threshold", type=float, default=90.0)
-    parser.add_argument(
-        "--abbreviations", action=argparse.BooleanOptionalAction,
-        default=LabelingConfig.abbreviations,
-    )  # fmt: skip
-    parser.add_argument(
-        "--abbreviation_long_form", choices=get_args(AbbreviationLongForm),
-        default=LabelingConfig.abbreviation_long_form,
-    )  # fmt: skip
-    parser.add_argument("--heldout_dict", dest="heldout_dictionary", default=None)
-    parser.add_argument("--uncertain_dict", dest="uncertain_dictionary", default=None)
-    parser.add_argument(
-        "--workers", type=int, default=1, help="local worker processes (no --runner)"
-    )
+    for cls, name, kwargs in (
+        (ReadConfig, "format", {"choices": CORPUS_FORMATS}),
+        (ReadConfig, "id_field", {}),
+        (ReadConfig, "text_field", {}),
+        (ReadConfig, "max_doc_bytes", {"type": int}),
+        (ReadConfig, "split_bytes", {"type": int}),
+        (SilverConfig, "shards", {"type": int}),
+        (SilverConfig, "overlap", {"choices": get_args(Overlap)}),
+        (SilverConfig, "fuzzy", {"action": argparse.BooleanOptionalAction}),
+        (SilverConfig, "fuzzy_threshold", {"type": float}),
+        (LabelingConfig, "abbreviations", {"action": argparse.BooleanOptionalAction}),
+        (LabelingConfig, "abbreviation_long_form", {"choices": get_args(AbbreviationLongForm)}),
+        (SilverConfig, "heldout_dictionary", {"dest": "heldout_dictionary"}),
+        (SilverConfig, "uncertain_dictionary", {"dest": "uncertain_dictionary"}),
+        (LocalRunnerConfig, "workers", {"type": int}),
+    ):
+        flag = "--" + {"heldout_dictionary": "heldout_dict", "uncertain_dictionary":
+                       "uncertain_dict"}.get(name, name)  # fmt: skip
+        parser.add_argument(flag, default=default_of(cls, name), help=help_of(cls, name), **kwargs)
     return parser
 
 
@@ -302,6 +251,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             id_field=args.id_field,
             text_field=args.text_field,
             max_doc_bytes=args.max_doc_bytes,
+            split_bytes=args.split_bytes,
         ),
         overlap=args.overlap,
         fuzzy=args.fuzzy,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from binder_core.config import option
 from binder_core.errors import ConfigError
 
 AbbreviationLongForm = Literal["exact", "end"]
@@ -18,10 +19,16 @@ AbbreviationLongForm = Literal["exact", "end"]
 class LabelingConfig:
     """What is added to the typed dictionary's matches (see the module docstring)."""
 
-    # Give the short forms of labelled long forms the long form's label.
-    abbreviations: bool = True
-    # Which dictionary span labels a long form: "exact" (its extent) or "end" (ends with it).
-    abbreviation_long_form: AbbreviationLongForm = "end"
+    abbreviations: bool = option(
+        True,
+        "Short forms defined in a document (Schwartz & Hearst) get the label of their long "
+        "form where the dictionary labels it (origin abbreviation).",
+    )
+    abbreviation_long_form: AbbreviationLongForm = option(
+        "end",
+        "exact: a dictionary span with the long form's extent labels it; end: any dictionary "
+        "span that ends where the long form ends.",
+    )
 
     def __post_init__(self) -> None:
         if self.abbreviation_long_form not in get_args(AbbreviationLongForm):

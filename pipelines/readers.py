@@ -18,25 +18,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
-from typing import IO, Literal, NamedTuple, get_args
+from typing import IO, NamedTuple
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from binder_core.errors import ConfigError, InputError
+from binder_core.errors import InputError
 from binder_core.schema import content_doc_id
-
-CorpusFormat = Literal["text", "jsonl", "pubtator"]
-CORPUS_FORMATS: tuple[str, ...] = get_args(CorpusFormat)
+from pipelines.pubtator import TITLE_BYTES, document_text, header
+from pipelines.silver_config import ReadConfig
 
 _CHUNK_BYTES = 1 << 20
 _BOM = "\ufeff"
 _SNIPPET_CHARS = 1000
-_TITLE = re.compile(rb"[^\t|]+\|t\|")
 
 
 class DeadLetterReason(str, Enum):
@@ -49,29 +45,6 @@ class DeadLetterReason(str, Enum):
     BAD_ID_FIELD = "bad_id_field"
     TOO_LARGE = "too_large"
     BROKEN_PUBTATOR = "broken_pubtator"
-
-
-@dataclass(frozen=True)
-class ReadConfig:
-    """How to cut a corpus into records and records into documents."""
-
-    format: CorpusFormat = "text"
-    id_field: str = "id"  # JSONL: the document id field; absent/null/"" -> content hash
-    text_field: str = "text"  # JSONL: the document text field
-    max_doc_bytes: int = 10 * 1024 * 1024  # records larger than this (raw bytes) are dead letters
-    split_bytes: int = 8 * 1024 * 1024  # target byte-range size for parallel reading
-    batch_docs: int = 1024  # records per batch handed to the labeler (one staged piece per shard)
-
-    def __post_init__(self) -> None:
-        if self.format not in CORPUS_FORMATS:
-            raise ConfigError(f"unknown corpus format {self.format!r}; use one of {CORPUS_FORMATS}")
-        if not self.id_field or not self.text_field:
-            raise ConfigError("--id-field and --text-field must not be empty")
-        if self.id_field == self.text_field:
-            raise ConfigError(f"--id-field and --text-field are both {self.id_field!r}")
-        for name in ("max_doc_bytes", "split_bytes", "batch_docs"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
 class InputFile(NamedTuple):
@@ -208,7 +181,7 @@ def _count_newlines(stream: IO[bytes], start: int, end: int) -> int:
     return count
 
 
-def iter_lines(
+def read_lines(
     stream: IO[bytes], limit_bytes: int | None, max_line_bytes: int
 ) -> Iterator[tuple[bytes | None, int]]:
     """Yield ``(line, size)`` for each line of the next ``limit_bytes`` (None: to EOF).
@@ -259,7 +232,7 @@ def iter_records(byte_range: ByteRange, config: ReadConfig) -> Iterator[RawRecor
         if byte_range.start:
             stream.seek(byte_range.start)
         limit = None if byte_range.end is None else byte_range.end - byte_range.start
-        lines = iter_lines(stream, limit, config.max_doc_bytes)
+        lines = read_lines(stream, limit, config.max_doc_bytes)
         if config.format == "pubtator":
             yield from _blocks(byte_range, lines, config.max_doc_bytes)
             return
@@ -275,7 +248,7 @@ def _blocks(
     start_line, size, too_large = 0, 0, False
     for offset, (line, line_size) in enumerate(lines):
         blank = line is not None and not line.strip()
-        if (blank or (line is not None and _TITLE.match(line))) and (size or too_large):
+        if (blank or (line is not None and TITLE_BYTES.match(line))) and (size or too_large):
             yield RawRecord(
                 byte_range.path, start_line, None if too_large else b"\n".join(parts), size
             )
@@ -388,21 +361,18 @@ def _parse_pubtator(raw: str, source: str, record: RawRecord) -> Document | Dead
 def parse_pubtator_block(block: str) -> tuple[str, str] | str:
     """``(pmid, title + " " + abstract)`` of one PubTator block, or a message saying what is wrong.
 
-    This is the text that PubTator annotation offsets point into (the same text as the gold
-    converter gives; a missing ``|a|`` line counts as an empty abstract). Annotation lines are
-    not read here.
+    The grammar and the text are :mod:`pipelines.pubtator`'s, as for the gold converter; a
+    missing ``|a|`` line counts as an empty abstract. Annotation lines are not read here.
     """
     lines = block.split("\n")
-    head = lines[0].split("|", 2)
-    if len(head) != 3 or head[1] != "t" or not head[0] or "\t" in head[0]:
+    head = header(lines[0])
+    if head is None or head[1] != "t":
         return f"first line is not 'PMID|t|title': {lines[0][:80]!r}"
-    pmid, title = head[0], head[2]
-    abstract = ""
+    pmid, _, title = head
     for line in lines[1:]:
-        parts = line.split("|", 2)
-        if len(parts) == 3 and parts[1] == "a" and "\t" not in parts[0]:
-            if parts[0] != pmid:
-                return f"abstract line has PMID {parts[0]!r}, title line has {pmid!r}"
-            abstract = parts[2]
-            break
-    return pmid, f"{title} {abstract}"
+        found = header(line)
+        if found is not None and found[1] == "a":
+            if found[0] != pmid:
+                return f"abstract line has PMID {found[0]!r}, title line has {pmid!r}"
+            return pmid, document_text(title, found[2])
+    return pmid, document_text(title, "")

@@ -30,6 +30,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.runner import PipelineRunner
 
 from binder_core.errors import ConfigError
+from pipelines.silver_config import LocalRunnerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -38,17 +39,6 @@ REMOTE_RUNNERS: tuple[str, ...] = ("DataflowRunner", "FlinkRunner", "SparkRunner
 
 SETUP_FILE = Path(__file__).resolve().parents[1] / "setup.py"
 _SHARED_ENVIRONMENTS = frozenset({"EXTERNAL", "LOOPBACK", "PROCESS"})
-
-
-@dataclass(frozen=True)
-class LocalRunnerConfig:
-    """A local run: ``workers`` processes on this machine, no network."""
-
-    workers: int = 1  # 1: in process; more: that many worker subprocesses
-
-    def __post_init__(self) -> None:
-        if self.workers < 1:
-            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from binder_core.atomic import write_json_atomic
 from binder_core.errors import ConfigError, InputError
 from binder_core.schema import (
     ANY_LABEL,
@@ -42,7 +43,6 @@ from binder_core.schema import (
     open_dataset,
     write_documents,
 )
-from pipelines.convert import write_json_atomic
 
 AGREED = "agreed_with_dictionary"
 OVERLAPPING = "overlapping_dictionary"

@@ -8,7 +8,9 @@ them by ``(doc_id, source, text)``: rows are then a function of the inputs alone
 worker count or bundle order. The staging folder is removed when the run ends.
 
 Every file is written to a temporary name and renamed, through Beam's ``FileSystems``, so a
-reader never sees half a shard, and local and remote outputs take the same path.
+reader never sees half a shard, and local and remote outputs take the same path. This module's
+:func:`write_bytes_atomic` is the one staged writer for paths that may be remote (``gs://``,
+``s3://``); local-only writers use :mod:`binder_core.atomic`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from binder_core.schema import DEAD_LETTER_DIR, MANIFEST_NAME, shard_name
+from pipelines.dictionary_files import is_local
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ def staging_path(out_dir: str) -> str:
 def stage_piece(data: bytes, staging: str, shard: int) -> str:
     """Write one piece (IPC bytes) under ``staging`` with a name no other piece has; return
     its path. Nothing reads it before its path is handed on, so no rename is needed."""
-    if _is_local(staging):
+    if is_local(staging):
         os.makedirs(staging, exist_ok=True)
     path = join_path(staging, f"{shard:05d}-{uuid.uuid4().hex}.arrow")
     with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as out:
@@ -109,12 +112,8 @@ def remove_staging(out_dir: str) -> None:
     found = [m.path for r in FileSystems.match([join_path(staging, "*")]) for m in r.metadata_list]
     if found:
         FileSystems.delete(found)
-    if _is_local(staging) and os.path.isdir(staging):
+    if is_local(staging) and os.path.isdir(staging):
         os.rmdir(staging)
-
-
-def _is_local(path: str) -> bool:
-    return FileSystems.get_scheme(path) in (None, "file")
 
 
 def decode_rows(pieces: Iterable[bytes], schema: pa.Schema) -> pa.Table:
@@ -138,7 +137,7 @@ def write_bytes_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` (local or remote) through a temporary name and a rename."""
     directory, name = FileSystems.split(path)
     tmp = join_path(directory, f".{name}.tmp")
-    if _is_local(path):
+    if is_local(path):
         os.makedirs(directory, exist_ok=True)  # object stores have no folders to make
     with FileSystems.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as out:
         out.write(data)

@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from binder_core.atomic import atomic_path, write_json_atomic
 from binder_core.errors import ConfigError
 from binder_core.schema import MANIFEST_NAME, SCHEMA_VERSION, iter_shard, open_dataset, shard_name
-from pipelines.convert import write_json_atomic
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BATCH = 512
@@ -87,17 +88,16 @@ def split_dataset(
     out = Path(out_dir)
     schema = pq.read_schema(shards[0])
     writers: dict[str, pq.ParquetWriter] = {}
-    tmp_paths: dict[str, Path] = {}
+    files = ExitStack()  # each part's temp file: renamed into place on success
     buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in parts}
     documents = dict.fromkeys(parts, 0)
     spans = dict.fromkeys(parts, 0)
 
     def writer(name: str) -> pq.ParquetWriter:
         if name not in writers:
-            target = out / name / shard_name(0, 1)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_paths[name] = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            writers[name] = pq.ParquetWriter(tmp_paths[name], schema, compression="zstd")
+            tmp = files.enter_context(atomic_path(out / name / shard_name(0, 1)))
+            writers[name] = pq.ParquetWriter(tmp, schema, compression="zstd")
+            files.callback(writers[name].close)  # closed before its file is renamed
         return writers[name]
 
     def flush(name: str) -> None:
@@ -105,7 +105,7 @@ def split_dataset(
             writer(name).write_table(pa.Table.from_pylist(buffers[name], schema=schema))
             buffers[name] = []
 
-    try:
+    with files:
         for shard in shards:
             for doc in iter_shard(shard, batch_size=_BATCH):
                 name = assign_part(doc["doc_id"], parts, seed)
@@ -117,11 +117,6 @@ def split_dataset(
         for name in parts:
             flush(name)
             writer(name)  # an empty part is still a valid, empty data set
-    finally:
-        for open_writer in writers.values():
-            open_writer.close()
-    for tmp in tmp_paths.values():
-        os.replace(tmp, tmp.with_name(shard_name(0, 1)))
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "kind": "split",

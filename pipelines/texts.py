@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
+from binder_core.atomic import atomic_path
 from binder_core.schema import iter_documents
 
 ID_FIELD = "id"
@@ -21,17 +21,10 @@ TEXT_FIELD = "text"
 def write_texts(dataset: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> int:
     """Write one ``{"id": doc_id, "text": text}`` line per document (shard, then row order),
     atomically; return the number of documents."""
-    target = Path(out_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     count = 0
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            for doc in iter_documents(dataset, columns=("doc_id", "text")):
-                line = {ID_FIELD: doc["doc_id"], TEXT_FIELD: doc["text"]}
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-                count += 1
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(out_path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for doc in iter_documents(dataset, columns=("doc_id", "text")):
+            line = {ID_FIELD: doc["doc_id"], TEXT_FIELD: doc["text"]}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            count += 1
     return count

@@ -22,11 +22,11 @@ from pipelines.readers import (
     ByteRange,
     DeadLetter,
     InputFile,
-    ReadConfig,
     iter_records,
     parse_record,
     plan_ranges,
 )
+from pipelines.silver_config import ReadConfig
 
 METRICS_NAMESPACE = "binder.silver"
 DEAD = "dead_letters"

@@ -198,9 +198,7 @@ def test_dataset_wide_gold_spans_are_counted_and_left_out_of_span_positives(
 def test_dataset_readers_partition_windows(
     small_row_groups: Path, tokenizer: Any, shard_by: ShardBy
 ) -> None:
-    dataset = _dataset(
-        small_row_groups, tokenizer, SMALL, shuffle=False, shard_by=shard_by
-    )
+    dataset = _dataset(small_row_groups, tokenizer, SMALL, shuffle=False, shard_by=shard_by)
     everything = _keys(dataset.iter_windows())
     parts = [_keys(dataset.iter_windows(reader, 4)) for reader in range(4)]
     assert all(parts)
@@ -222,9 +220,7 @@ def test_dataset_readers_partition_windows(
 def test_dataset_two_workers_two_ranks_partition_exactly(shards: Path, tokenizer: Any) -> None:
     seen: Counter[tuple[str, int]] = Counter()
     for rank in range(2):
-        dataset = _dataset(
-            shards, tokenizer, SMALL, shuffle=True, rank=rank, world_size=2
-        )
+        dataset = _dataset(shards, tokenizer, SMALL, shuffle=True, rank=rank, world_size=2)
         loader = DataLoader(dataset, batch_size=3, num_workers=2, collate_fn=dataset.collate_fn())
         for batch, meta in loader:
             assert batch["input_ids"].shape[0] == len(meta)

@@ -17,7 +17,8 @@ from dictionaries import (
     match,
     save_compiled,
 )
-from dictionaries.compiled import FORMAT_VERSION, KEY_SHIFT, MAGIC, _insertion_order, load_info
+from dictionaries.artifact import FORMAT_VERSION, load_info
+from dictionaries.compiled import KEY_SHIFT, MAGIC, _insertion_order
 
 ENTRIES = [
     Entry("Aspirin", "Chemical", "D001", "t"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dictionaries.normalize import (
@@ -76,3 +76,13 @@ def test_fold_offsets_point_into_original(text: str) -> None:
         assert 0 <= starts[i] < ends[i] <= len(text)
         assert ch in fold(text[starts[i] : ends[i]])
     assert starts == sorted(starts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=list("ab X\t\n\u00a0\u2003\u2013é"), max_size=40))
+def test_fold_with_offsets_collapses_spaces_like_the_general_path(text: str) -> None:
+    from dictionaries.normalize import _fold_chunks
+
+    folded, starts, ends = fold_with_offsets(text)
+    if starts is not None:
+        assert (folded, starts, ends) == _fold_chunks(text)

@@ -18,9 +18,10 @@ from binder_core.errors import ConfigError, InputError
 from binder_core.schema import check_schema, content_doc_id, iter_documents, list_shards
 from pipelines import shards
 from pipelines.dictionary_files import dictionary_info
-from pipelines.label import MatchSpansFn, SilverConfig, build_silver
-from pipelines.readers import DeadLetter, Document, InputFile, ReadConfig
-from pipelines.runners import LocalRunnerConfig, local_execution
+from pipelines.label import MatchSpansFn, build_silver
+from pipelines.readers import DeadLetter, Document, InputFile
+from pipelines.runners import local_execution
+from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
 from pipelines.transforms import EncodeShardsFn, ReadCorpus, WriteShardFn
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"

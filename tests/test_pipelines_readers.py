@@ -20,14 +20,14 @@ from pipelines.readers import (
     Document,
     InputFile,
     RawRecord,
-    ReadConfig,
     expand_inputs,
-    iter_lines,
     iter_records,
     parse_pubtator_block,
     parse_record,
     plan_ranges,
+    read_lines,
 )
+from pipelines.silver_config import ReadConfig
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 
@@ -40,25 +40,25 @@ def _parse_all(path: Path, config: ReadConfig) -> list[Document | DeadLetter]:
     return [parse_record(r, config) for r in _records(path, config)]
 
 
-def test_iter_lines_strips_newlines_and_crlf() -> None:
+def test_read_lines_strips_newlines_and_crlf() -> None:
     stream = io.BytesIO(b"a\r\nbb\n\nlast")
-    assert list(iter_lines(stream, None, 100)) == [(b"a", 1), (b"bb", 2), (b"", 0), (b"last", 4)]
+    assert list(read_lines(stream, None, 100)) == [(b"a", 1), (b"bb", 2), (b"", 0), (b"last", 4)]
 
 
-def test_iter_lines_empty_stream_gives_nothing() -> None:
-    assert list(iter_lines(io.BytesIO(b""), None, 100)) == []
+def test_read_lines_empty_stream_gives_nothing() -> None:
+    assert list(read_lines(io.BytesIO(b""), None, 100)) == []
 
 
-def test_iter_lines_marks_overlong_lines_without_keeping_them(
+def test_read_lines_marks_overlong_lines_without_keeping_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(readers, "_CHUNK_BYTES", 4)
     stream = io.BytesIO(b"ok\n" + b"x" * 25 + b"\nok2\n" + b"y" * 11)
-    assert list(iter_lines(stream, None, 10)) == [(b"ok", 2), (None, 25), (b"ok2", 3), (None, 11)]
+    assert list(read_lines(stream, None, 10)) == [(b"ok", 2), (None, 25), (b"ok2", 3), (None, 11)]
 
 
-def test_iter_lines_stops_at_the_byte_limit() -> None:
-    assert list(iter_lines(io.BytesIO(b"ab\ncd\nef\n"), 6, 100)) == [(b"ab", 2), (b"cd", 2)]
+def test_read_lines_stops_at_the_byte_limit() -> None:
+    assert list(read_lines(io.BytesIO(b"ab\ncd\nef\n"), 6, 100)) == [(b"ab", 2), (b"cd", 2)]
 
 
 @settings(max_examples=60, deadline=None)
@@ -66,7 +66,7 @@ def test_iter_lines_stops_at_the_byte_limit() -> None:
     data=st.lists(st.sampled_from([b"a", b"\xc3\xa9", b"\n", b"\r\n", b" "]), max_size=40),
     chunk=st.integers(min_value=1, max_value=7),
 )
-def test_iter_lines_matches_split_for_any_chunk_size(data: list[bytes], chunk: int) -> None:
+def test_read_lines_matches_split_for_any_chunk_size(data: list[bytes], chunk: int) -> None:
     blob = b"".join(data)
     expected = blob.split(b"\n")
     if expected[-1] == b"":
@@ -74,7 +74,7 @@ def test_iter_lines_matches_split_for_any_chunk_size(data: list[bytes], chunk: i
     expected = [line.removesuffix(b"\r") for line in expected]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(readers, "_CHUNK_BYTES", chunk)
-        got = [line for line, _ in iter_lines(io.BytesIO(blob), None, 1000)]
+        got = [line for line, _ in read_lines(io.BytesIO(blob), None, 1000)]
     assert got == expected
 
 

@@ -20,11 +20,11 @@ from binder_core.errors import ConfigError
 from pipelines import label
 from pipelines.runners import (
     SETUP_FILE,
-    LocalRunnerConfig,
     canonical_runner_name,
     local_execution,
     remote_execution,
 )
+from pipelines.silver_config import LocalRunnerConfig
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 

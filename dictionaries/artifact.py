@@ -1,0 +1,278 @@
+"""The compiled-dictionary file: a JSON header and flat data sections, read without running code.
+
+Layout (format 3)::
+
+    MAGIC line | uint32 format version | uint64 header length | header (UTF-8 JSON) | sections
+
+The header holds what :func:`load_info` returns (fingerprint, labels, config, counts), the
+automaton's scalars, and the list of sections that follow it, each ``[name, byte length,
+crc32]``. Sections are little-endian arrays and UTF-8 text: the string tables (text + uint64
+offsets), the payload arrays, the mixed-case key ids, and the automaton (a canonical
+pyahocorasick node dump and its child counts, :mod:`dictionaries.automaton_dump`; the dump,
+most of the file, has no checksum: its structure is checked in full instead).
+
+Nothing in the file is unpickled or evaluated: every section is checked (lengths, checksums,
+ranges, the automaton's tree shape) before anything is built from it, and a file that fails
+is an :class:`InputError`. Format 2 (a pickle) is refused with a message to recompile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import ahocorasick
+
+from binder_core.atomic import atomic_path
+from binder_core.errors import InputError
+from dictionaries.automaton_dump import automaton_from_dump, canonical_dump
+from dictionaries.compiled import MAGIC, CompiledDictionary
+from dictionaries.config import CompileConfig
+from dictionaries.tables import StrTable
+
+FORMAT_VERSION = 3
+_LENGTH = struct.Struct("<Q")
+_MAX_HEADER_BYTES = 1 << 24  # labels and counts: far below this
+_TABLES = ("keys", "payload_concept", "payload_term", "payload_case")
+_DUMP = "automaton.dump"
+_ARRAYS: dict[str, Literal["I", "H"]] = {
+    "payload_start": "I",
+    "payload_label": "H",
+    "mixed_case": "I",
+}
+
+
+@dataclass(frozen=True)
+class DictionaryInfo:
+    """What an artifact's header says: enough to label a run without loading the matcher."""
+
+    fingerprint: str
+    labels: tuple[str, ...]
+    config: CompileConfig
+    num_terms: int
+    stats: Mapping[str, int] = field(default_factory=dict)
+    label_counts: Mapping[str, int] = field(default_factory=dict)
+
+
+def _damaged(why: object, where: str) -> InputError:
+    return InputError(f"compiled dictionary is damaged ({why}); recompile it", path=where)
+
+
+def _sections(compiled: CompiledDictionary) -> tuple[list[tuple[str, bytes]], dict[str, Any]]:
+    sections: list[tuple[str, bytes]] = []
+    for name in _TABLES:
+        text, offsets = getattr(compiled, name).to_bytes()
+        sections += [(f"{name}.text", text), (f"{name}.offsets", offsets)]
+    for name, code in _ARRAYS.items():
+        values = getattr(compiled, name)
+        sections.append((name, array(code, sorted(values) if name == "mixed_case" else values)
+                         .tobytes()))  # fmt: skip
+    sections.append(("payload_uncertain", bytes(compiled.payload_uncertain)))
+    if not compiled.num_terms:
+        return sections, {}
+    dump, children, automaton = canonical_dump(compiled.automaton)
+    sections += [("automaton.children", children), (_DUMP, dump)]
+    return sections, automaton
+
+
+def _checksum(name: str, data: bytes) -> int | None:
+    return None if name == _DUMP else zlib.crc32(data)
+
+
+def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) -> None:
+    """Write the artifact atomically (see the module docstring for the layout)."""
+    sections, automaton = _sections(compiled)
+    header = json.dumps(
+        {
+            "fingerprint": compiled.fingerprint,
+            "labels": list(compiled.labels),
+            "config": json.loads(compiled.config.to_json()),
+            "num_terms": compiled.num_terms,
+            "stats": dict(compiled.stats),
+            "label_counts": dict(compiled.label_counts),
+            "automaton": automaton,
+            "sections": [[name, len(data), _checksum(name, data)] for name, data in sections],
+        },
+        sort_keys=True,
+    ).encode("utf-8")
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(MAGIC + struct.pack("<I", FORMAT_VERSION) + _LENGTH.pack(len(header)) + header)
+        for _, data in sections:
+            f.write(data)
+
+
+def _read_header(stream: IO[bytes], where: str) -> dict[str, Any]:
+    head = stream.read(len(MAGIC) + 4)
+    if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
+        raise InputError(
+            "not a binder-ner compiled dictionary; build one with `binder dict compile`",
+            path=where,
+        )
+    (version,) = struct.unpack("<I", head[len(MAGIC) :])
+    if version != FORMAT_VERSION:
+        raise InputError(
+            f"compiled dictionary format {version}, this binder-ner reads format "
+            f"{FORMAT_VERSION}; recompile it with `binder dict compile`",
+            path=where,
+        )
+    raw_length = stream.read(_LENGTH.size)
+    if len(raw_length) != _LENGTH.size:
+        raise _damaged("header cut short", where)
+    (length,) = _LENGTH.unpack(raw_length)
+    if length > _MAX_HEADER_BYTES:
+        raise _damaged(f"header of {length} bytes", where)
+    raw = stream.read(length)
+    if len(raw) != length:
+        raise _damaged("header cut short", where)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise _damaged(exc, where) from None
+    if not isinstance(header, dict):
+        raise _damaged("header is not an object", where)
+    return header
+
+
+def read_info(stream: IO[bytes], where: str) -> DictionaryInfo:
+    """Read the header of an artifact from ``stream`` (positioned at its start).
+
+    Leaves ``stream`` at the start of the data sections. ``where`` names the file in errors.
+    """
+    header = _read_header(stream, where)
+    try:
+        return _info(header)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _damaged(exc, where) from None
+
+
+def _info(header: Mapping[str, Any]) -> DictionaryInfo:
+    return DictionaryInfo(
+        fingerprint=str(header["fingerprint"]),
+        labels=tuple(str(label) for label in header["labels"]),
+        config=CompileConfig.from_dict(header["config"]),
+        num_terms=int(header["num_terms"]),
+        stats={str(k): int(v) for k, v in dict(header["stats"]).items()},
+        label_counts={str(k): int(v) for k, v in dict(header["label_counts"]).items()},
+    )
+
+
+def _open_artifact(path: str | os.PathLike[str]) -> IO[bytes]:
+    source = Path(path)
+    if not source.is_file():
+        raise InputError(
+            "no compiled dictionary here; build one with `binder dict compile`", path=str(source)
+        )
+    return open(source, "rb")
+
+
+def load_info(path: str | os.PathLike[str]) -> DictionaryInfo:
+    """The header of a local artifact (fingerprint, labels, config, counts), without the
+    matcher: milliseconds, whatever the dictionary's size."""
+    with _open_artifact(path) as f:
+        return read_info(f, str(path))
+
+
+def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
+    """Read an artifact written by :func:`save_compiled`; a damaged or foreign file is an
+    :class:`InputError`, never code run."""
+    where = str(path)
+    if sys.byteorder != "little":
+        raise InputError("compiled dictionaries are read on little-endian machines only")
+    with _open_artifact(path) as f:
+        header = _read_header(f, where)
+        try:
+            info = _info(header)
+            sections = _read_sections(f, header["sections"])
+            return _assemble(info, header["automaton"], sections)
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
+            raise _damaged(exc, where) from None
+
+
+def _read_sections(stream: IO[bytes], listing: Any) -> dict[str, bytes]:
+    sections: dict[str, bytes] = {}
+    for name, length, crc in listing:
+        data = stream.read(int(length))
+        if len(data) != length:
+            raise ValueError(f"section {name} cut short")
+        if _checksum(str(name), data) != crc:
+            raise ValueError(f"section {name} fails its checksum")
+        sections[str(name)] = data
+    if stream.read(1):
+        raise ValueError("data after the last section")
+    return sections
+
+
+def _assemble(
+    info: DictionaryInfo, automaton: Mapping[str, Any], sections: Mapping[str, bytes]
+) -> CompiledDictionary:
+    tables = {
+        name: StrTable.from_bytes(sections[f"{name}.text"], sections[f"{name}.offsets"])
+        for name in _TABLES
+    }
+    arrays = {}
+    for name, code in _ARRAYS.items():
+        if len(sections[name]) % array(code).itemsize:
+            raise ValueError(f"section {name} cut short")
+        arrays[name] = memoryview(sections[name]).cast(code)  # read-only, no copy
+    keys, starts = tables["keys"], arrays["payload_start"]
+    payloads = len(arrays["payload_label"])
+    if len(keys) != info.num_terms or len(starts) != len(keys) + 1 or starts[-1] != payloads:
+        raise ValueError("header and tables disagree")
+    if (
+        any(len(tables[n]) != payloads for n in _TABLES[1:])
+        or len(sections["payload_uncertain"]) != payloads
+    ):
+        raise ValueError("payload tables of different lengths")
+    if _max(sections["payload_label"], "<u2") >= len(info.labels):
+        raise ValueError("a payload label out of range")
+    if _max(sections["mixed_case"], "<u4") >= len(keys):
+        raise ValueError("a mixed-case key out of range")
+    if not _ascending(sections["payload_start"]):
+        raise ValueError("payload offsets out of order")
+    return CompiledDictionary(
+        fingerprint=info.fingerprint,
+        labels=info.labels,
+        config=info.config,
+        automaton=_automaton(automaton, sections, keys),
+        keys=keys,
+        payload_start=starts,
+        payload_label=arrays["payload_label"],
+        payload_concept=tables["payload_concept"],
+        payload_term=tables["payload_term"],
+        payload_case=tables["payload_case"],
+        payload_uncertain=sections["payload_uncertain"],
+        mixed_case=frozenset(arrays["mixed_case"]),
+        stats=info.stats,
+        label_counts=info.label_counts,
+    )
+
+
+def _max(data: bytes, dtype: str) -> int:
+    import numpy as np
+
+    values = np.frombuffer(data, dtype=dtype)
+    return int(values.max()) if len(values) else -1
+
+
+def _ascending(data: bytes) -> bool:
+    import numpy as np
+
+    return not np.any(np.diff(np.frombuffer(data, dtype="<u4").astype(np.int64)) < 0)
+
+
+def _automaton(spec: Mapping[str, Any], sections: Mapping[str, bytes], keys: StrTable) -> Any:
+    """pyahocorasick's automaton from its checked arrays (an empty one for no keys)."""
+    if not len(keys):
+        return ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    import numpy as np
+
+    lengths = np.diff(np.frombuffer(sections["keys.offsets"], dtype="<u8")).astype(np.int64)
+    return automaton_from_dump(sections[_DUMP], sections["automaton.children"], spec, lengths)
