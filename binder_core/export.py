@@ -33,7 +33,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from binder_core.atomic import atomic_directory
 from binder_core.batching import window_inputs
 from binder_core.config import check_choice
 from binder_core.errors import BinderError, ConfigError
@@ -55,6 +54,7 @@ from binder_core.inference import Predictor
 from binder_core.model import BinderModel
 from binder_core.model_dir import CARD_NAME, render_model_card
 from binder_core.onnx_runtime import onnx_session
+from binder_core.outputs import check_output_path, output_folder
 from binder_core.saved_model import from_pretrained
 from binder_core.windows import windows_for_texts
 
@@ -200,13 +200,18 @@ def export_onnx(
     model_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     config: ExportConfig | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ExportMeta:
     """Export the model (or run folder) at ``model_path`` to ``out_dir``; returns its metadata.
 
-    ``out_dir`` is replaced atomically. Raises :class:`ExportError` when an fp32 graph's outputs
-    differ from the torch model's by more than :data:`PARITY_TOLERANCE`.
+    ``out_dir`` is replaced whole (:func:`binder_core.outputs.output_folder`); a folder that
+    holds files binder-ner did not write is refused unless ``overwrite``. Raises
+    :class:`ExportError` when an fp32 graph's outputs differ from the torch model's by more than
+    :data:`PARITY_TOLERANCE`.
     """
     config = config or ExportConfig()
+    check_output_path(out_dir, inputs=[model_path], overwrite=overwrite, kind="export")
     saved = from_pretrained(model_path, device="cpu")
     model = saved.model.eval()
     model.text_encoder.set_attn_implementation(config.attention)
@@ -221,7 +226,10 @@ def export_onnx(
         expected = [predictor.encode_parts(inputs) for inputs in checks]
         type_vectors = predictor.span_type_matrix(info.labels)
         width_vectors = predictor.width_vectors()
-    with tempfile.TemporaryDirectory() as scratch, atomic_directory(out_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        output_folder(out_dir, "export", inputs=[model_path], overwrite=overwrite) as tmp,
+    ):
         traced = Path(scratch) / GRAPH_NAME
         _trace(model, sample, traced, config)
         if config.optimize:

@@ -30,6 +30,8 @@ class OutputMarker:
     command: str
     started: str
     finished: str = ""
+    entries: tuple[str, ...] = ()
+    """The names the command wrote at the folder's top level (empty: not recorded)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +40,7 @@ class OutputMarker:
             "command": self.command,
             "started": self.started,
             "finished": self.finished,
+            "entries": list(self.entries),
         }
 
 
@@ -52,6 +55,7 @@ def read_marker(folder: str | os.PathLike[str]) -> OutputMarker | None:
             command=str(data.get("command", "")),
             started=str(data.get("started", "")),
             finished=str(data.get("finished", "")),
+            entries=tuple(str(name) for name in data.get("entries", ())),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -63,6 +67,8 @@ def check_complete(folder: str | os.PathLike[str], what: str = "") -> None:
     A folder without a marker (written before markers existed, or by hand) is accepted.
     """
     marker = read_marker(folder)
+    if marker is None and not Path(folder).exists():
+        marker = interrupted_build(folder)
     if marker is None or marker.status == "complete":
         return
     label = what or marker.kind
@@ -71,3 +77,17 @@ def check_complete(folder: str | os.PathLike[str], what: str = "") -> None:
         f"`{marker.command}`" + (" with --resume" if marker.kind == "run" else ""),
         path=str(folder),
     )
+
+
+def interrupted_build(folder: str | os.PathLike[str]) -> OutputMarker | None:
+    """The marker of a killed first build of ``folder``: outputs are built in a hidden sibling
+    (``.NAME.tmp-*``) that is swapped into place at the end, so a build killed before any
+    complete output existed leaves only that sibling behind."""
+    path = Path(folder)
+    if not path.parent.is_dir():
+        return None
+    for tmp in sorted(path.parent.glob(f".{path.name}.tmp-*")):
+        marker = read_marker(tmp)
+        if marker is not None and marker.status == "writing":
+            return marker
+    return None

@@ -39,13 +39,14 @@ from typing import Any
 
 from binder_core.atomic import atomic_directory, write_json_atomic
 from binder_core.errors import ConfigError
+from binder_core.export_dir import EXPORT_CONFIG_NAME
 from binder_core.markers import MARKER_NAME, OutputMarker, read_marker
-from binder_core.schema import MANIFEST_NAME
+from binder_core.schema import MANIFEST_NAME, STAGING_DIR
 
 LOCK_NAME = ".binder.lock"
 RUN_CONFIG_NAME = "train_config.json"
 """The file every run folder holds (:mod:`binder_core.run_folder`), which marks older ones."""
-OWN_ENTRIES = frozenset({MARKER_NAME, LOCK_NAME})
+OWN_ENTRIES = frozenset({MARKER_NAME, LOCK_NAME, STAGING_DIR})
 
 
 def current_command() -> str:
@@ -87,14 +88,23 @@ def check_output_path(
                 f"{path}: the output folder would mix with the input {item}; write it elsewhere"
             )
     if path.is_dir() and not overwrite:
-        foreign = sorted(p.name for p in path.iterdir() if p.name not in OWN_ENTRIES)
-        if foreign and not _written_by_us(path, kind):
+        foreign = _foreign_entries(path, kind)
+        if foreign:
             listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
             raise ConfigError(
                 f"{path}: holds files binder-ner did not write here ({listed}); choose an empty "
                 "or new folder, or pass --overwrite to replace its content"
             )
     return path
+
+
+def _foreign_entries(path: Path, kind: str) -> list[str]:
+    """Names in ``path`` that an earlier ``kind`` output there did not write."""
+    names = sorted(p.name for p in path.iterdir() if p.name not in OWN_ENTRIES)
+    marker = read_marker(path)
+    if marker is not None and marker.kind == kind and marker.entries:
+        return [name for name in names if name not in marker.entries]
+    return [] if not names or _written_by_us(path, kind) else names
 
 
 def _written_by_us(path: Path, kind: str) -> bool:
@@ -105,6 +115,8 @@ def _written_by_us(path: Path, kind: str) -> bool:
         return marker.kind == kind
     if kind == "run":
         return (path / RUN_CONFIG_NAME).is_file()
+    if kind == "export":
+        return (path / EXPORT_CONFIG_NAME).is_file()
     manifest = path / MANIFEST_NAME
     try:
         return "schema_version" in json.loads(manifest.read_text(encoding="utf-8"))
@@ -173,6 +185,7 @@ def output_folder(
         with atomic_directory(target) as tmp:
             _write_marker(tmp, OutputMarker(kind, "writing", cmd, started))
             yield tmp
-            _write_marker(tmp, OutputMarker(kind, "complete", cmd, started, _now()))
+            entries = tuple(sorted({p.name for p in tmp.iterdir()} | {MARKER_NAME}))
+            _write_marker(tmp, OutputMarker(kind, "complete", cmd, started, _now(), entries))
     finally:
         handle.close()

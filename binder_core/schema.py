@@ -63,6 +63,8 @@ META_EXTRA = b"binder.run"
 
 MANIFEST_NAME = "_manifest.json"
 DEAD_LETTER_DIR = "_dead_letters"
+STAGING_DIR = "_staging"
+"""Where a pipeline stages its pieces inside the output folder until the shards are written."""
 
 
 ANY_LABEL = "*"
@@ -177,11 +179,11 @@ def list_shards(path: str | os.PathLike[str]) -> list[Path]:
     p = Path(path)
     if p.is_file():
         return [p]
+    check_complete(p)
     if not p.is_dir():
         raise InputError(
             "no such file or directory; give a Parquet file or a folder of shards", path=str(p)
         )
-    check_complete(p)
     shards = sorted(
         f
         for f in p.rglob("*.parquet")

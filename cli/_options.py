@@ -18,3 +18,10 @@ def config_option(cls: type, name: str, *flags: str, **kwargs: Any) -> Any:
     kwargs.setdefault("help", help_of(cls, name))
     default = kwargs.pop("default", default_of(cls, name))
     return typer.Option(default, *flags, **kwargs)
+
+
+OVERWRITE = typer.Option(
+    False,
+    "--overwrite",
+    help="Replace the output folder even when it holds files binder-ner did not write.",
+)

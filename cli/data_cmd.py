@@ -12,6 +12,7 @@ from rich.table import Table
 
 from binder_core.errors import ConfigError
 from cli._common import console, user_errors
+from cli._options import OVERWRITE
 
 if TYPE_CHECKING:
     from pipelines.convert import GoldFormat
@@ -58,6 +59,7 @@ def convert_cli(
         [], "--keep-label", help="Keep only these types after renaming (repeatable)."
     ),
     shards: int = typer.Option(1, "--shards", min=1, help="Number of Parquet shards to write."),
+    overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
     """Convert gold NER data to the binder-ner Parquet schema (origin = gold).
@@ -78,7 +80,7 @@ def convert_cli(
         keep_labels=tuple(keep_label),
         num_shards=shards,
     )
-    result = convert_gold(sources, Path(out_dir), config)
+    result = convert_gold(sources, Path(out_dir), config, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(result.manifest, ensure_ascii=False))
         return
@@ -104,6 +106,7 @@ def split_cli(
         ..., "--part", "-p", help="NAME=FRACTION (repeatable; fractions add up to 1)."
     ),
     seed: int = typer.Option(0, "--seed", help="Changes which documents go where."),
+    overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
     """Split a data set into parts by a hash of each document id (reproducible anywhere).
@@ -112,7 +115,7 @@ def split_cli(
     """
     from pipelines.split import parse_parts, split_dataset
 
-    result = split_dataset(source, out_dir, parse_parts(part), seed=seed)
+    result = split_dataset(source, out_dir, parse_parts(part), seed=seed, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(result.manifest, ensure_ascii=False))
         return

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from cli._common import console, require_model_extra, require_onnx_extra, user_errors
+from cli._options import OVERWRITE
 
 
 class ExportFormat(str, Enum):
@@ -36,7 +37,9 @@ class AttentionChoice(str, Enum):
 @user_errors
 def export_cli(
     run_dir: Path = typer.Argument(..., help="Run folder from `binder train`, or a model folder."),
-    out_dir: Path = typer.Argument(..., help="Export folder to write (replaced if it exists)."),
+    out_dir: Path = typer.Argument(
+        ..., help="Export folder to write (an earlier export there is replaced)."
+    ),
     fmt: ExportFormat = typer.Option(ExportFormat.onnx, "--format", help="Export format."),
     quantize: QuantizeChoice = typer.Option(
         QuantizeChoice.no, "--quantize", help="int8: dynamic quantization of the graph's weights."
@@ -56,6 +59,7 @@ def export_cli(
         "--optimize/--no-optimize",
         help="Apply onnxruntime's transformer fusions (BERT-like encoders).",
     ),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Export a model to ONNX, with its type vectors, tokenizer, configs and model card.
 
@@ -73,7 +77,7 @@ def export_cli(
         optimize=optimize,
     )
     with console.status(f"Exporting {run_dir} to {fmt.value} ...", refresh_per_second=2):
-        meta = export_onnx(run_dir, out_dir, config)
+        meta = export_onnx(run_dir, out_dir, config, overwrite=overwrite)
     e = meta.export
     console.print(
         f"wrote {out_dir}: {fmt.value} {e.precision}, {len(meta.info.labels)} type(s), "

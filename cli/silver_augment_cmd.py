@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from cli._common import console, user_errors
+from cli._options import OVERWRITE
 
 
 @user_errors
@@ -23,6 +24,7 @@ def augment_cli(
         "--min-score",
         help="Predictions at or above it become positives; those below, uncertain spans.",
     ),
+    overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:
     """Add the predictions the dictionary missed (it wins where they overlap) to silver labels.
@@ -31,7 +33,7 @@ def augment_cli(
     """
     from pipelines.self_train import augment_silver
 
-    result = augment_silver(silver_dir, predictions, out_dir, min_score)
+    result = augment_silver(silver_dir, predictions, out_dir, min_score, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(result.manifest, ensure_ascii=False))
         return

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from binder_core.config import default_of
 from cli._common import console, user_errors
-from cli._options import config_option
+from cli._options import OVERWRITE, config_option
 from pipelines.labeling_config import LabelingConfig
 from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
 
@@ -111,12 +111,12 @@ def _config(
     )
 
 
-def _run(config: SilverConfig, execution: Execution, as_json: bool) -> None:
+def _run(config: SilverConfig, execution: Execution, as_json: bool, overwrite: bool) -> None:
     from pipelines.label import build_silver
 
     started = time.perf_counter()
     with console.status(f"Labeling on {execution.description} ...", refresh_per_second=2):
-        manifest = build_silver(config, execution)
+        manifest = build_silver(config, execution, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
         return
@@ -166,6 +166,7 @@ def build_cli(
     long_form: LongFormChoice = LONG_FORM,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
+    overwrite: bool = OVERWRITE,
     as_json: bool = AS_JSON,
 ) -> None:
     """Label a corpus with a dictionary on this machine (no network) and write silver Parquet."""
@@ -176,7 +177,7 @@ def build_cli(
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
         heldout_dict, uncertain_dict,
     )  # fmt: skip
-    _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json)
+    _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json, overwrite)
 
 
 @user_errors
@@ -201,6 +202,7 @@ def submit_cli(
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="Stage this package to the workers (setup.py)."
     ),
+    overwrite: bool = OVERWRITE,
     as_json: bool = AS_JSON,
 ) -> None:
     """Submit the labeling job to a Beam runner; other options go to Beam unchanged.
@@ -217,7 +219,7 @@ def submit_cli(
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
         heldout_dict, uncertain_dict,
     )  # fmt: skip
-    _run(config, remote_execution(beam_args, stage_package=stage), as_json)
+    _run(config, remote_execution(beam_args, stage_package=stage), as_json, overwrite)
 
 
 def _split_beam_args(extra: list[str], corpus: list[str]) -> tuple[list[str], list[str]]:

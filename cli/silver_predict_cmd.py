@@ -18,6 +18,7 @@ from rich.table import Table
 from binder_core.config import INFERENCE_BATCH_SIZE, Backend, Decoding
 from binder_core.errors import ConfigError
 from cli._common import console, split_labels, user_errors
+from cli._options import OVERWRITE
 from cli.silver_cmd import (
     CORPUS,
     FORMAT,
@@ -58,6 +59,7 @@ def predict_cli(
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
     ),
+    overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON."),
 ) -> None:
     """Tag a corpus with a model in Beam; writes Parquet that `binder silver augment` reads.
@@ -66,8 +68,8 @@ def predict_cli(
     other options go to Beam unchanged. Use the --shards of the silver set to augment it.
     """
     from pipelines.predict_pipeline import PredictConfig, predict_corpus
-    from pipelines.readers import ReadConfig
     from pipelines.runners import LocalRunnerConfig, local_execution, remote_execution
+    from pipelines.silver_config import ReadConfig
 
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     read = ReadConfig(
@@ -97,7 +99,7 @@ def predict_cli(
         execution = local_execution(LocalRunnerConfig(workers=workers))
     started = time.perf_counter()
     with console.status(f"Predicting on {execution.description} ...", refresh_per_second=2):
-        manifest = predict_corpus(config, execution)
+        manifest = predict_corpus(config, execution, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
         return

@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 
 from binder_core.atomic import write_json_atomic
 from binder_core.errors import ConfigError, InputError
+from binder_core.outputs import check_output_path, output_folder
 from binder_core.schema import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
@@ -123,9 +124,16 @@ def convert_gold(
     inputs: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     config: ConvertConfig,
+    *,
+    overwrite: bool = False,
 ) -> ConvertResult:
-    """Convert gold files to contract Parquet shards plus ``_manifest.json`` in ``out_dir``."""
+    """Convert gold files to contract Parquet shards plus ``_manifest.json`` in ``out_dir``.
+
+    The folder is written whole or not at all (:func:`binder_core.outputs.output_folder`); one
+    that holds files binder-ner did not write is refused unless ``overwrite``.
+    """
     paths = expand_inputs(inputs)
+    check_output_path(out_dir, inputs=paths, overwrite=overwrite, kind="gold")
     counts: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     files: list[dict[str, Any]] = []
@@ -154,7 +162,7 @@ def convert_gold(
                 )
     spans_per_label = Counter(s["label"] for d in docs.values() for s in d["spans"])
     labels = tuple(sorted(spans_per_label))
-    shards = _write_shards(list(docs.values()), Path(out_dir), labels, config)
+    names = [shard_name(i, config.num_shards) for i in range(config.num_shards)]
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "kind": "gold",
@@ -166,7 +174,7 @@ def convert_gold(
             "keep_labels": list(config.keep_labels),
         },
         "labels": list(labels),
-        "shards": [s.name for s in shards],
+        "shards": names,
         "files": files,
         "counts": {
             "documents": len(docs),
@@ -177,11 +185,13 @@ def convert_gold(
             "duplicate_documents_skipped": counts["duplicate_documents_skipped"],
         },
     }
-    write_json_atomic(Path(out_dir) / MANIFEST_NAME, manifest)
+    with output_folder(out_dir, "gold", inputs=paths, overwrite=overwrite) as tmp:
+        _write_shards(list(docs.values()), tmp, labels, config)
+        write_json_atomic(tmp / MANIFEST_NAME, manifest)
     log.info("wrote %d gold documents to %s", len(docs), out_dir)
     return ConvertResult(
         out_dir=Path(out_dir),
-        shards=tuple(shards),
+        shards=tuple(Path(out_dir) / name for name in names),
         labels=labels,
         documents=len(docs),
         spans_per_label=dict(sorted(spans_per_label.items())),
@@ -234,8 +244,4 @@ def _write_shards(
         target = out_dir / shard_name(i, config.num_shards)
         write_documents(chunk, target, schema)
         shards.append(target)
-    for stale in sorted(out_dir.glob("part-*-of-*.parquet")):
-        if stale not in shards:
-            log.warning("removing %s from an earlier run with another shard count", stale)
-            stale.unlink()
     return shards

@@ -146,11 +146,15 @@ def _dictionary_block(path: str, info: Any) -> dict[str, Any]:
     return {"path": path, "fingerprint": str(info.fingerprint), "labels": list(info.labels)}
 
 
-def build_silver(config: SilverConfig, execution: Execution) -> dict[str, Any]:
+def build_silver(
+    config: SilverConfig, execution: Execution, *, overwrite: bool = False
+) -> dict[str, Any]:
     """Run the labeling pipeline to completion and return its manifest.
 
     Paths are made absolute first, since workers may not share this process's directory.
-    Outputs of an earlier run in the same folder are replaced.
+    The output replaces an earlier silver build in the same folder, whole
+    (:func:`pipelines.shards.pipeline_output`); a folder holding other files is refused unless
+    ``overwrite``.
     """
     config = SilverConfig(
         **{
@@ -165,6 +169,9 @@ def build_silver(config: SilverConfig, execution: Execution) -> dict[str, Any]:
         }
     )
     files = expand_inputs(config.inputs)
+    dictionary_paths = [config.dictionary, config.heldout_dictionary, config.uncertain_dictionary]
+    inputs = [f.path for f in files] + [p for p in dictionary_paths if p]
+    out.check_pipeline_output(config.output, "silver", inputs, overwrite)
     info = dictionary_info(config.dictionary)
     labels, fingerprint = tuple(info.labels), str(info.fingerprint)
     dictionaries = {"dictionary": _dictionary_block(config.dictionary, info)}
@@ -194,19 +201,18 @@ def build_silver(config: SilverConfig, execution: Execution) -> dict[str, Any]:
         "dead_letters": f"{out.DEAD_LETTER_DIR}/{out.DEAD_LETTER_FILE}",
         "runner": execution.description,
     }
-    out.clear_outputs(config.output)
     logger.info(
         "labeling %d file(s) with %s on %s", len(files), config.dictionary, execution.description
     )
-    try:
-        with beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline:
-            docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
-            pieces, label_counts = docs | "LabelDocuments" >> LabelDocuments(config, schema)
-            _ = (pieces, dead, read_counts, label_counts) | "WriteSilver" >> WriteSilver(
-                config.output, config.shards, schema, manifest
-            )
-    finally:
-        out.remove_staging(config.output)
+    with (
+        out.pipeline_output(config.output, "silver", inputs, overwrite) as target,
+        beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
+    ):
+        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
+        pieces, label_counts = docs | "LabelDocuments" >> LabelDocuments(config, schema)
+        _ = (pieces, dead, read_counts, label_counts) | "WriteSilver" >> WriteSilver(
+            target, config.shards, schema, manifest
+        )
     return out.read_manifest(config.output)
 
 

@@ -43,17 +43,20 @@ from apache_beam.ml.inference.base import ModelHandler, RunInference
 
 from binder_core.config import BACKENDS, DECODINGS, INFERENCE_BATCH_SIZE
 from binder_core.errors import ConfigError, InputError
+from binder_core.export_dir import EXPORT_CONFIG_NAME
+from binder_core.model_dir import CONFIG_NAME
 from binder_core.schema import SCHEMA_VERSION, SPAN_FIELDS, Origin, document_schema, shard_name
 from pipelines import shards as out
 from pipelines.batches import Batch
 from pipelines.dictionary_files import is_local
-from pipelines.readers import CORPUS_FORMATS, ReadConfig, expand_inputs
+from pipelines.readers import expand_inputs
 from pipelines.runners import Execution, LocalRunnerConfig, local_execution, remote_execution
+from pipelines.silver_config import CORPUS_FORMATS, ReadConfig
 from pipelines.transforms import METRICS_NAMESPACE, EncodeShardsFn, ReadCorpus, WriteSilver
 
 logger = logging.getLogger(__name__)
 
-MODEL_CONFIG_FILES = ("binder_export.json", "binder_config.json")
+MODEL_CONFIG_FILES = (EXPORT_CONFIG_NAME, CONFIG_NAME)
 """What marks a model folder: an export (``binder export``) or a saved torch model."""
 
 
@@ -103,9 +106,9 @@ class PredictConfig:
 def read_model_info(path: str) -> dict[str, Any]:
     """``{"labels", "decoding", "kind"}`` of the model folder at ``path`` (local or remote),
     from its config file alone (no weights are read)."""
-    from binder_core.model_dir import ModelInfo
+    from binder_core.model_dir import BEST_DIR, ModelInfo
 
-    folders = [path] if not is_local(path) else [path, os.path.join(path, "best")]
+    folders = [path] if not is_local(path) else [path, os.path.join(path, BEST_DIR)]
     for folder in folders:
         for name in MODEL_CONFIG_FILES:
             config_path = FileSystems.join(folder, name)
@@ -222,11 +225,15 @@ def _absolute(path: str) -> str:
     return os.path.abspath(path) if is_local(path) else path
 
 
-def predict_corpus(config: PredictConfig, execution: Execution) -> dict[str, Any]:
+def predict_corpus(
+    config: PredictConfig, execution: Execution, *, overwrite: bool = False
+) -> dict[str, Any]:
     """Run the prediction pipeline to completion and return its manifest.
 
     Paths are made absolute first, since workers may not share this process's directory.
-    Outputs of an earlier run in the same folder are replaced.
+    The output replaces an earlier prediction in the same folder, whole
+    (:func:`pipelines.shards.pipeline_output`); a folder holding other files is refused unless
+    ``overwrite``.
     """
     config = PredictConfig(
         **{
@@ -237,6 +244,8 @@ def predict_corpus(config: PredictConfig, execution: Execution) -> dict[str, Any
         }
     )
     files = expand_inputs(config.inputs)
+    inputs = [f.path for f in files] + [config.model]
+    out.check_pipeline_output(config.output, "prediction", inputs, overwrite)
     model = read_model_info(config.model)
     labels = tuple(config.labels or model["labels"])
     unknown = sorted(set(labels) - set(model["labels"]))
@@ -256,20 +265,19 @@ def predict_corpus(config: PredictConfig, execution: Execution) -> dict[str, Any
         "dead_letters": f"{out.DEAD_LETTER_DIR}/{out.DEAD_LETTER_FILE}",
         "runner": execution.description,
     }
-    out.clear_outputs(config.output)
     logger.info(
         "predicting %d file(s) with %s on %s", len(files), config.model, execution.description
     )
-    try:
-        with beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline:
-            docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
-            pieces = docs | "PredictDocuments" >> PredictDocuments(config, schema)
-            no_counts = pipeline | "NoLabelingCounts" >> beam.Create([])
-            _ = (pieces, dead, read_counts, no_counts) | "WritePredictions" >> WriteSilver(
-                config.output, config.shards, schema, manifest
-            )
-    finally:
-        out.remove_staging(config.output)
+    with (
+        out.pipeline_output(config.output, "prediction", inputs, overwrite) as target,
+        beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
+    ):
+        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
+        pieces = docs | "PredictDocuments" >> PredictDocuments(config, schema)
+        no_counts = pipeline | "NoLabelingCounts" >> beam.Create([])
+        _ = (pieces, dead, read_counts, no_counts) | "WritePredictions" >> WriteSilver(
+            target, config.shards, schema, manifest
+        )
     return out.read_manifest(config.output)
 
 

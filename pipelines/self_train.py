@@ -32,6 +32,7 @@ from typing import Any
 
 from binder_core.atomic import write_json_atomic
 from binder_core.errors import ConfigError, InputError
+from binder_core.outputs import check_output_path, output_folder
 from binder_core.schema import (
     ANY_LABEL,
     MANIFEST_NAME,
@@ -98,6 +99,8 @@ def augment_silver(
     predictions_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     min_score: float = 0.9,
+    *,
+    overwrite: bool = False,
 ) -> AugmentResult:
     """Write ``silver_path`` plus the predictions of ``predictions_path`` to ``out_dir``.
 
@@ -114,8 +117,22 @@ def augment_silver(
             f"{predictions_path}: predicted types {unknown} are not in the silver labels "
             f"{list(meta.labels)}; predict with a model trained on this silver set"
         )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    inputs = (silver_path, predictions_path)
+    check_output_path(out_dir, inputs=inputs, overwrite=overwrite, kind="augment")
+    with output_folder(out_dir, "augment", inputs=inputs, overwrite=overwrite) as tmp:
+        manifest, documents, counts = _augment(shards, meta, silver_path, predictions_path,
+                                               tmp, min_score)  # fmt: skip
+    return AugmentResult(Path(out_dir), documents, dict(counts), manifest)
+
+
+def _augment(
+    shards: list[Path],
+    meta: Any,
+    silver_path: str | os.PathLike[str],
+    predictions_path: str | os.PathLike[str],
+    out: Path,
+    min_score: float,
+) -> tuple[dict[str, Any], int, Counter[str]]:
     extra = {**meta.extra, "self_training": {"predictions": str(predictions_path)}}
     schema = document_schema(meta.labels, meta.dictionary_fingerprint, extra=extra)
     predictions = iter_documents(predictions_path, columns=["doc_id", "text", "spans"])
@@ -162,4 +179,4 @@ def augment_silver(
         },
     }
     write_json_atomic(out / MANIFEST_NAME, manifest)
-    return AugmentResult(out, documents, dict(counts), manifest)
+    return manifest, documents, counts

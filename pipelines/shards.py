@@ -15,6 +15,7 @@ reader never sees half a shard, and local and remote outputs take the same path.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -22,7 +23,7 @@ import os
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -31,13 +32,13 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from binder_core.schema import DEAD_LETTER_DIR, MANIFEST_NAME, shard_name
+from binder_core.outputs import check_output_path, output_folder
+from binder_core.schema import DEAD_LETTER_DIR, MANIFEST_NAME, STAGING_DIR, shard_name
 from pipelines.dictionary_files import is_local
 
 logger = logging.getLogger(__name__)
 
 DEAD_LETTER_FILE = "dead_letters.jsonl"
-STAGING_DIR = "_staging"
 _SORT_KEYS = [("doc_id", "ascending"), ("source", "ascending"), ("text", "ascending")]
 
 # Keys of the count dictionaries that flow from every stage into the manifest.
@@ -240,3 +241,37 @@ def clear_outputs(out_dir: str) -> list[str]:
         logger.info("removing %d outputs of an earlier run in %s", len(stale), out_dir)
         FileSystems.delete(stale)
     return stale
+
+
+def check_pipeline_output(output: str, kind: str, inputs: Sequence[str], overwrite: bool) -> None:
+    """Refuse a local ``output`` that is a file, mixes with an input or holds foreign files,
+    before a pipeline starts (see :func:`binder_core.outputs.check_output_path`)."""
+    if is_local(output):
+        local = [path for path in inputs if is_local(path)]
+        check_output_path(output, inputs=local, overwrite=overwrite, kind=kind)
+
+
+@contextlib.contextmanager
+def pipeline_output(
+    output: str, kind: str, inputs: Sequence[str], overwrite: bool = False
+) -> Iterator[str]:
+    """The folder a pipeline writes ``output`` into.
+
+    A local folder is built in a hidden sibling and swapped into place when the pipeline ends
+    well (:func:`binder_core.outputs.output_folder`: whole or absent, locked, foreign files
+    refused unless ``overwrite``). A remote folder is written in place, after the outputs of an
+    earlier run there are cleared; its manifest, written last, is what marks it complete.
+    """
+    if is_local(output):
+        local = [path for path in inputs if is_local(path)]
+        with output_folder(output, kind, inputs=local, overwrite=overwrite) as tmp:
+            try:
+                yield str(tmp)
+            finally:
+                remove_staging(str(tmp))
+        return
+    clear_outputs(output)
+    try:
+        yield output
+    finally:
+        remove_staging(output)

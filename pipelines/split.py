@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from binder_core.atomic import atomic_path, write_json_atomic
 from binder_core.errors import ConfigError
+from binder_core.outputs import check_output_path, output_folder
 from binder_core.schema import MANIFEST_NAME, SCHEMA_VERSION, iter_shard, open_dataset, shard_name
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -80,12 +81,29 @@ def split_dataset(
     out_dir: str | os.PathLike[str],
     parts: Mapping[str, float],
     seed: int = 0,
+    *,
+    overwrite: bool = False,
 ) -> SplitResult:
-    """Write each document of ``source`` to ``out_dir/<part>/``; stream, one batch in memory."""
+    """Write each document of ``source`` to ``out_dir/<part>/``; stream, one batch in memory.
+
+    The folder is written whole or not at all (:func:`binder_core.outputs.output_folder`).
+    """
     if not parts:
         raise ConfigError("give at least one part")
     shards, _ = open_dataset(source)
-    out = Path(out_dir)
+    check_output_path(out_dir, inputs=[source], overwrite=overwrite, kind="split")
+    with output_folder(out_dir, "split", inputs=[source], overwrite=overwrite) as tmp:
+        manifest, documents, spans = _split(source, shards, tmp, parts, seed)
+    return SplitResult(out_dir=Path(out_dir), documents=documents, spans=spans, manifest=manifest)
+
+
+def _split(
+    source: str | os.PathLike[str],
+    shards: list[Path],
+    out: Path,
+    parts: Mapping[str, float],
+    seed: int,
+) -> tuple[dict[str, Any], dict[str, int], dict[str, int]]:
     schema = pq.read_schema(shards[0])
     writers: dict[str, pq.ParquetWriter] = {}
     files = ExitStack()  # each part's temp file: renamed into place on success
@@ -130,4 +148,4 @@ def split_dataset(
         },
     }
     write_json_atomic(out / MANIFEST_NAME, manifest)
-    return SplitResult(out_dir=out, documents=documents, spans=spans, manifest=manifest)
+    return manifest, documents, spans

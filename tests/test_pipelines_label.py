@@ -319,14 +319,17 @@ def test_build_silver_rerun_replaces_outputs_of_another_shard_count(
     out = tmp_path / "out"
     corpus = [str(CORPORA / "abstracts.txt")]
     _build(corpus, dict_file, out, shards=3)
-    (out / "notes.md").write_text("kept")
     _build(corpus, dict_file, out, shards=1)
     assert sorted(p.name for p in out.iterdir()) == [
+        "_binder_output.json",
         "_dead_letters",
         "_manifest.json",
-        "notes.md",
         "part-00000-of-00001.parquet",
     ]
+    (out / "notes.md").write_text("a file of the user's, among the outputs")
+    with pytest.raises(ConfigError, match=r"notes\.md.*--overwrite"):
+        _build(corpus, dict_file, out, shards=2)
+    assert (out / "notes.md").exists() and (out / "part-00000-of-00001.parquet").exists()
 
 
 def test_build_silver_removes_staged_pieces_of_an_interrupted_run(
@@ -337,6 +340,7 @@ def test_build_silver_removes_staged_pieces_of_an_interrupted_run(
     (out / "_staging" / "00001-stale.arrow").write_bytes(b"stale")
     _build([str(CORPORA / "abstracts.txt")], dict_file, out, shards=1)
     assert sorted(p.name for p in out.iterdir()) == [
+        "_binder_output.json",
         "_dead_letters",
         "_manifest.json",
         "part-00000-of-00001.parquet",
