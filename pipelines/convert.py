@@ -116,6 +116,12 @@ def read_gold_file(path: str | Path, config: ConvertConfig) -> tuple[list[dict[s
         )
     else:
         docs = list(parse_binder_json(text, name))
+    if not docs:
+        raise InputError(
+            f"no {config.format} documents in this file; check that it is not empty and that "
+            "--format matches it",
+            path=name,
+        )
     facts["documents"] = len(docs)
     return docs, facts
 
