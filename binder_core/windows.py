@@ -398,8 +398,3 @@ def windows_for_texts(
             )
         )
     return examples
-
-
-def windows_for_text(text: str, tokenizer: Any, config: DataConfig) -> list[WindowExample]:
-    """Windows of one raw text for prediction (doc_id ``"0"``)."""
-    return windows_for_texts([text], tokenizer, config)

@@ -27,7 +27,6 @@ from binder_core.windows import (
     trim_offsets,
     window_meta,
     window_ranges,
-    windows_for_text,
     windows_for_texts,
 )
 
@@ -296,7 +295,7 @@ def test_windows_for_text_long_document_covers_every_token(bert_tokenizer: Any) 
     text = " ".join(TINY_CORPUS * 2)
     config = DataConfig(max_seq_length=24, window_overlap_tokens=5)
     (doc,) = tokenize_documents([text], bert_tokenizer)
-    windows = windows_for_text(text, bert_tokenizer, config)
+    windows = windows_for_texts([text], bert_tokenizer, config)
     assert len(windows) > 5
     content: list[int] = []
     for window in windows:
@@ -327,7 +326,7 @@ def test_windows_for_texts_numbers_documents_and_windows(bert_tokenizer: Any) ->
 def test_windows_roberta_style_special_tokens(roberta_tokenizer: Any) -> None:
     text = "Cisplatin  induced\nnephrotoxicity in mice."
     config = DataConfig(max_seq_length=6, window_overlap_tokens=1)
-    windows = windows_for_text(text, roberta_tokenizer, config)
+    windows = windows_for_texts([text], roberta_tokenizer, config)
     for window in windows:
         assert window.input_ids[0] == roberta_tokenizer.cls_token_id == 0
         assert window.input_ids[-1] == roberta_tokenizer.sep_token_id == 2
