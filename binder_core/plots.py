@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from binder_core.atomic import atomic_path
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,10 +49,8 @@ def plot_curves(records: Iterable[Mapping[str, Any]], out: str | os.PathLike[str
         ax_f1.set_title("Dev F1")
         ax_f1.grid(alpha=0.3)
         fig.tight_layout()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}.png")
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, out)
+        with atomic_path(out, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=100)
     finally:
         plt.close(fig)
     return out

@@ -50,6 +50,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from binder_core.atomic import atomic_path
 from binder_core.errors import InputError, SchemaError
 from binder_core.markers import check_complete
 
@@ -325,9 +326,6 @@ def write_documents(
 ) -> int:
     """Write one Parquet file atomically (temp file, then rename). Returns the row count."""
     table = documents_to_table(docs, schema)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, target)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
     return table.num_rows
