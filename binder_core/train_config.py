@@ -27,7 +27,7 @@ from binder_core.selection import SELECTIONS, Selection
 
 SILVER_DEFAULTS: dict[str, Any] = {
     "negative_rate": 0.05,
-    "keep_empty_windows": 1.0,
+    "keep_empty_windows": 0.0,
     "confident_margin": -1.0,
     "select": "f1",
     "length_grouping": 1,
