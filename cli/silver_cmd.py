@@ -124,8 +124,21 @@ def _run(config: SilverConfig, execution: Execution, as_json: bool, overwrite: b
 
 
 def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:
+    print_pipeline_summary("Silver labels", manifest, output, seconds)
+
+
+def print_pipeline_summary(
+    title: str,
+    manifest: dict[str, Any],
+    output: str,
+    seconds: float,
+    first_rows: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """The summary table of a Beam pipeline's manifest (silver build, silver predict)."""
     counts = manifest["counts"]
-    table = Table(title="Silver labels", show_header=False)
+    table = Table(title=title, show_header=False)
+    for key, value in first_rows:
+        table.add_row(key, value)
     table.add_row("input records", f"{counts['input_records']:,}")
     table.add_row("documents", f"{counts['rows']:,}")
     table.add_row("spans", f"{counts['spans']:,}")

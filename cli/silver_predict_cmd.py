@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from binder_core.config import INFERENCE_BATCH_SIZE, Backend, Decoding
 from binder_core.errors import ConfigError
@@ -29,6 +28,7 @@ from cli.silver_cmd import (
     TEXT_FIELD,
     FormatChoice,
     _split_beam_args,
+    print_pipeline_summary,
 )
 
 
@@ -107,23 +107,9 @@ def predict_cli(
 
 
 def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:
-    counts = manifest["counts"]
-    table = Table(title="Predictions", show_header=False)
-    table.add_row("model", f"{manifest['model']['path']} ({manifest['model']['kind']})")
-    table.add_row("input records", f"{counts['input_records']:,}")
-    table.add_row("documents", f"{counts['rows']:,}")
-    table.add_row("spans", f"{counts['spans']:,}")
-    for label, n in counts["spans_by_label"].items():
-        table.add_row(f"  {label}", f"{n:,}")
-    table.add_row("dead letters", f"{counts['dead_letters']:,}")
-    for reason, n in counts["dead_letters_by_reason"].items():
-        table.add_row(f"  {reason}", f"{n:,}")
-    table.add_row("output", f"{output} ({len(manifest['shards'])} shards)")
-    table.add_row("runner", manifest["runner"])
-    table.add_row("time", f"{seconds:.1f} s")
-    console.print(table)
-    if not counts["balanced"]:
-        console.print("[bold red]records do not add up: see _manifest.json[/]")
+    model = manifest["model"]
+    print_pipeline_summary("Predictions", manifest, output, seconds,
+                           (("model", f"{model['path']} ({model['kind']})"),))  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
