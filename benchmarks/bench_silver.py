@@ -219,11 +219,11 @@ def run_pipeline(
 
 def _raw_only_reason(surface: str, compiled: CompiledDictionary, term_filter: TermFilter) -> str:
     key = normalize_term(surface)
-    value = compiled.automaton.get(key, None)
-    if value is None:
+    k = compiled.index_of(key)
+    if k is None:
         reason = term_filter.reject_reason(key)
         return f"term dropped at compile time ({reason})" if reason else "not a compiled key"
-    if value & CASE_BIT:
+    if compiled.values[k] & CASE_BIT:
         return "acronym rule (case-sensitive term, other case in text)"
     return "other longest-match choice"
 

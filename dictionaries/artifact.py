@@ -1,19 +1,20 @@
 """The compiled-dictionary file: a JSON header and flat data sections, read without running code.
 
-Layout (format 3)::
+Layout (format 4)::
 
     MAGIC line | uint32 format version | uint64 header length | header (UTF-8 JSON) | sections
 
-The header holds what :func:`load_info` returns (fingerprint, labels, config, counts), the
-automaton's scalars, and the list of sections that follow it, each ``[name, byte length,
-crc32]``. Sections are little-endian arrays and UTF-8 text: the string tables (text + uint64
-offsets), the payload arrays, the mixed-case key ids, and the automaton (a canonical
-pyahocorasick node dump and its child counts, :mod:`dictionaries.automaton_dump`; the dump,
-most of the file, has no checksum: its structure is checked in full instead).
+The header holds what :func:`load_info` returns (fingerprint, labels, config, counts) and the
+list of sections that follow it, each ``[name, byte length, crc32]``. Sections are
+little-endian arrays and UTF-8 text: the string tables (text + uint64 offsets), the payload
+arrays and the mixed-case key ids. The automaton is not stored: loading builds it from the
+keys (:func:`dictionaries.compiled.build_automaton`), and derives each key's value from the
+tables (:func:`dictionaries.compiled.pack_values`).
 
 Nothing in the file is unpickled or evaluated: every section is checked (lengths, checksums,
-ranges, the automaton's tree shape) before anything is built from it, and a file that fails
-is an :class:`InputError`. Format 2 (a pickle) is refused with a message to recompile.
+ranges) before anything is built from it, and a file that fails is an :class:`InputError`.
+Older formats (2: a pickle; 3: a pyahocorasick node dump) are refused with a message to
+recompile.
 """
 
 from __future__ import annotations
@@ -29,20 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import ahocorasick
-
 from binder_core.atomic import atomic_path
 from binder_core.errors import InputError
-from dictionaries.automaton_dump import automaton_from_dump, canonical_dump
-from dictionaries.compiled import MAGIC, CompiledDictionary
+from dictionaries.compiled import MAGIC, CompiledDictionary, build_automaton, pack_values
 from dictionaries.config import CompileConfig
 from dictionaries.tables import StrTable
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _LENGTH = struct.Struct("<Q")
 _MAX_HEADER_BYTES = 1 << 24  # labels and counts: far below this
 _TABLES = ("keys", "payload_concept", "payload_term", "payload_case")
-_DUMP = "automaton.dump"
 _ARRAYS: dict[str, Literal["I", "H"]] = {
     "payload_start": "I",
     "payload_label": "H",
@@ -66,7 +63,7 @@ def _damaged(why: object, where: str) -> InputError:
     return InputError(f"compiled dictionary is damaged ({why}); recompile it", path=where)
 
 
-def _sections(compiled: CompiledDictionary) -> tuple[list[tuple[str, bytes]], dict[str, Any]]:
+def _sections(compiled: CompiledDictionary) -> list[tuple[str, bytes]]:
     sections: list[tuple[str, bytes]] = []
     for name in _TABLES:
         text, offsets = getattr(compiled, name).to_bytes()
@@ -76,20 +73,12 @@ def _sections(compiled: CompiledDictionary) -> tuple[list[tuple[str, bytes]], di
         sections.append((name, array(code, sorted(values) if name == "mixed_case" else values)
                          .tobytes()))  # fmt: skip
     sections.append(("payload_uncertain", bytes(compiled.payload_uncertain)))
-    if not compiled.num_terms:
-        return sections, {}
-    dump, children, automaton = canonical_dump(compiled.automaton)
-    sections += [("automaton.children", children), (_DUMP, dump)]
-    return sections, automaton
-
-
-def _checksum(name: str, data: bytes) -> int | None:
-    return None if name == _DUMP else zlib.crc32(data)
+    return sections
 
 
 def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) -> None:
     """Write the artifact atomically (see the module docstring for the layout)."""
-    sections, automaton = _sections(compiled)
+    sections = _sections(compiled)
     header = json.dumps(
         {
             "fingerprint": compiled.fingerprint,
@@ -98,8 +87,7 @@ def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) ->
             "num_terms": compiled.num_terms,
             "stats": dict(compiled.stats),
             "label_counts": dict(compiled.label_counts),
-            "automaton": automaton,
-            "sections": [[name, len(data), _checksum(name, data)] for name, data in sections],
+            "sections": [[name, len(data), zlib.crc32(data)] for name, data in sections],
         },
         sort_keys=True,
     ).encode("utf-8")
@@ -191,7 +179,7 @@ def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
         try:
             info = _info(header)
             sections = _read_sections(f, header["sections"])
-            return _assemble(info, header["automaton"], sections)
+            return _assemble(info, sections)
         except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
             raise _damaged(exc, where) from None
 
@@ -202,7 +190,7 @@ def _read_sections(stream: IO[bytes], listing: Any) -> dict[str, bytes]:
         data = stream.read(int(length))
         if len(data) != length:
             raise ValueError(f"section {name} cut short")
-        if _checksum(str(name), data) != crc:
+        if zlib.crc32(data) != crc:
             raise ValueError(f"section {name} fails its checksum")
         sections[str(name)] = data
     if stream.read(1):
@@ -210,9 +198,7 @@ def _read_sections(stream: IO[bytes], listing: Any) -> dict[str, bytes]:
     return sections
 
 
-def _assemble(
-    info: DictionaryInfo, automaton: Mapping[str, Any], sections: Mapping[str, bytes]
-) -> CompiledDictionary:
+def _assemble(info: DictionaryInfo, sections: Mapping[str, bytes]) -> CompiledDictionary:
     tables = {
         name: StrTable.from_bytes(sections[f"{name}.text"], sections[f"{name}.offsets"])
         for name in _TABLES
@@ -235,13 +221,16 @@ def _assemble(
         raise ValueError("a payload label out of range")
     if _max(sections["mixed_case"], "<u4") >= len(keys):
         raise ValueError("a mixed-case key out of range")
-    if not _ascending(sections["payload_start"]):
+    if not _increasing(sections["payload_start"]):
         raise ValueError("payload offsets out of order")
+    if keys and min(_lengths(sections["keys.offsets"])) == 0:
+        raise ValueError("an empty key")
     return CompiledDictionary(
         fingerprint=info.fingerprint,
         labels=info.labels,
         config=info.config,
-        automaton=_automaton(automaton, sections, keys),
+        automaton=build_automaton(keys),
+        values=_values(sections),
         keys=keys,
         payload_start=starts,
         payload_label=arrays["payload_label"],
@@ -262,17 +251,28 @@ def _max(data: bytes, dtype: str) -> int:
     return int(values.max()) if len(values) else -1
 
 
-def _ascending(data: bytes) -> bool:
+def _increasing(data: bytes) -> bool:
+    """Strictly increasing: every key has at least one payload."""
     import numpy as np
 
-    return not np.any(np.diff(np.frombuffer(data, dtype="<u4").astype(np.int64)) < 0)
+    return not np.any(np.diff(np.frombuffer(data, dtype="<u4").astype(np.int64)) <= 0)
 
 
-def _automaton(spec: Mapping[str, Any], sections: Mapping[str, bytes], keys: StrTable) -> Any:
-    """pyahocorasick's automaton from its checked arrays (an empty one for no keys)."""
-    if not len(keys):
-        return ahocorasick.Automaton(ahocorasick.STORE_INTS)
+def _lengths(offsets: bytes) -> Any:
+    """The lengths of a string table's items, from its uint64 offsets."""
     import numpy as np
 
-    lengths = np.diff(np.frombuffer(sections["keys.offsets"], dtype="<u8")).astype(np.int64)
-    return automaton_from_dump(sections[_DUMP], sections["automaton.children"], spec, lengths)
+    return np.diff(np.frombuffer(offsets, dtype="<u8").astype(np.int64))
+
+
+def _values(sections: Mapping[str, bytes]) -> list[int]:
+    """Each key's automaton value: its length, and case-sensitive when every payload of it
+    carries case forms."""
+    import numpy as np
+
+    starts = np.frombuffer(sections["payload_start"], dtype="<u4").astype(np.int64)
+    if len(starts) < 2:
+        return []
+    has_case = _lengths(sections["payload_case.offsets"]) > 0
+    case_sensitive = np.logical_and.reduceat(has_case, starts[:-1])
+    return pack_values(_lengths(sections["keys.offsets"]), case_sensitive)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from dictionaries.compiled import KEY_SHIFT, CompiledDictionary
+from dictionaries.compiled import CompiledDictionary
 from dictionaries.config import MatchOptions
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -76,7 +76,6 @@ def fuzzy_hits(
     if not index.by_prefix:
         return []
     keys = compiled.keys
-    automaton = compiled.automaton
     threshold = options.fuzzy_threshold
     longest_mode = options.overlap == "longest"
     tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(folded)]
@@ -99,7 +98,7 @@ def fuzzy_hits(
             if not words[j] or size < index.min_length:
                 continue
             window = folded[w_start:w_end]
-            if automaton.exists(window):
+            if compiled.index_of(window) is not None:
                 continue
             candidates: set[int] = set()
             for n in length_range(size, threshold):
@@ -115,9 +114,7 @@ def fuzzy_hits(
                 continue
             _, score, position = best
             k = ordered[position]
-            value = automaton.get(keys[k])
-            assert value >> KEY_SHIFT == k
-            found.append((w_start, w_end, value, score / 100.0))
+            found.append((w_start, w_end, compiled.values[k], score / 100.0))
     if not longest_mode:
         return found
     found.sort(key=lambda h: (-h[3], -(h[1] - h[0]), h[0]))

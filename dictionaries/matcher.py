@@ -23,7 +23,6 @@ from dictionaries.fuzzy import FuzzyIndex, build_index, fuzzy_hits
 from dictionaries.normalize import fold_with_offsets, unify_surface
 from dictionaries.records import Match
 
-_LEN_MASK = CASE_BIT - 1
 _EXACT = Origin.DICT_EXACT.value
 _FUZZY = Origin.DICT_FUZZY.value
 _DEFAULT_OPTIONS = MatchOptions()
@@ -91,22 +90,21 @@ def exact_hits(
     inner = inner_positions(folded)
     hits: list[Hit] = []
     append = hits.append
-    mixed = compiled.mixed_case
-    len_mask, case_bit = _LEN_MASK, CASE_BIT  # locals: this loop runs once per raw hit
+    mixed, values = compiled.mixed_case, compiled.values
+    case_bit = CASE_BIT  # locals: this loop runs once per raw hit
     check_case = text is not None
-    for last, value in compiled.automaton.iter(folded):
-        end = last + 1
-        start = end - (value & len_mask)
+    for k, start, end in compiled.automaton.find_matches_as_indexes(folded, overlapping=True):
         if inner[start] or inner[end]:
             continue
+        value = values[k]
         if value & case_bit and check_case:
             if starts is None or ends is None:
                 surface = text[start:end]  # type: ignore[index]
             else:
-                surface = text[starts[start] : ends[last]]  # type: ignore[index]
+                surface = text[starts[start] : ends[end - 1]]  # type: ignore[index]
             # Most case-sensitive keys are acronyms, whose accepted forms are all upper-case:
             # most of their hits stop at the first test.
-            if not surface.isupper() and value >> KEY_SHIFT not in mixed:
+            if not surface.isupper() and k not in mixed:
                 continue
             if not _any_case_ok(surface, value, compiled):
                 continue

@@ -1,4 +1,4 @@
-"""The artifact file runs no code: a pickle or a tampered automaton is refused, not loaded."""
+"""The artifact file runs no code: a pickle or a tampered section is refused, not loaded."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,8 @@ def _old_format_with_pickle(path: Path, marker: Path) -> Path:
 def test_old_pickled_artifact_is_refused_without_running_it(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     evil = _old_format_with_pickle(tmp_path / "evil.dict", marker)
-    with pytest.raises(InputError, match="format 2, this binder-ner reads format 3; recompile"):
+    expected = f"format 2, this binder-ner reads format {FORMAT_VERSION}; recompile"
+    with pytest.raises(InputError, match=expected):
         load_compiled(evil)
     assert not marker.exists()
 
@@ -92,38 +94,73 @@ def test_a_pickle_in_place_of_the_sections_is_damage_not_code(tmp_path: Path) ->
     assert not marker.exists()
 
 
-def _tamper_dump(path: Path, edit: Any) -> None:
-    """Rewrite the automaton dump section of ``path`` with ``edit(words)`` (uint32 list)."""
-    data = bytearray(path.read_bytes())
+def _rewrite(path: Path, name: str, edit: Any, *, fix_checksum: bool = True) -> None:
+    """Replace section ``name`` of ``path`` with ``edit(bytes)``; the header's length (and,
+    with ``fix_checksum``, crc32) follow, so only the loader's own checks can catch it."""
+    data = path.read_bytes()
     start = len(MAGIC) + 4
     (length,) = struct.unpack("<Q", data[start : start + 8])
     header = json.loads(data[start + 8 : start + 8 + length])
     at = start + 8 + length
-    for name, size, _ in header["sections"]:
-        if name == "automaton.dump":
-            words = list(struct.unpack(f"<{size // 4}I", data[at : at + size]))
-            edit(words)
-            data[at : at + size] = struct.pack(f"<{size // 4}I", *words)
+    body = b""
+    for entry in header["sections"]:
+        section, size, crc = entry
+        chunk = data[at : at + size]
         at += size
-    path.write_bytes(bytes(data))
+        if section == name:
+            chunk = edit(chunk)
+            entry[1] = len(chunk)
+            entry[2] = zlib.crc32(chunk) if fix_checksum else crc
+        body += chunk
+    raw = json.dumps(header, sort_keys=True).encode()
+    path.write_bytes(data[:start] + struct.pack("<Q", len(raw)) + raw + body)
+
+
+def _as_u4(values: list[int]) -> bytes:
+    return struct.pack(f"<{len(values)}I", *values)
+
+
+def _u4(data: bytes) -> list[int]:
+    return list(struct.unpack(f"<{len(data) // 4}I", data))
 
 
 @pytest.mark.parametrize(
-    ("edit", "reason"),
+    ("section", "edit", "reason"),
     [
-        (lambda w: w.__setitem__(2 + 6 + 1, 0), "child links"),  # root's first child -> id 0
-        (lambda w: w.__setitem__(2 + 6 + 1, 1), "child links"),  # the root is its own child
-        (lambda w: w.__setitem__(2 + 4, w[2 + 4] + 1), "child counts"),
-        (lambda w: w.__setitem__(0, w[0] + 1), "node counts|wrong size"),
+        # keys: aspirin, heart, heart failure, no -> one payload each
+        ("payload_start", lambda b: _as_u4([0, 1, 1, 3, 4]), "out of order"),
+        ("payload_start", lambda b: _as_u4([0, 1, 2, 3, 5]), "disagree"),
+        ("payload_label", lambda b: b"\xff\xff" + b[2:], "label out of range"),
+        ("mixed_case", lambda b: _as_u4([99]), "mixed-case key out of range"),
+        ("keys.offsets", lambda b: struct.pack("<5Q", 0, 0, 5, 18, 20), "offsets|empty key"),
+        ("keys.text", lambda b: b[:-1], "offsets do not fit"),
+        ("payload_uncertain", lambda b: b[:-1], "different lengths"),
     ],
 )
-def test_a_tampered_automaton_is_refused_before_pyahocorasick_sees_it(
-    tmp_path: Path, edit: Any, reason: str
+def test_a_tampered_section_is_refused(
+    tmp_path: Path, section: str, edit: Any, reason: str
 ) -> None:
     path = tmp_path / "dict.bin"
     save_compiled(compile_dictionary(ENTRIES), path)
-    _tamper_dump(path, edit)
+    _rewrite(path, section, edit)
     with pytest.raises(InputError, match=f"damaged .*({reason})"):
+        load_compiled(path)
+
+
+def test_a_changed_byte_fails_its_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "dict.bin"
+    save_compiled(compile_dictionary(ENTRIES), path)
+    _rewrite(path, "keys.text", lambda b: b.replace(b"aspirin", b"aspirim"), fix_checksum=False)
+    with pytest.raises(InputError, match=r"damaged .*checksum"):
+        load_compiled(path)
+
+
+def test_a_format_3_file_is_refused_with_a_recompile_message(tmp_path: Path) -> None:
+    path = tmp_path / "dict.bin"
+    save_compiled(compile_dictionary(ENTRIES), path)
+    data = path.read_bytes()
+    path.write_bytes(MAGIC + struct.pack("<I", 3) + data[len(MAGIC) + 4 :])
+    with pytest.raises(InputError, match=r"format 3.*recompile"):
         load_compiled(path)
 
 

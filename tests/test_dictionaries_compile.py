@@ -18,7 +18,7 @@ from dictionaries import (
     save_compiled,
 )
 from dictionaries.artifact import FORMAT_VERSION, load_info
-from dictionaries.compiled import KEY_SHIFT, MAGIC, _insertion_order
+from dictionaries.compiled import CASE_BIT, KEY_SHIFT, MAGIC
 
 ENTRIES = [
     Entry("Aspirin", "Chemical", "D001", "t"),
@@ -151,12 +151,15 @@ def test_load_info_reads_the_header_alone(tmp_path: Path) -> None:
     assert info.label_counts == {"Chemical": 2, "Disease": 2, "Temperature": 1}
 
 
-def test_insertion_order_puts_frequent_characters_first() -> None:
-    assert _insertion_order(["ab", "ba", "bb", "c"]) == [2, 1, 0, 3]
-
-
 def test_automaton_maps_every_key_to_its_index() -> None:
     compiled = compile_dictionary(ENTRIES)
     keys = list(compiled.keys)
     assert keys == sorted(keys)
-    assert [compiled.automaton.get(key) >> KEY_SHIFT for key in keys] == list(range(len(keys)))
+    assert [v >> KEY_SHIFT for v in compiled.values] == list(range(len(keys)))
+    assert [v & (CASE_BIT - 1) for v in compiled.values] == [len(key) for key in keys]
+    for k, key in enumerate(keys):
+        assert compiled.index_of(key) == k
+        assert (k, 0, len(key)) in compiled.automaton.find_matches_as_indexes(key, overlapping=True)
+    assert compiled.index_of("not a key") is None
+    assert compiled.index_of("") is None
+    assert compiled.index_of("zzzz") is None
