@@ -27,12 +27,11 @@ The rules, stated once (they follow the paper and its reference implementation):
 
 from __future__ import annotations
 
-import bisect
 import re
+from operator import itemgetter
 from typing import NamedTuple
 
 _SENTENCE_END = re.compile(r"[.!?]\s")
-_PARENTHESIS = re.compile(r"[()]")
 _ALNUM = re.compile(r"[^\W_]")
 _MAX_SHORT_CHARS = 10  # letters and digits
 # A long form has at most 15 words: neither it nor a parenthesis is looked for further than
@@ -50,45 +49,97 @@ class Abbreviation(NamedTuple):
     short_end: int
 
 
+# (short_start, short_end, long_start, long_end): the order of the results
+_BY_SHORT_FORM = itemgetter(2, 3, 0, 1)
+
+
 def find_abbreviations(text: str) -> list[Abbreviation]:
     """Every abbreviation definition in ``text``, sorted by the short form's position."""
-    if "(" not in text:
-        return []
     found: set[Abbreviation] = set()
-    starts = _region_starts(text)
-    for open_at, region_start in starts.items():
-        if open_at > 0 and text[open_at - 1].isspace():
-            pair = _definition_at(text, open_at, region_start)
+    open_at = text.find("(", 1)  # a candidate follows a whitespace character
+    while open_at >= 0:
+        if text[open_at - 1].isspace():
+            pair = _definition_at(text, open_at)
             if pair is not None:
                 found.add(pair)
-    return sorted(found, key=lambda a: (a.short_start, a.short_end, a.long_start, a.long_end))
+        open_at = text.find("(", open_at + 1)
+    return sorted(found, key=_BY_SHORT_FORM) if len(found) > 1 else list(found)
 
 
-def _definition_at(text: str, open_at: int, region_start: int) -> Abbreviation | None:
-    close_at = _matching_close(text, open_at)
-    if close_at is None:
+def _definition_at(text: str, open_at: int) -> Abbreviation | None:
+    """The definition around the ``(`` at ``open_at`` (which follows a whitespace), if any."""
+    inner = _short_candidate(text, open_at)
+    if inner is None:
         return None
-    inner_start, inner_end = _strip(text, open_at + 1, _cut(text, open_at + 1, close_at))
-    before_start, before_end = _strip(text, region_start, open_at)
-    if inner_start >= inner_end or before_start >= before_end:
+    candidate = text[inner[0] : inner[1]]
+    candidate_is_short = _is_short_form(candidate)
+    reach = open_at - _MAX_REACH if open_at > _MAX_REACH else 0  # the long form's bound
+    before_end = open_at - 1  # text[open_at - 1] is whitespace
+    while before_end > reach and text[before_end - 1].isspace():
+        before_end -= 1
+    if before_end == reach:
         return None
-    inner = text[inner_start:inner_end]
-    if len(inner.split()) > 2 or inner_end - inner_start > before_end - before_start:
-        # short form (long form): the short form is the word just before the parenthesis
-        word_start = before_end
-        while word_start > before_start and not text[word_start - 1].isspace():
-            word_start -= 1
-        if not any(ch.isupper() for ch in text[word_start:before_end]):
+    if not candidate_is_short and _last_word(text, reach, before_end).islower():
+        return None  # neither order can give a definition: no short form, no upper-case letter
+    before = (_region_start(text, open_at), before_end)
+    if before[0] >= before[1]:
+        return None
+    # when the parenthesis holds more than two words (hence no short form) or more characters
+    # than the text before it, the order is reversed
+    if inner[1] - inner[0] > before[1] - before[0] or (
+        not candidate_is_short and len(candidate.split()) > 2
+    ):
+        return _reverse_pair(text, _last_word(text, reach, before_end), before, inner)
+    if not candidate_is_short:
+        return None
+    return _pair(text, candidate, inner, before)
+
+
+def _reverse_pair(
+    text: str, last_word: str, before: tuple[int, int], inner: tuple[int, int]
+) -> Abbreviation | None:
+    """short form (long form): the short form is the word just before the parenthesis, the
+    part of ``last_word`` in ``text[before]``; it must hold an upper-case letter."""
+    word_start = before[1] - len(last_word)
+    if word_start < before[0]:
+        word_start = before[0]
+    short_form = text[word_start : before[1]]
+    if not _has_upper(short_form) or not _is_short_form(short_form):
+        return None
+    return _pair(text, short_form, (word_start, before[1]), inner)
+
+
+def _short_candidate(text: str, open_at: int) -> tuple[int, int] | None:
+    """The span of the short-form candidate in the parenthesis opened at ``open_at`` (without
+    the whitespace at either end), if the parenthesis is closed and that span is not empty."""
+    start = open_at + 1
+    close_at = text.find(")", start, open_at + _MAX_REACH)
+    if close_at < 0:
+        return None
+    if text.find("(", start, close_at) < 0:  # no nesting (the usual case): search in C
+        end = _cut_plain(text, start, close_at)
+    else:
+        nested_close = _matching_close(text, open_at)
+        if nested_close is None:
             return None
-        return _pair(text, (word_start, before_end), (inner_start, inner_end))
-    return _pair(text, (inner_start, inner_end), (before_start, before_end))
+        end = _cut_nested(text, start, nested_close)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
 
 
-def _pair(text: str, short: tuple[int, int], region: tuple[int, int]) -> Abbreviation | None:
-    """The definition of the short form ``text[short]`` inside ``text[region]``, if valid."""
-    short_form = text[short[0] : short[1]]
-    if not _is_short_form(short_form):
-        return None
+def _last_word(text: str, start: int, end: int) -> str:
+    """The last word of ``text[start:end]``, which ends with a non-space."""
+    return text[start:end].rsplit(None, 1)[-1]
+
+
+def _pair(
+    text: str, short_form: str, short: tuple[int, int], region: tuple[int, int]
+) -> Abbreviation | None:
+    """The definition of the short form ``short_form == text[short]`` inside ``text[region]``,
+    if valid (the short form itself is checked by the caller)."""
     long_start = _long_form_start(short_form, text, *region)
     if long_start is None:
         return None
@@ -98,7 +149,7 @@ def _pair(text: str, short: tuple[int, int], region: tuple[int, int]) -> Abbrevi
         len(long_form) < len(short_form)
         or short_form + " " in long_form
         or long_form.endswith(short_form)
-        or len(long_form.split()) > min(2 * letters, letters + 5)
+        or len(long_form.split()) > (2 * letters if letters <= 5 else letters + 5)
         or long_form.count("(") != long_form.count(")")
     ):
         return None
@@ -119,7 +170,12 @@ def _is_short_form(candidate: str) -> bool:
 def _alnum_count(text: str) -> int:
     """How many characters of ``text`` are alphanumeric (``str.isalnum``, which is what
     ``[^\\W_]`` matches in ``re``)."""
-    return len(_ALNUM.findall(text))
+    return len(text) if text.isalnum() else len(_ALNUM.findall(text))
+
+
+def _has_upper(text: str) -> bool:
+    """Whether a character of ``text`` is upper-case (``str.islower`` is false then)."""
+    return not text.islower() and any(ch.isupper() for ch in text)
 
 
 def _long_form_start(short_form: str, text: str, start: int, end: int) -> int | None:
@@ -128,39 +184,55 @@ def _long_form_start(short_form: str, text: str, start: int, end: int) -> int | 
     low = region.lower()
     if len(low) != len(region):  # a character that lower-cases to two: keep it as it is
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in region)
-    i = len(low) - 1
-    for k in range(len(short_form) - 1, -1, -1):
+    i = len(low)  # where the character found last is (the next one is looked for before it)
+    for k in range(len(short_form) - 1, 0, -1):
         ch = short_form[k].lower()
-        if not ch.isalnum():
-            continue
-        i = low.rfind(ch, 0, i + 1)
+        if ch.isalnum():
+            i = low.rfind(ch, 0, i)
+            if i < 0:
+                return None
+    ch = short_form[0].lower()
+    if ch.isalnum():
+        i = low.rfind(ch, 0, i)
         # the short form's first character must open a word of the long form
-        while k == 0 and i > 0 and low[i - 1].isalnum():
+        while i > 0 and low[i - 1].isalnum():
             i = low.rfind(ch, 0, i)
         if i < 0:
             return None
-        if k > 0:
-            i -= 1
+    else:  # (a first character that lower-cases to two is not looked for)
+        i -= 1
     while i > 0 and not region[i - 1].isspace():
         i -= 1
     return start + i
 
 
 def _matching_close(text: str, open_at: int) -> int | None:
-    depth = 0
-    for m in _PARENTHESIS.finditer(text, open_at, open_at + _MAX_REACH):
-        depth += 1 if text[m.start()] == "(" else -1
+    """The ``)`` that closes the ``(`` at ``open_at`` (nesting counted), if it is less than
+    :data:`_MAX_REACH` characters away."""
+    end = open_at + _MAX_REACH
+    depth, at = 1, open_at + 1
+    while True:
+        close_at = text.find(")", at, end)
+        if close_at < 0:
+            return None
+        depth += text.count("(", at, close_at) - 1
         if depth == 0:
-            return m.start()
-    return None
+            return close_at
+        at = close_at + 1
 
 
-def _cut(text: str, start: int, end: int) -> int:
-    """The end of the short-form candidate: before the first ", " or "; " outside nested
-    parentheses, else ``end``."""
-    if "(" not in text[start:end] and ")" not in text[start:end]:  # no nesting: search in C
-        found = [i for i in (text.find(", ", start, end), text.find("; ", start, end)) if i >= 0]
-        return min(found, default=end)
+def _cut_plain(text: str, start: int, end: int) -> int:
+    """The end of the short-form candidate ``text[start:end]`` (no parenthesis in it): before
+    the first ", " or "; ", else ``end``."""
+    comma, semicolon = text.find(", ", start, end), text.find("; ", start, end)
+    if comma < 0:
+        return end if semicolon < 0 else semicolon
+    return comma if semicolon < 0 or comma < semicolon else semicolon
+
+
+def _cut_nested(text: str, start: int, end: int) -> int:
+    """The end of the short-form candidate ``text[start:end]``: before the first ", " or "; "
+    outside nested parentheses, else ``end``."""
     depth = 0
     for i in range(start, end - 1):
         ch = text[i]
@@ -173,34 +245,45 @@ def _cut(text: str, start: int, end: int) -> int:
     return end
 
 
-def _region_starts(text: str) -> dict[int, int]:
-    """For each ``(`` of ``text``, where its long-form candidate starts: the sentence start, or
-    just after the ``(`` of an enclosing parenthesis, whichever is nearer (and never more than
-    :data:`_MAX_REACH` characters back). One pass over the parentheses of the text."""
-    sentence_starts = [m.end() for m in _SENTENCE_END.finditer(text)]
-    out: dict[int, int] = {}
-    stack: list[int] = []
-    for m in _PARENTHESIS.finditer(text):
-        at = m.start()
-        if text[at] == ")":
-            if stack:
-                stack.pop()
-            continue
-        k = bisect.bisect_right(sentence_starts, at) - 1
-        sentence = sentence_starts[k] if k >= 0 else 0
-        start = max(sentence, at - _MAX_REACH)
-        if stack and stack[-1] + 1 > start:
-            start = stack[-1] + 1
-        out[at] = start
-        stack.append(at)
-    return out
+def _region_start(text: str, open_at: int) -> int:
+    """Where the long-form candidate of the ``(`` at ``open_at`` starts, without whitespace:
+    the sentence start, or just after the ``(`` of an enclosing parenthesis, whichever is
+    nearer, and never more than :data:`_MAX_REACH` characters back."""
+    start = _sentence_start(text, open_at)
+    enclosing = _enclosing_open(text, start, open_at)
+    if enclosing >= 0:
+        start = enclosing + 1
+    while start < open_at and text[start].isspace():
+        start += 1
+    return start
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` without the whitespace (``str.isspace``) at either end."""
-    part = text[start:end]
-    kept = part.strip()
-    if not kept:
-        return end, end
-    left = len(part) - len(part.lstrip())
-    return start + left, start + left + len(kept)
+def _sentence_start(text: str, at: int) -> int:
+    """The end of the last :data:`_SENTENCE_END` before ``at`` (0 when there is none), but no
+    more than :data:`_MAX_REACH` characters back."""
+    reach = at - _MAX_REACH if at > _MAX_REACH else 0
+    start = reach - 2 if reach > 2 else 0  # a sentence end found further back would not count
+    dot = text.rfind(". ", start, at)  # the usual sentence end; any later one follows it
+    if dot >= 0:
+        start = dot + 2
+    m = _SENTENCE_END.search(text, start, at)
+    while m is not None:
+        start = m.end()
+        m = _SENTENCE_END.search(text, start, at)
+    return start if start > reach else reach
+
+
+def _enclosing_open(text: str, start: int, at: int) -> int:
+    """The ``(`` in ``text[start:at]`` still open at ``at`` (the innermost), else -1."""
+    depth = 0  # the ")" seen right to left whose "(" is not seen yet
+    while True:
+        opened = text.rfind("(", start, at)
+        if opened < 0:
+            return -1
+        closed = text.rfind(")", opened, at)
+        if closed >= 0:
+            depth, at = depth + 1, closed
+        elif depth == 0:
+            return opened
+        else:
+            depth, at = depth - 1, opened

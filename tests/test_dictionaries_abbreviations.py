@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dictionaries.abbreviations import Abbreviation, find_abbreviations
+from dictionaries.abbreviations import _MAX_REACH, Abbreviation, _region_start, find_abbreviations
 
 
 def _forms(text: str) -> list[tuple[str, str]]:
@@ -55,6 +57,72 @@ def test_find_abbreviations_short_form_cut_at_semicolon_or_comma() -> None:
 def test_find_abbreviations_long_form_stays_in_its_sentence() -> None:
     text = "Cells were heated. Shock factor (SF) was measured."
     assert _forms(text) == [("Shock factor", "SF")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # any whitespace after ".", "!" or "?" ends a sentence; "." without one does not
+        ("Cells were heated.\nShock factor (SF) was measured.", [("Shock factor", "SF")]),
+        ("Cells were heated!\tShock factor (SF) rose.", [("Shock factor", "SF")]),
+        ("Was it heated? Shock factor (SF) rose.", [("Shock factor", "SF")]),
+        ("Cells were heated.Shock factor (SF) rose.", [("heated.Shock factor", "SF")]),
+        # a closed parenthesis earlier in the sentence does not stop the long form
+        ("The (x) heat shock factor (HSF) binds.", [("heat shock factor", "HSF")]),
+        ("It binds (see (ref) heat shock factor (HSF)) DNA.", [("heat shock factor", "HSF")]),
+        # reverse order: the short form is cut at the "(" that encloses the candidate
+        ("See x(HSF (heat shock factor) binds).", [("heat shock factor", "HSF")]),
+        ("Use of cyclosporin A\u00a0(CsA) rose.", [("cyclosporin A", "CsA")]),
+        ("Sum of İnflammatory Σcore (İΣ) was high.", [("İnflammatory Σcore", "İΣ")]),
+        ("The heat shock factor (H(S)F, ref. 3) binds.", [("heat shock factor", "H(S)F")]),
+    ],
+)
+def test_find_abbreviations_sentence_and_parenthesis_bounds(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert _forms(text) == expected
+
+
+def test_find_abbreviations_reach_is_bounded() -> None:
+    # Far from the start of a sentence-less text; the long form may start at most _MAX_REACH
+    # characters before its "(", and the ")" must be as near.
+    assert _forms("a " * 600 + "heat shock factor (HSF) binds.") == [("heat shock factor", "HSF")]
+    assert _forms("heat shock factor " + "a " * 500 + "(HSF) binds.") == []
+    assert _forms("heat shock factor (HSF" + " " * _MAX_REACH + ")") == []
+
+
+def _reference_region_starts(text: str) -> dict[int, int]:
+    """One pass over the whole text: the sentence start before each "(" (or just after the
+    enclosing "(", whichever is nearer, at most _MAX_REACH back), then its whitespace skipped."""
+    sentence_starts = [0] + [m.end() for m in re.finditer(r"[.!?]\s", text)]
+    out: dict[int, int] = {}
+    stack: list[int] = []
+    for m in re.finditer(r"[()]", text):
+        at = m.start()
+        if text[at] == ")":
+            if stack:
+                stack.pop()
+            continue
+        start = max(max(s for s in sentence_starts if s <= at), at - _MAX_REACH)
+        if stack and stack[-1] + 1 > start:
+            start = stack[-1] + 1
+        while start < at and text[start].isspace():
+            start += 1
+        out[at] = start
+        stack.append(at)
+    return out
+
+
+@given(
+    st.lists(
+        st.sampled_from(["(", ")", ". ", ".", "!\n", "?\t", " ", "x", "ab ", "y" * 97]),
+        max_size=60,
+    )
+)
+def test_region_start_matches_one_pass_over_the_text(parts: list[str]) -> None:
+    text = "".join(parts)
+    expected = _reference_region_starts(text)
+    assert {at: _region_start(text, at) for at in expected} == expected
 
 
 @pytest.mark.parametrize(
