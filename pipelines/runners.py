@@ -2,7 +2,8 @@
 
 Local runs use the portable ``FnApiRunner`` explicitly. Beam's ``DirectRunner`` would first try
 to download the Prism runner binary, and a local run must never touch the network. One worker
-runs in process; more workers run as local subprocesses (``multi_processing``), one core each.
+runs in process; more workers are local processes, one core each, forked from a template that
+has Beam and this package imported already (:mod:`pipelines.worker_pool`).
 
 Remote runs pass the user's Beam options through unchanged (``--runner``, ``--project``,
 ``--job_endpoint`` ...) and make sure the workers can import this package: unless the options
@@ -28,9 +29,11 @@ from apache_beam.options.pipeline_options import (
 )
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.runner import PipelineRunner
+from apache_beam.transforms import environments
 
 from binder_core.errors import ConfigError
 from pipelines.silver_config import LocalRunnerConfig
+from pipelines.worker_pool import pool_address
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +54,16 @@ class Execution:
 
 
 def local_execution(config: LocalRunnerConfig) -> Execution:
-    """The FnApiRunner, in memory for one worker, multi-process for more."""
-    mode = "in_memory" if config.workers == 1 else "multi_processing"
+    """The FnApiRunner, in memory for one worker; for more, forked worker processes."""
     options = PipelineOptions([])  # never sys.argv: those are the caller's arguments
     direct = options.view_as(DirectOptions)
     direct.direct_num_workers = config.workers
-    direct.direct_running_mode = mode
+    if config.workers == 1:
+        direct.direct_running_mode = "in_memory"
+        return Execution(FnApiRunner(), options, "local FnApiRunner (1 worker(s), in_memory)")
+    runner = FnApiRunner(default_environment=environments.ExternalEnvironment(pool_address()))
     return Execution(
-        FnApiRunner(), options, f"local FnApiRunner ({config.workers} worker(s), {mode})"
+        runner, options, f"local FnApiRunner ({config.workers} worker(s), forked processes)"
     )
 
 

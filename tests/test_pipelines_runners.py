@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
+import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import (
     DirectOptions,
@@ -36,9 +39,28 @@ def test_local_execution_one_worker_runs_in_memory_on_fn_api_runner() -> None:
     assert (direct.direct_num_workers, direct.direct_running_mode) == (1, "in_memory")
 
 
-def test_local_execution_more_workers_run_as_processes() -> None:
-    direct = local_execution(LocalRunnerConfig(workers=3)).options.view_as(DirectOptions)
-    assert (direct.direct_num_workers, direct.direct_running_mode) == (3, "multi_processing")
+def _pid_of(_: int) -> int:
+    return os.getpid()
+
+
+def test_local_execution_more_workers_run_in_forked_processes() -> None:
+    execution = local_execution(LocalRunnerConfig(workers=2))
+    assert execution.options.view_as(DirectOptions).direct_num_workers == 2
+    assert "2 worker(s), forked processes" in execution.description
+    with (
+        beam.Pipeline(runner=execution.runner, options=execution.options) as p,
+        TemporaryDirectory() as tmp,
+    ):
+        _ = (
+            p
+            | beam.Create(list(range(64)))
+            | beam.Reshuffle()
+            | beam.Map(_pid_of)
+            | beam.io.WriteToText(str(Path(tmp) / "pids"))
+        )
+    pids = {int(line) for f in Path(tmp).glob("pids*") for line in f.read_text().split()}
+    assert os.getpid() not in pids
+    assert len(pids) == 2
 
 
 def test_local_execution_ignores_the_callers_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
