@@ -47,6 +47,9 @@ done
 [[ -n $NAME ]] || { echo "--name is required" >&2; exit 2; }
 export HF_HUB_OFFLINE=1
 B=.venv/bin/binder
+# A compiled dictionary this checkout can read (one written by an older artifact format is
+# compiled again: same sources, same fingerprint).
+readable() { [[ -f $1 ]] && .venv/bin/python -c 'import sys; from dictionaries.artifact import load_info; load_info(sys.argv[1])' "$1" 2> /dev/null; }
 T=$OUT/$TASK
 mkdir -p "$T"
 
@@ -118,7 +121,7 @@ case $BROAD in
   "") ;;
   mesh-all)
     ALL=A=Term,B=Term,C=Term,D=Term,E=Term,F=Term,G=Term,H=Term,I=Term,J=Term,K=Term,L=Term,M=Term,N=Term,V=Term,Z=Term
-    [[ -f $OUT/mesh_all.dict ]] || $B dict compile "$OUT/mesh_all.dict" \
+    readable "$OUT/mesh_all.dict" || $B dict compile "$OUT/mesh_all.dict" \
       --source "mesh=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz" --mesh-branches "$ALL" > /dev/null
     SILVER="$SILVER --uncertain-dict $OUT/mesh_all.dict" ;;
   *) echo "unknown --broad $BROAD (mesh-all)" >&2; exit 2 ;;
@@ -129,10 +132,10 @@ SKEY=$(printf '%s' "$KEYTEXT" | sha1sum | cut -c1-8)
 S=$T/silver_${DICT}_$SKEY
 mkdir -p "$S"
 printf 'dict=%s silver=%s heldout=%s sources=%s\n' "$DICT" "$SILVER" "$HELDOUT" "$SOURCES_RAW" > "$S/what.txt"
-[[ -f $S/dictionary.dict ]] || $B dict compile "$S/dictionary.dict" "${SOURCES[@]}" > /dev/null
+readable "$S/dictionary.dict" || $B dict compile "$S/dictionary.dict" "${SOURCES[@]}" > /dev/null
 TRAIN_DICT=$S/dictionary.dict HELD=()
 if [[ -n $HELDOUT ]]; then
-  [[ -f $S/train.dict ]] || $B dict split "$S/dictionary.dict" --holdout "$HELDOUT" --seed 0 \
+  readable "$S/train.dict" && readable "$S/heldout.dict" || $B dict split "$S/dictionary.dict" --holdout "$HELDOUT" --seed 0 \
     --train "$S/train.dict" --heldout "$S/heldout.dict" > /dev/null
   TRAIN_DICT=$S/train.dict HELD=(--heldout-dict "$S/heldout.dict")
 fi
