@@ -115,9 +115,10 @@ class LabelDocuments(beam.PTransform):
     """Batches of documents -> ``(pieces, counts)``: ``(shard, piece path)`` of labeled rows,
     staged under ``<output>/_staging``, and labeling count dictionaries."""
 
-    def __init__(self, config: SilverConfig, schema: pa.Schema) -> None:
+    def __init__(self, config: SilverConfig, schema: pa.Schema, staging: str) -> None:
         super().__init__()
-        self._config, self._schema = config, schema
+        # inside the folder being built, never the final output: a killed run leaves nothing there
+        self._config, self._schema, self._staging = config, schema, staging
 
     def expand(self, docs: Any) -> Any:
         c = self._config
@@ -133,7 +134,7 @@ class LabelDocuments(beam.PTransform):
             )
         ).with_output_types(Batch).with_outputs(COUNTS, main="rows")
         pieces = labeled.rows | "EncodeShards" >> beam.ParDo(
-            EncodeShardsFn(c.shards, self._schema, out.staging_path(c.output))
+            EncodeShardsFn(c.shards, self._schema, self._staging)
         )
         return pieces, labeled[COUNTS]
 
@@ -209,7 +210,9 @@ def build_silver(
         beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
     ):
         docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
-        pieces, label_counts = docs | "LabelDocuments" >> LabelDocuments(config, schema)
+        pieces, label_counts = docs | "LabelDocuments" >> LabelDocuments(
+            config, schema, out.staging_path(target)
+        )
         _ = (pieces, dead, read_counts, label_counts) | "WriteSilver" >> WriteSilver(
             target, config.shards, schema, manifest
         )

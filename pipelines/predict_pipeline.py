@@ -199,16 +199,17 @@ class PredictDocuments(beam.PTransform):
     """Batches of documents -> ``(shard, piece path)`` of tagged rows, staged under
     ``<output>/_staging``."""
 
-    def __init__(self, config: PredictConfig, schema: Any) -> None:
+    def __init__(self, config: PredictConfig, schema: Any, staging: str) -> None:
         super().__init__()
-        self._config, self._schema = config, schema
+        # inside the folder being built, never the final output: a killed run leaves nothing there
+        self._config, self._schema, self._staging = config, schema, staging
 
     def expand(self, docs: Any) -> Any:
         c = self._config
         rows = docs | "RunModel" >> RunInference(TagDocumentsHandler(c)).with_output_types(Batch)
         counted = rows | "CountDocuments" >> beam.ParDo(_CountFn())
         return counted | "EncodeShards" >> beam.ParDo(
-            EncodeShardsFn(c.shards, self._schema, out.staging_path(c.output))
+            EncodeShardsFn(c.shards, self._schema, self._staging)
         )
 
 
@@ -273,7 +274,9 @@ def predict_corpus(
         beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
     ):
         docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
-        pieces = docs | "PredictDocuments" >> PredictDocuments(config, schema)
+        pieces = docs | "PredictDocuments" >> PredictDocuments(
+            config, schema, out.staging_path(target)
+        )
         no_counts = pipeline | "NoLabelingCounts" >> beam.Create([])
         _ = (pieces, dead, read_counts, no_counts) | "WritePredictions" >> WriteSilver(
             target, config.shards, schema, manifest

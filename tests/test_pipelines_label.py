@@ -390,7 +390,7 @@ def test_pipeline_counts_documents_spans_and_dead_letters_as_beam_metrics(
     config = SilverConfig((str(path),), str(dict_file), str(tmp_path))
     pipeline = _pipeline()
     docs, _, _ = pipeline | ReadCorpus([InputFile(str(path), path.stat().st_size)], config.read)
-    _ = docs | LabelDocuments(config, shards_schema())
+    _ = docs | LabelDocuments(config, shards_schema(), str(tmp_path / "_staging"))
     result = pipeline.run()
     result.wait_until_finish()
     counters = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]
