@@ -183,6 +183,17 @@ def build_cli(
     as_json: bool = AS_JSON,
 ) -> None:
     """Label a corpus with a dictionary on this machine (no network) and write silver Parquet."""
+    # Before Beam is imported here, so that loading the dictionaries (in the worker template, or
+    # on a thread of this process for one worker) runs alongside that import.
+    dictionaries = [d for d in (dictionary, heldout_dict, uncertain_dict) if d]
+    if workers > 1:
+        from pipelines.worker_pool import warm_template
+
+        warm_template(dictionaries)
+    else:
+        from pipelines.dictionary_files import prefetch_dictionaries
+
+        prefetch_dictionaries(dictionaries)
     from pipelines.runners import local_execution
 
     config = _config(

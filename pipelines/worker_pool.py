@@ -10,6 +10,10 @@ milliseconds. The runner reaches the workers through the Fn API's external worke
 service (the ``EXTERNAL`` environment, which Beam's own ``worker_pool_main`` serves to portable
 runners), so the workers run Beam's own SDK harness, unchanged.
 
+The template can also load the run's compiled dictionaries before its first fork
+(``warm_template(dictionaries=...)``): the workers then share them, copy-on-write, instead of each
+reading the file and building the automaton again while the others wait.
+
 The forkserver holds no threads and no gRPC channel when it forks: a worker opens its own.
 """
 
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 import threading
+from collections.abc import Sequence
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -27,18 +33,25 @@ PRELOAD = (
     "pyarrow.parquet",
     "pipelines.label",
     "pipelines.labeling",
+    "pipelines.template_dictionaries",
 )
 """Modules the template imports once, so that no worker imports them again."""
+
+DICTIONARIES_ENV = "BINDER_TEMPLATE_DICTIONARIES"
+"""How the template learns which dictionaries to load (paths joined by ``os.pathsep``); set only
+while it starts."""
 
 _lock = threading.RLock()
 _context: BaseContext | None = None
 _pool: tuple[str, Any] | None = None  # (address, grpc server): one pool per process
 
 
-def warm_template() -> BaseContext:
-    """Start the forkserver (importing :data:`PRELOAD` in it) unless it runs already.
+def warm_template(dictionaries: Sequence[str] = ()) -> BaseContext:
+    """Start the forkserver (importing :data:`PRELOAD` in it, and loading the local compiled
+    ``dictionaries``) unless it runs already.
 
-    Returns at once: the imports happen in the forkserver, on another core.
+    Returns at once: the work happens in the forkserver, on another core. Call it before this
+    process imports Beam, so that the two imports overlap.
     """
     global _context
     with _lock:
@@ -47,7 +60,17 @@ def warm_template() -> BaseContext:
             context.set_forkserver_preload(list(PRELOAD))
             from multiprocessing import forkserver
 
-            forkserver.ensure_running()
+            before = os.environ.get(DICTIONARIES_ENV)
+            os.environ[DICTIONARIES_ENV] = os.pathsep.join(
+                os.path.abspath(d) for d in dictionaries if d
+            )
+            try:
+                forkserver.ensure_running()  # the forkserver's environment is fixed here
+            finally:
+                if before is None:
+                    del os.environ[DICTIONARIES_ENV]
+                else:
+                    os.environ[DICTIONARIES_ENV] = before
             _context = context
         return _context
 

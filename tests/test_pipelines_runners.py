@@ -149,3 +149,46 @@ def test_label_run_parses_module_arguments_and_runs_locally(tmp_path: Path) -> N
     assert manifest["options"]["text_field"] == "body"
     saved = json.loads((tmp_path / "out" / "_manifest.json").read_text())
     assert saved["runner"] == "local FnApiRunner (1 worker(s), in_memory)"
+
+
+_TEMPLATE_CHECK = """
+import os, sys
+from pipelines.worker_pool import warm_template
+
+def check(path, out):
+    from pipelines import dictionary_files
+    held = path in dictionary_files._PRELOADED
+    same = held and dictionary_files.load_dictionary(path) is (
+        dictionary_files._PRELOADED[path].result()[1]
+    )
+    with open(out, "w") as f:
+        f.write(f"{held} {same}")
+
+if __name__ == "__main__":
+    context = warm_template([sys.argv[1], sys.argv[1] + ".missing"])
+    worker = context.Process(target=check, args=(sys.argv[1], sys.argv[2]))
+    worker.start()
+    worker.join()
+    sys.exit(worker.exitcode)
+"""
+
+
+def test_template_loads_the_dictionaries_its_workers_fork_with(tmp_path: Path) -> None:
+    """A worker forked from the template finds the run's dictionary loaded already (a missing
+    one is left to the workers, not an error of the template)."""
+    import subprocess
+
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    dict_path = tmp_path / "d.dict"
+    save_compiled(compile_dictionary([Entry("morphine", "Chemical", "D009020", "t")]), dict_path)
+    script, result = tmp_path / "check.py", tmp_path / "result.txt"
+    script.write_text(_TEMPLATE_CHECK)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, str(script), str(dict_path), str(result)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert result.read_text() == "True True"
