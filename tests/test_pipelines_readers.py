@@ -209,6 +209,17 @@ def _record(data: bytes | None, size: int | None = None, line: int = 7) -> RawRe
             "bad_id_field",
             "field 'id' is a list; ids must be strings or integers",
         ),
+        (
+            b'{"text": "caf\\u00e9 \\ud800"}',
+            "invalid_utf8",
+            "field 'text' holds an unpaired surrogate escape ('\\ud800') at character 5: not text "
+            "UTF-8 can hold",
+        ),
+        (
+            b'{"text": "x", "id": "\\udc00"}',
+            "bad_id_field",
+            "field 'id' holds an unpaired surrogate escape: not text UTF-8 can hold",
+        ),
     ],
 )
 def test_parse_record_jsonl_dead_letter_reasons(data: bytes, reason: str, detail: str) -> None:
