@@ -209,7 +209,9 @@ def build_silver(
         out.pipeline_output(config.output, "silver", inputs, overwrite) as target,
         beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
     ):
-        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
+        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(
+            files, config.read, execution.workers
+        )
         pieces, label_counts = docs | "LabelDocuments" >> LabelDocuments(
             config, schema, out.staging_path(target)
         )

@@ -273,7 +273,9 @@ def predict_corpus(
         out.pipeline_output(config.output, "prediction", inputs, overwrite) as target,
         beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
     ):
-        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(files, config.read)
+        docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(
+            files, config.read, execution.workers
+        )
         pieces = docs | "PredictDocuments" >> PredictDocuments(
             config, schema, out.staging_path(target)
         )

@@ -123,24 +123,30 @@ def open_input(path: str) -> IO[bytes]:
         raise InputError(f"cannot open ({exc})", path=path) from None
 
 
-def plan_ranges(file: InputFile, config: ReadConfig) -> list[ByteRange]:
-    """Cut an uncompressed file into ranges of about ``split_bytes`` on record boundaries.
+def plan_ranges(file: InputFile, config: ReadConfig, multiple: int = 1) -> list[ByteRange]:
+    """Cut an uncompressed file into ranges on record boundaries: ``n`` ranges of about equal
+    size, ``n`` the least multiple of ``multiple`` that keeps them at most ``split_bytes``.
 
-    Costs one sequential read of the file (to count lines); compressed files are one range.
+    Workers that take ranges in turn (a local runner hands them out round-robin) then get equal
+    shares when ``multiple`` is their number. Costs one sequential read of the file (to count
+    lines); compressed files, and files of at most ``split_bytes``, are one range.
     """
-    if not is_splittable(file.path) or file.size_bytes <= config.split_bytes:
+    size = file.size_bytes
+    if not is_splittable(file.path) or size <= config.split_bytes:
         return [ByteRange(file.path, 0, None, 1)]
+    n = -(-size // config.split_bytes)
+    n = -(-n // multiple) * multiple
     blank_line = config.format == "pubtator"
     with open_input(file.path) as stream:
         bounds = [0]
-        target = config.split_bytes
-        while target < file.size_bytes:
+        for i in range(1, n):
+            target = size * i // n
+            if target <= bounds[-1]:
+                continue  # a record longer than a range: the next boundary is past this target
             boundary = _next_boundary(stream, target, blank_line)
-            if boundary is None or boundary >= file.size_bytes:
+            if boundary is None or boundary >= size:
                 break
-            if boundary > bounds[-1]:
-                bounds.append(boundary)
-            target = max(boundary, target) + config.split_bytes
+            bounds.append(boundary)
         ranges = []
         line = 1
         for i, start in enumerate(bounds):

@@ -51,6 +51,7 @@ class Execution:
     runner: PipelineRunner | None  # None: the runner named in ``options``
     options: PipelineOptions
     description: str
+    workers: int = 1  # local worker processes (readers cut files into shares for them)
 
 
 def local_execution(config: LocalRunnerConfig) -> Execution:
@@ -63,7 +64,10 @@ def local_execution(config: LocalRunnerConfig) -> Execution:
         return Execution(FnApiRunner(), options, "local FnApiRunner (1 worker(s), in_memory)")
     runner = FnApiRunner(default_environment=environments.ExternalEnvironment(pool_address()))
     return Execution(
-        runner, options, f"local FnApiRunner ({config.workers} worker(s), forked processes)"
+        runner,
+        options,
+        f"local FnApiRunner ({config.workers} worker(s), forked processes)",
+        config.workers,
     )
 
 

@@ -127,11 +127,15 @@ class WriteShardFn(beam.DoFn):
 
 class ReadCorpus(beam.PTransform):
     """Input files -> ``(documents, dead letters, read counts)``: batches of valid documents,
-    one dict per bad record, and ``{"input_records": n}`` per byte range."""
+    one dict per bad record, and ``{"input_records": n}`` per byte range.
 
-    def __init__(self, files: Sequence[InputFile], config: ReadConfig) -> None:
+    ``workers``: how many workers the runner shares the byte ranges among (each file is cut into
+    a multiple of that many ranges of equal size, so that each gets the same share).
+    """
+
+    def __init__(self, files: Sequence[InputFile], config: ReadConfig, workers: int = 1) -> None:
         super().__init__()
-        self._files, self._config = list(files), config
+        self._files, self._config, self._workers = list(files), config, workers
 
     def expand(self, pbegin: Any) -> Any:
         records = (
@@ -139,7 +143,9 @@ class ReadCorpus(beam.PTransform):
             | "ListFiles" >> beam.Create([tuple(f) for f in self._files])
             | "PlanRanges"
             >> beam.FlatMap(
-                lambda f, c: [tuple(r) for r in plan_ranges(InputFile(*f), c)], self._config
+                lambda f, c, w: [tuple(r) for r in plan_ranges(InputFile(*f), c, w)],
+                self._config,
+                self._workers,
             )
             | "SpreadRanges" >> beam.Reshuffle()
             | "ReadRecords"

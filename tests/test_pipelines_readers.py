@@ -99,11 +99,22 @@ def test_plan_ranges_reads_the_same_records_as_one_range(
 def test_plan_ranges_gives_line_numbers_of_range_starts(tmp_path: Path) -> None:
     path = tmp_path / "c.txt"
     path.write_bytes(b"aaaa\nbbbb\ncccc\ndddd\n")
-    ranges = plan_ranges(InputFile(str(path), 20), ReadConfig(split_bytes=8))
+    # 20 bytes in ranges of at most 10: two ranges, cut at the first line start after byte 10
+    ranges = plan_ranges(InputFile(str(path), 20), ReadConfig(split_bytes=10))
     assert ranges == [
         ByteRange(str(path), 0, 10, 1),
         ByteRange(str(path), 10, None, 3),
     ]
+
+
+def test_plan_ranges_cuts_equal_shares_in_multiples_of_the_workers(tmp_path: Path) -> None:
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"".join(b"%03d\n" % i for i in range(100)))  # 100 lines of 4 bytes
+    size = path.stat().st_size
+    three = plan_ranges(InputFile(str(path), size), ReadConfig(split_bytes=150))
+    assert [(r.start, r.first_line) for r in three] == [(0, 1), (136, 35), (268, 68)]
+    four = plan_ranges(InputFile(str(path), size), ReadConfig(split_bytes=150), multiple=2)
+    assert [(r.start, r.first_line) for r in four] == [(0, 1), (100, 26), (200, 51), (300, 76)]
 
 
 def test_plan_ranges_keeps_compressed_files_whole(tmp_path: Path) -> None:
