@@ -30,10 +30,10 @@ from binder_core.schema import (
     document_schema,
     documents_to_table,
     iter_documents,
+    unpaired_surrogate,
 )
 
 logger = logging.getLogger(__name__)
-
 
 
 class InputDocument(NamedTuple):
@@ -97,6 +97,15 @@ def read_inputs(
                 )
             text = record[text_field]
             doc_id = record.get(id_field)
+            for what, value in ((text_field, text), (id_field, doc_id)):
+                at = unpaired_surrogate(value) if isinstance(value, str) else None
+                if at is not None:
+                    raise InputError(
+                        f"field {what!r} holds an unpaired surrogate escape ({value[at]!a}) at "
+                        f"character {at}: not text UTF-8 can hold",
+                        path=str(p),
+                        line=number,
+                    )
             yield InputDocument(
                 str(doc_id) if doc_id is not None else content_doc_id(text), text, p.name
             )

@@ -252,6 +252,18 @@ def content_doc_id(text: str) -> str:
     return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+def unpaired_surrogate(text: str) -> int | None:
+    """Where ``text`` holds a lone UTF-16 surrogate, which no contract column (UTF-8) can hold;
+    None when it holds none. JSON's ``"\\ud800"`` escape decodes to one."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
 def span_sort_key(span: Mapping[str, Any]) -> tuple[Any, ...]:
     """The canonical span order in every row: by start, end, label, concept, origin, term."""
     return (

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from binder_core.errors import InputError
+from binder_core.schema import unpaired_surrogate
 from pipelines.convert_common import file_stem, gold_span, join_tokens
 
 _ID_KEYS = ("id", "doc_id", "doc_key")
@@ -92,7 +93,15 @@ def _convert_record(record: Any, default_id: str) -> dict[str, Any]:
             "expected 'text' with 'entity_types'/'entity_start_chars'/'entity_end_chars', "
             "or 'sentence'/'tokens' with 'ner'"
         )
-    return {"doc_id": doc_id or default_id, "text": text, "spans": spans}
+    doc_id = doc_id or default_id
+    for what, value in (("id", doc_id), ("text", text), *(("type", s["label"]) for s in spans)):
+        at = unpaired_surrogate(value)
+        if at is not None:
+            raise _RecordError(
+                f"the {what} holds an unpaired surrogate escape ({value[at]!a}) at character "
+                f"{at}: not text UTF-8 can hold"
+            )
+    return {"doc_id": doc_id, "text": text, "spans": spans}
 
 
 def _check_keys(record: Mapping[str, Any], known: frozenset[str], what: str) -> None:

@@ -26,7 +26,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from binder_core.errors import InputError
-from binder_core.schema import content_doc_id
+from binder_core.schema import content_doc_id, unpaired_surrogate
 from pipelines.pubtator import TITLE_BYTES, document_text, header
 from pipelines.silver_config import ReadConfig
 
@@ -338,13 +338,13 @@ def _parse_json(
         return _dead(
             record, DeadLetterReason.EMPTY_TEXT, f"field {config.text_field!r} is empty", raw
         )
-    unpaired = _unpaired_surrogate(text)
+    unpaired = unpaired_surrogate(text)
     if unpaired is not None:
         return _dead(
             record,
             DeadLetterReason.INVALID_UTF8,
             f"field {config.text_field!r} holds an unpaired surrogate escape "
-            f"({ascii(text[unpaired])}) at character {unpaired}: not text UTF-8 can hold",
+            f"({text[unpaired]!a}) at character {unpaired}: not text UTF-8 can hold",
             raw,
         )
     doc_id = obj.get(config.id_field)
@@ -358,7 +358,7 @@ def _parse_json(
             "integers",
             raw,
         )
-    if isinstance(doc_id, str) and _unpaired_surrogate(doc_id) is not None:
+    if isinstance(doc_id, str) and unpaired_surrogate(doc_id) is not None:
         return _dead(
             record,
             DeadLetterReason.BAD_ID_FIELD,
@@ -367,18 +367,6 @@ def _parse_json(
             raw,
         )
     return Document(str(doc_id), text, source)
-
-
-def _unpaired_surrogate(text: str) -> int | None:
-    """Where ``text`` holds a lone UTF-16 surrogate (JSON's ``"\\ud800"`` escape decodes to one),
-    which no UTF-8 file, Arrow column or automaton can take; None when it holds none."""
-    if text.isascii():
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return exc.start
-    return None
 
 
 def _parse_pubtator(raw: str, source: str, record: RawRecord) -> Document | DeadLetter:

@@ -375,3 +375,28 @@ def test_binder_jsonl_unknown_keys_are_an_error_naming_them(tmp_path: Path) -> N
     token = {"sentence": ["IL-2", "gene"], "ner": [{"index": [0], "type": "DNA", "typ": 1}]}
     with pytest.raises(InputError, match=r"unknown key\(s\) \['typ'\] in an 'ner' entity"):
         list(parse_binder_json(json.dumps(token), path))
+
+
+@pytest.mark.parametrize(
+    ("record", "what"),
+    [
+        (
+            {"id": "d1", "text": "caf\u00e9 \ud800 aspirin"},
+            r"the text .* \('\\ud800'\) at character 5",
+        ),
+        ({"id": "\udc00", "text": "aspirin"}, r"the id .* at character 0"),
+        (
+            {"text": "aspirin", "entity_types": ["Chem\ud800"], "entity_start_chars": [0],
+             "entity_end_chars": [7]},
+            r"the type .* at character 4",
+        ),
+    ],
+)  # fmt: skip
+def test_binder_jsonl_unpaired_surrogates_are_an_error_naming_the_line(
+    tmp_path: Path, record: dict[str, object], what: str
+) -> None:
+    """JSON's "\\ud800" escape decodes to a lone surrogate, which no UTF-8 column can hold."""
+    from pipelines.convert_jsonl import parse_binder_json
+
+    with pytest.raises(InputError, match=r"d.jsonl:1: " + what):
+        list(parse_binder_json(json.dumps(record), str(tmp_path / "d.jsonl")))

@@ -128,6 +128,9 @@ def test_read_inputs_broken_jsonl_names_the_line(tmp_path: Path) -> None:
     path.write_text('{"body": "ok"}\n')
     with pytest.raises(InputError, match=r"docs.jsonl:1: no string field 'text'"):
         list(read_inputs(path))
+    path.write_text('{"text": "ok"}\n{"text": "x \\ud800"}\n')  # JSON's escape of a lone surrogate
+    with pytest.raises(InputError, match=r"docs.jsonl:2: field 'text' holds an unpaired surrogate"):
+        list(read_inputs(path))
 
 
 def test_predict_file_rejects_unknown_output_suffix(model_dir: Path, tmp_path: Path) -> None:
