@@ -101,8 +101,8 @@ def read_inputs(
                 at = unpaired_surrogate(value) if isinstance(value, str) else None
                 if at is not None:
                     raise InputError(
-                        f"field {what!r} holds an unpaired surrogate escape ({value[at]!a}) at "
-                        f"character {at}: not text UTF-8 can hold",
+                        f"field {what!r} holds an unpaired surrogate escape ({str(value)[at]!a}) "
+                        f"at character {at}: not text UTF-8 can hold",
                         path=str(p),
                         line=number,
                     )
