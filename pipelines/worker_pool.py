@@ -41,7 +41,7 @@ DICTIONARIES_ENV = "BINDER_TEMPLATE_DICTIONARIES"
 """How the template learns which dictionaries to load (paths joined by ``os.pathsep``); set only
 while it starts."""
 
-_lock = threading.RLock()
+_lock = threading.RLock()  # re-entrant: pool_address() starts the template under it
 _context: BaseContext | None = None
 _pool: tuple[str, Any] | None = None  # (address, grpc server): one pool per process
 
@@ -99,6 +99,7 @@ def _start_pool() -> tuple[str, Any]:
 
     context = warm_template()
 
+    # A class of this function, not of the module: the module is imported before Beam is.
     class ForkedWorkerPool(BeamFnExternalWorkerPoolServicer):
         """StartWorker forks the template; StopWorker ends that fork."""
 
