@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from binder_core.errors import BinderError, ConfigError
+from binder_core.quiet import QuietDependencies
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,16 +39,6 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class _QuietDependencies(logging.Filter):
-    """Drop third-party start-up chatter (Beam's optional-client notices) unless verbose."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from_dependency = "apache_beam" in record.pathname or record.name.startswith(
-            ("apache_beam", "absl", "urllib3")
-        )
-        return not from_dependency or record.levelno >= logging.ERROR
-
-
 def configure_logging(verbose: bool) -> None:
     """Library modules log; the CLI decides what reaches the terminal."""
     logging.basicConfig(
@@ -56,7 +47,7 @@ def configure_logging(verbose: bool) -> None:
     )
     if not verbose:
         for handler in logging.getLogger().handlers:
-            handler.addFilter(_QuietDependencies())
+            handler.addFilter(QuietDependencies())
         # transformers' own "Loading weights" bars: the CLI shows its own progress instead.
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -28,6 +28,7 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 PRELOAD = (
+    "pipelines.template_logging",  # first: Beam's import notices are logged as it is imported
     "apache_beam.runners.worker.sdk_worker",
     "apache_beam.runners.worker.bundle_processor",
     "pyarrow.parquet",

@@ -52,6 +52,25 @@ def test_silver_build_prints_summary_and_writes_shards(dict_file: Path, tmp_path
     assert len(list(iter_documents(out))) == 4
 
 
+def test_silver_build_with_two_workers_as_a_user_runs_it(dict_file: Path, tmp_path: Path) -> None:
+    """The console command in its own process: forked workers, the dictionary loaded by their
+    template, the same rows as one worker, and no dependency chatter on stderr."""
+    rows = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"silver{workers}"
+        args = ["silver", "build", str(CORPORA / "abstracts.txt"), "--dict", str(dict_file)]
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", *args, "--out", str(out), "--format", "text",
+             "--workers", workers, "--json"],
+            cwd=REPO, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        assert json.loads(done.stdout)["runner"].startswith(f"local FnApiRunner ({workers} ")
+        rows[workers] = list(iter_documents(out))
+    assert rows["1"] == rows["2"] and len(rows["1"]) == 4
+
+
 def test_silver_build_json_prints_the_manifest(dict_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "silver"
     corpus = str(CORPORA / "sample.pubtator")
