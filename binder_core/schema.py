@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -264,16 +265,16 @@ def unpaired_surrogate(text: str) -> int | None:
     return None
 
 
+SPAN_ORDER: tuple[str, ...] = ("start", "end", "label", "concept_id", "origin", "matched_term")
+"""The canonical span order in every row: the span fields compared, in turn."""
+
+_SPAN_KEY = operator.itemgetter(*SPAN_ORDER)
+
+
 def span_sort_key(span: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The canonical span order in every row: by start, end, label, concept, origin, term."""
-    return (
-        span["start"],
-        span["end"],
-        span["label"],
-        span["concept_id"],
-        span["origin"],
-        span["matched_term"],
-    )
+    """The canonical span order (:data:`SPAN_ORDER`) of a span dict."""
+    key: tuple[Any, ...] = _SPAN_KEY(span)
+    return key
 
 
 def make_span(

@@ -33,15 +33,17 @@ The result is sorted and unique like :func:`dictionaries.match`'s, in the schema
 from __future__ import annotations
 
 import bisect
+import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from binder_core.schema import ANY_LABEL, Origin
+from binder_core.schema import ANY_LABEL, SPAN_ORDER, Origin
 from dictionaries import CompiledDictionary, Match, MatchOptions, match
 from dictionaries.abbreviations import find_abbreviations
 from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
 
+_CANONICAL = operator.itemgetter(*(Match._fields.index(f) for f in SPAN_ORDER))  # a Match's key
 _HELDOUT = Origin.DICT_HELDOUT.value
 _ABBREVIATION = Origin.ABBREVIATION.value
 _UNCERTAIN = Origin.DICT_UNCERTAIN.value
@@ -108,7 +110,7 @@ def label_document(
         counts[UNCERTAIN_OVERLAPPING] += len(broad) - len(added)
         spans, changed = spans + added, changed or bool(added)
     if changed:
-        spans.sort(key=lambda m: (m.start, m.end, m.label, m.concept_id, m.origin, m.matched_term))
+        spans.sort(key=_CANONICAL)
     return spans
 
 
