@@ -30,7 +30,7 @@ from binder_core.schema import (
     document_schema,
     documents_to_table,
     iter_documents,
-    unpaired_surrogate,
+    surrogate_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -98,14 +98,11 @@ def read_inputs(
             text = record[text_field]
             doc_id = record.get(id_field)
             for what, value in ((text_field, text), (id_field, doc_id)):
-                at = unpaired_surrogate(value) if isinstance(value, str) else None
-                if at is not None:
-                    raise InputError(
-                        f"field {what!r} holds an unpaired surrogate escape ({str(value)[at]!a}) "
-                        f"at character {at}: not text UTF-8 can hold",
-                        path=str(p),
-                        line=number,
-                    )
+                problem = (
+                    surrogate_problem(value, f"field {what!r}") if isinstance(value, str) else None
+                )
+                if problem is not None:
+                    raise InputError(problem, path=str(p), line=number)
             yield InputDocument(
                 str(doc_id) if doc_id is not None else content_doc_id(text), text, p.name
             )

@@ -253,15 +253,19 @@ def content_doc_id(text: str) -> str:
     return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
-def unpaired_surrogate(text: str) -> int | None:
-    """Where ``text`` holds a lone UTF-16 surrogate, which no contract column (UTF-8) can hold;
-    None when it holds none. JSON's ``"\\ud800"`` escape decodes to one."""
-    if text.isascii():
+def surrogate_problem(value: str, what: str) -> str | None:
+    """What is wrong when ``value`` holds a lone UTF-16 surrogate, which no contract column
+    (UTF-8) can hold (JSON's ``"\\ud800"`` escape decodes to one), with ``what`` naming the
+    value; None when it holds none."""
+    if value.isascii():
         return None
     try:
-        text.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        return exc.start
+        return (
+            f"{what} holds an unpaired surrogate escape ({value[exc.start]!a}) at character "
+            f"{exc.start}: not text UTF-8 can hold"
+        )
     return None
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from binder_core.errors import InputError
-from binder_core.schema import unpaired_surrogate
+from binder_core.schema import surrogate_problem
 from pipelines.convert_common import file_stem, gold_span, join_tokens
 
 _ID_KEYS = ("id", "doc_id", "doc_key")
@@ -95,12 +95,9 @@ def _convert_record(record: Any, default_id: str) -> dict[str, Any]:
         )
     doc_id = doc_id or default_id
     for what, value in (("id", doc_id), ("text", text), *(("type", s["label"]) for s in spans)):
-        at = unpaired_surrogate(value)
-        if at is not None:
-            raise _RecordError(
-                f"the {what} holds an unpaired surrogate escape ({value[at]!a}) at character "
-                f"{at}: not text UTF-8 can hold"
-            )
+        problem = surrogate_problem(value, f"the {what}")
+        if problem is not None:
+            raise _RecordError(problem)
     return {"doc_id": doc_id, "text": text, "spans": spans}
 
 

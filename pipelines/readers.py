@@ -26,7 +26,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from binder_core.errors import InputError
-from binder_core.schema import content_doc_id, unpaired_surrogate
+from binder_core.schema import content_doc_id, surrogate_problem
 from pipelines.pubtator import TITLE_BYTES, document_text, header
 from pipelines.silver_config import ReadConfig
 
@@ -338,15 +338,9 @@ def _parse_json(
         return _dead(
             record, DeadLetterReason.EMPTY_TEXT, f"field {config.text_field!r} is empty", raw
         )
-    unpaired = unpaired_surrogate(text)
-    if unpaired is not None:
-        return _dead(
-            record,
-            DeadLetterReason.INVALID_UTF8,
-            f"field {config.text_field!r} holds an unpaired surrogate escape "
-            f"({text[unpaired]!a}) at character {unpaired}: not text UTF-8 can hold",
-            raw,
-        )
+    problem = surrogate_problem(text, f"field {config.text_field!r}")
+    if problem is not None:
+        return _dead(record, DeadLetterReason.INVALID_UTF8, problem, raw)
     doc_id = obj.get(config.id_field)
     if doc_id is None or doc_id == "":
         return Document(content_doc_id(text), text, source)
@@ -358,14 +352,11 @@ def _parse_json(
             "integers",
             raw,
         )
-    if isinstance(doc_id, str) and unpaired_surrogate(doc_id) is not None:
-        return _dead(
-            record,
-            DeadLetterReason.BAD_ID_FIELD,
-            f"field {config.id_field!r} holds an unpaired surrogate escape: not text UTF-8 can "
-            "hold",
-            raw,
-        )
+    problem = (
+        surrogate_problem(doc_id, f"field {config.id_field!r}") if isinstance(doc_id, str) else None
+    )
+    if problem is not None:
+        return _dead(record, DeadLetterReason.BAD_ID_FIELD, problem, raw)
     return Document(str(doc_id), text, source)
 
 

@@ -229,7 +229,8 @@ def _record(data: bytes | None, size: int | None = None, line: int = 7) -> RawRe
         (
             b'{"text": "x", "id": "\\udc00"}',
             "bad_id_field",
-            "field 'id' holds an unpaired surrogate escape: not text UTF-8 can hold",
+            "field 'id' holds an unpaired surrogate escape ('\\udc00') at character 0: not text "
+            "UTF-8 can hold",
         ),
     ],
 )
