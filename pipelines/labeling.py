@@ -44,6 +44,7 @@ from dictionaries.abbreviations import find_abbreviations
 from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
 
 _CANONICAL = operator.itemgetter(*(Match._fields.index(f) for f in SPAN_ORDER))  # a Match's key
+_START = operator.itemgetter(Match._fields.index(SPAN_ORDER[0]))
 _HELDOUT = Origin.DICT_HELDOUT.value
 _ABBREVIATION = Origin.ABBREVIATION.value
 _UNCERTAIN = Origin.DICT_UNCERTAIN.value
@@ -92,6 +93,7 @@ def label_document(
     if lexicons.heldout is not None:
         held = [m._replace(origin=_HELDOUT) for m in match(text, lexicons.heldout, options)]
         added = _not_overlapping(held, spans)
+        added.sort(key=_CANONICAL)  # the new origin can reorder spans of one extent and label
         counts[HELDOUT_SPANS] += len(added)
         counts[HELDOUT_OVERLAPPING] += len(held) - len(added)
         spans, changed = spans + added, changed or bool(added)
@@ -110,7 +112,10 @@ def label_document(
         counts[UNCERTAIN_OVERLAPPING] += len(broad) - len(added)
         spans, changed = spans + added, changed or bool(added)
     if changed:
-        spans.sort(key=_CANONICAL)
+        # Each step's spans come in canonical order and overlap nothing found before them, so
+        # two spans that start at one offset are of one step, already in order: a stable sort by
+        # start alone gives the canonical order (and compares ints, not tuples).
+        spans.sort(key=_START)
     return spans
 
 
@@ -163,12 +168,12 @@ def _occurrences(text: str, form: str) -> list[tuple[int, int]]:
 
 
 def _long_form_spans(
-    spans: Sequence[Match], start: int, end: int, rule: AbbreviationLongForm
+    ending: Sequence[Match], start: int, end: int, rule: AbbreviationLongForm
 ) -> list[Match]:
+    """The spans that label the long form ``[start, end)``, of the spans ``ending`` there."""
     if rule == "exact":
-        return [m for m in spans if m.start == start and m.end == end]
-    ending = [m for m in spans if m.end == end and m.start < end]
-    first = min((m.start for m in ending), default=end)
+        return [m for m in ending if m.start == start]
+    first = min(m.start for m in ending)
     return [m for m in ending if m.start == first]  # the longest, when spans nest (overlap all)
 
 
@@ -180,12 +185,18 @@ def _with_abbreviations(
     if not pairs:
         return spans
     counts[ABBREVIATION_DEFINITIONS] += len(pairs)
+    by_end: dict[int, list[Match]] = {}
+    for m in spans:
+        by_end.setdefault(m.end, []).append(m)
     defined: dict[str, list[Match]] = {}
     for pair in pairs:
-        short = text[pair.short_start : pair.short_end]
-        long_spans = _long_form_spans(spans, pair.long_start, pair.long_end,
+        ending = by_end.get(pair.long_end)
+        if ending is None:
+            continue
+        long_spans = _long_form_spans(ending, pair.long_start, pair.long_end,
                                       config.abbreviation_long_form)  # fmt: skip
         if long_spans:
+            short = text[pair.short_start : pair.short_end]
             counts[ABBREVIATION_LABELLED] += 1
             defined.setdefault(short, []).extend(long_spans)
     if not defined:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from binder_core.errors import ConfigError
+from binder_core.schema import SPAN_ORDER
 from dictionaries import Entry, Match, MatchOptions, compile_dictionary, match
 from pipelines.labeling import Lexicons, label_document
 from pipelines.labeling_config import LabelingConfig
@@ -148,3 +152,32 @@ def test_label_document_end_rule_takes_the_longest_of_nested_spans() -> None:
         (21, "D2", "abbreviation"),
         (27, "D2", "abbreviation"),
     ]
+
+
+_WORDS = st.sampled_from(
+    ["acute", "renal", "failure", "(ARF)", "ARF", "cisplatin", "(CP)", "CP", "carboplatin",
+     "kidney", "Parkinson's", "disease", "(PD)", "PD", "CT", "of", "and", ";", "(", ")"]
+)  # fmt: skip
+_NESTED = _dict(
+    ("renal failure", "Disease", "D1"),
+    ("acute renal failure", "Disease", "D2"),
+    ("acute renal failure", "Chemical", "D3"),
+    ("cisplatin", "Chemical", "C1"),
+    ("CT", "Chemical", "C2"),
+)
+_HELD = _dict(
+    ("carboplatin", "Chemical", "C3"), ("kidney", "Disease", "K1"), ("CP", "Disease", "K2")
+)
+_BROAD = _dict(("kidney", "Organ", "O1"), ("Parkinson's disease", "Any", "P1"), ("of", "X", "X1"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_WORDS, max_size=30), st.sampled_from(["longest", "all"]))
+def test_label_document_output_is_in_the_canonical_span_order(
+    words: list[str], overlap: str
+) -> None:
+    text = " ".join(words)
+    lexicons = Lexicons(_NESTED, heldout=_HELD, uncertain=_BROAD)
+    spans = label_document(text, lexicons, MatchOptions(overlap=overlap), LabelingConfig())  # type: ignore[arg-type]
+    key = operator.attrgetter(*SPAN_ORDER)
+    assert spans == sorted(set(spans), key=key)
