@@ -290,12 +290,20 @@ def summarize(
     startup: PipelineResult | None,
     matcher: ScanResult | None = None,
 ) -> dict[str, Any]:
-    """Mean raw throughput and, per pipeline run, throughput per core and the ratio to raw."""
+    """Mean raw throughput and, per pipeline run, throughput per core and the ratio to raw.
+
+    Also, per run: the same ratio with the one-document run's wall time (the fixed start-up)
+    taken off, which is what a corpus many times this size approaches, and the wall-time
+    speed-up over the one-worker run of the same labeling variant.
+    """
     raw_mb_s = sum(r.megabytes / r.seconds for r in raw) / len(raw)
     raw_mb_cpu_s = sum(r.megabytes / r.cpu_seconds for r in raw) / len(raw)
+    one_worker = {p.labeling: p.seconds for p in pipelines if p.workers == 1}
     runs = []
     for p in pipelines:
         per_core = p.megabytes / p.seconds / p.workers
+        net = p.seconds - startup.seconds if startup and p.seconds > startup.seconds else None
+        base = one_worker.get(p.labeling)
         runs.append(
             {
                 **asdict(p),
@@ -304,6 +312,8 @@ def summarize(
                 "mb_per_cpu_s": p.megabytes / p.cpu_seconds,
                 "ratio_per_core_to_raw": per_core / raw_mb_s,
                 "ratio_cpu_to_raw_cpu": p.megabytes / p.cpu_seconds / raw_mb_cpu_s,
+                "ratio_net_of_startup": p.megabytes / net / p.workers / raw_mb_s if net else None,
+                "speedup_vs_one_worker": base / p.seconds if base else None,
             }
         )
     return {
@@ -317,16 +327,25 @@ def summarize(
     }
 
 
+def _times(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x"
+
+
 def format_table(
     raw: Sequence[ScanResult], summary: dict[str, Any], matcher: ScanResult | None = None
 ) -> str:
     """A Markdown table: one row per raw pass, the in-process matcher, and each pipeline run.
 
     ``ratio`` is wall MB/s per core over the raw scan's mean; ``CPU ratio`` is MB per CPU-second
-    over the raw scan's, which other jobs on a shared machine disturb less.
+    over the raw scan's, which other jobs on a shared machine disturb less; ``net of start-up``
+    is ``ratio`` with the one-document run's wall time taken off; ``vs 1 worker`` is the
+    wall-time speed-up over one worker.
     """
-    head = "| run | docs | MB | wall s | CPU s | MB/s | MB/s per core | spans | ratio | CPU ratio |"
-    lines = [head, "|" + "---|" * 10]
+    head = (
+        "| run | docs | MB | wall s | CPU s | MB/s | MB/s per core | spans | ratio | CPU ratio "
+        "| net of start-up | vs 1 worker |"
+    )
+    lines = [head, "|" + "---|" * 12]
     raw_cpu = summary["raw_mb_per_cpu_s_mean"]
     rows = [(f"raw scan ({'before' if i == 0 else 'after'})", r, "") for i, r in enumerate(raw)]
     if matcher is not None:
@@ -337,7 +356,8 @@ def format_table(
         cpu_ratio = f"{r.megabytes / r.cpu_seconds / raw_cpu:.2f}x" if mark else ""
         lines.append(
             f"| {name} | {r.documents:,} | {r.megabytes:.1f} | {r.seconds:.1f} | "
-            f"{r.cpu_seconds:.1f} | {mb_s:.2f} | {mb_s:.2f} | {r.spans:,} | {ratio} | {cpu_ratio} |"
+            f"{r.cpu_seconds:.1f} | {mb_s:.2f} | {mb_s:.2f} | {r.spans:,} | {ratio} | {cpu_ratio} "
+            "| | |"
         )
     for p in summary["pipelines"]:
         variant = "" if p.get("labeling", "default") == "default" else f", --{p['labeling']}"
@@ -345,7 +365,8 @@ def format_table(
             f"| silver build, {p['workers']} worker(s){variant} | {p['documents']:,} | "
             f"{p['megabytes']:.1f} | {p['seconds']:.1f} | {p['cpu_seconds']:.1f} | "
             f"{p['mb_per_s']:.2f} | {p['mb_per_s_per_core']:.2f} | {p['spans']:,} | "
-            f"{p['ratio_per_core_to_raw']:.2f}x | {p['ratio_cpu_to_raw_cpu']:.2f}x |"
+            f"{p['ratio_per_core_to_raw']:.2f}x | {p['ratio_cpu_to_raw_cpu']:.2f}x | "
+            f"{_times(p['ratio_net_of_startup'])} | {_times(p['speedup_vs_one_worker'])} |"
         )
     return "\n".join(lines)
 

@@ -92,22 +92,27 @@ def test_summarize_ratio_is_per_core_throughput_over_mean_raw() -> None:
     raw = [ScanResult(10, 100.0, 10.0, 8.0, 50), ScanResult(10, 100.0, 5.0, 4.0, 50)]
     pipe = PipelineResult(2, 10, 0, 48, 100.0, 20.0, 30.0, 500.0)
     matcher = ScanResult(10, 100.0, 20.0, 20.0, 48)
-    summary = summarize(raw, [pipe], None, matcher)
+    one = PipelineResult(1, 10, 0, 48, 100.0, 30.0, 30.0, 400.0)
+    startup = PipelineResult(1, 1, 0, 1, 0.001, 5.0, 4.0, 300.0)
+    summary = summarize(raw, [one, pipe], startup, matcher)
     assert summary["raw_mb_per_s_mean"] == 15.0  # (10 + 20) / 2
-    run = summary["pipelines"][0]
+    run = summary["pipelines"][1]
     assert run["mb_per_s_per_core"] == 2.5  # 100 MB / 20 s / 2 workers
     assert run["ratio_per_core_to_raw"] == pytest.approx(2.5 / 15.0)
+    assert run["ratio_net_of_startup"] == pytest.approx(100.0 / 15.0 / 2 / 15.0)  # 20 s - 5 s
+    assert run["speedup_vs_one_worker"] == pytest.approx(1.5)  # 30 s / 20 s
+    assert summary["pipelines"][0]["speedup_vs_one_worker"] == pytest.approx(1.0)
     assert summary["matcher_ratio_to_raw"] == pytest.approx(5.0 / 15.0)
     table = format_table(raw, summary, matcher).splitlines()
     # CPU ratios: raw mean (100/8 + 100/4) / 2 = 18.75 MB per CPU-second;
     # pipeline 100/30 / 18.75 = 0.18, matcher 100/20 / 18.75 = 0.27.
     assert table[-1] == (
         "| silver build, 2 worker(s) | 10 | 100.0 | 20.0 | 30.0 | 5.00 | 2.50 | 48 | 0.17x "
-        "| 0.18x |"
+        "| 0.18x | 0.22x | 1.50x |"
     )
-    assert table[-2] == (
+    assert table[-3] == (
         "| dictionaries.match, in process | 10 | 100.0 | 20.0 | 20.0 | 5.00 | 5.00 | 48 | 0.33x "
-        "| 0.27x |"
+        "| 0.27x | | |"
     )
 
 
