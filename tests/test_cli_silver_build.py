@@ -71,6 +71,18 @@ def test_silver_build_with_two_workers_as_a_user_runs_it(dict_file: Path, tmp_pa
     assert rows["1"] == rows["2"] and len(rows["1"]) == 4
 
 
+def test_console_command_exits_with_the_code_of_main(tmp_path: Path) -> None:
+    """A user mistake through the console entry point (which freezes objects before it exits):
+    exit code 2 and one line on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "silver", "build", str(tmp_path / "missing.jsonl"),
+         "--dict", str(tmp_path / "d.dict"), "--out", str(tmp_path / "out")],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "missing.jsonl" in done.stderr
+
+
 def test_silver_build_json_prints_the_manifest(dict_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "silver"
     corpus = str(CORPORA / "sample.pubtator")
