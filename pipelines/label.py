@@ -7,8 +7,8 @@
     shard keys ────────────────────────────────────────────────── GroupByKey ─ WriteShards ────┤
                                                                       counts ─ WriteManifest ◄──┘
 
-``MatchSpans`` calls :func:`pipelines.labeling.label_document` on each document: the typed
-dictionary's matches, plus held-out matches, abbreviation short forms and uncertain (broad
+``MatchSpans`` calls :func:`pipelines.labeling.label_documents` on each batch of documents: the
+typed dictionary's matches, plus held-out matches, abbreviation short forms and uncertain (broad
 lexicon) spans where the run asks for them.
 
 Text never crosses a shuffle: labeled rows are staged as Arrow IPC files under
@@ -74,9 +74,9 @@ class MatchSpansFn(beam.DoFn):
 
     def setup(self) -> None:
         from dictionaries import MatchOptions
-        from pipelines.labeling import Lexicons, label_document
+        from pipelines.labeling import Lexicons, label_documents
 
-        self._label = label_document
+        self._label = label_documents
         typed, heldout, uncertain = self._dictionaries
         self._lexicons = Lexicons(
             typed=load_dictionary(typed),
@@ -94,14 +94,15 @@ class MatchSpansFn(beam.DoFn):
         gc.unfreeze()
 
     def process(self, docs: Any) -> Iterator[Any]:
-        # label_document() returns spans sorted and unique in the schema's canonical order, so
+        # label_documents() returns spans sorted and unique in the schema's canonical order, so
         # no re-sort here.
         label, lexicons, options = self._label, self._lexicons, self._match_options
         labeling = self._labeling
         counts: Counter[str] = Counter()
+        spans = label([doc.text for doc in docs], lexicons, options, labeling, counts)
         rows = Batch(
-            (doc.doc_id, doc.text, doc.source, label(doc.text, lexicons, options, labeling, counts))
-            for doc in docs
+            (doc.doc_id, doc.text, doc.source, doc_spans)
+            for doc, doc_spans in zip(docs, spans, strict=True)
         )
         self._documents.inc(len(rows))
         yield rows

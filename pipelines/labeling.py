@@ -85,10 +85,42 @@ def label_document(
     counts: Counter[str] | None = None,
 ) -> list[Match]:
     """The silver spans of one document, sorted; ``counts`` (if given) is incremented."""
-    spans = match(text, lexicons.typed, options)
+    return label_documents([text], lexicons, options, config, counts)[0]
+
+
+def label_documents(
+    texts: Sequence[str],
+    lexicons: Lexicons,
+    options: MatchOptions,
+    config: LabelingConfig,
+    counts: Counter[str] | None = None,
+) -> list[list[Match]]:
+    """:func:`label_document` of each text, in order.
+
+    The typed dictionary scans every text before the other steps run on any: a scan sweeps the
+    automaton through the CPU caches, and the steps after it run faster when they follow one
+    another than when each follows a scan (about 6 us of ~90 per abstract with MeSH).
+    """
+    typed = [match(text, lexicons.typed, options) for text in texts]
     if lexicons.heldout is None and lexicons.uncertain is None and not config.abbreviations:
-        return spans
+        return typed
     counts = counts if counts is not None else Counter()
+    return [
+        _extended(text, spans, lexicons, options, config, counts)
+        for text, spans in zip(texts, typed, strict=True)
+    ]
+
+
+def _extended(
+    text: str,
+    spans: list[Match],
+    lexicons: Lexicons,
+    options: MatchOptions,
+    config: LabelingConfig,
+    counts: Counter[str],
+) -> list[Match]:
+    """The typed ``spans`` of ``text`` plus those of the held-out, abbreviation and uncertain
+    steps, sorted."""
     changed = False
     if lexicons.heldout is not None:
         held = [m._replace(origin=_HELDOUT) for m in match(text, lexicons.heldout, options)]

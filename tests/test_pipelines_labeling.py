@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from binder_core.errors import ConfigError
 from binder_core.schema import SPAN_ORDER
 from dictionaries import Entry, Match, MatchOptions, compile_dictionary, match
-from pipelines.labeling import Lexicons, label_document
+from pipelines.labeling import Lexicons, label_document, label_documents
 from pipelines.labeling_config import LabelingConfig
 
 OPTIONS = MatchOptions()
@@ -181,3 +181,18 @@ def test_label_document_output_is_in_the_canonical_span_order(
     spans = label_document(text, lexicons, MatchOptions(overlap=overlap), LabelingConfig())  # type: ignore[arg-type]
     key = operator.attrgetter(*SPAN_ORDER)
     assert spans == sorted(set(spans), key=key)
+
+
+def test_label_documents_is_label_document_of_each_text() -> None:
+    texts = [
+        "Parkinson's disease (PD) is common. PD patients.",
+        "",
+        "acute renal failure (ARF) after carboplatin; ARF and kidney",
+        "cisplatin (CP) and CT",
+    ]
+    lexicons = Lexicons(_NESTED, heldout=_HELD, uncertain=_BROAD)
+    one: Counter[str] = Counter()
+    expected = [label_document(t, lexicons, OPTIONS, LabelingConfig(), one) for t in texts]
+    batch: Counter[str] = Counter()
+    assert label_documents(texts, lexicons, OPTIONS, LabelingConfig(), batch) == expected
+    assert batch == one and batch["abbreviation_spans_added"] > 0
