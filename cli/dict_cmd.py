@@ -75,6 +75,12 @@ def register(app: typer.Typer) -> None:
             " (empty label excludes a branch). Default: Chemicals and Diseases.",
         ),
         mesh_permuted: bool = typer.Option(False, help="Keep permuted MeSH terms."),
+        mesh_trees: Path | None = typer.Option(
+            None,
+            help="MeSH tree table (TSV with 'Tree Number' and 'Desc Ui' columns): tree numbers"
+            " for descriptors the term table gives none, such as the top-level C04 Neoplasms"
+            " ('cancer', 'tumor'), which the flat 2024 table lacks.",
+        ),
         autoner_detokenize: bool = typer.Option(
             True, help="AutoNER: also add each spaced term in its detokenized form."
         ),
@@ -122,6 +128,7 @@ def register(app: typer.Typer) -> None:
             "mesh": {
                 "branches": parse_branch_map(mesh_branches) if mesh_branches else None,
                 "include_permuted": mesh_permuted,
+                "trees": mesh_trees,
             },
             "autoner": {"detokenized": autoner_detokenize},
         }

@@ -157,6 +157,21 @@ def test_load_mesh_labels_by_branch_and_skips_permuted() -> None:
     ]
 
 
+def test_load_mesh_fills_missing_tree_numbers_from_a_tree_table(tmp_path: Path) -> None:
+    # The fixture's "Tumor" row (C04 Neoplasms) has no tree numbers, as the top-level
+    # descriptors in the flat 2024 table: only the tree table puts it under C (Disease).
+    entries = list(
+        load_source("mesh", FIXTURES / "mesh.tsv", trees=FIXTURES / "mesh_trees.tsv")
+    )
+    assert Entry("Tumor", "Disease", "D009369", "mesh") in entries
+    assert len(entries) == 5
+    bad = tmp_path / "trees.tsv"
+    bad.write_text("Tree\tDescriptor\nC04\tD009369\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'Tree Number' and 'Desc Ui'") as err:
+        list(load_source("mesh", FIXTURES / "mesh.tsv", trees=bad))
+    assert "trees.tsv" in str(err.value) and "2" in str(err.value)
+
+
 def test_load_mesh_custom_branches() -> None:
     entries = list(
         load_source("mesh", FIXTURES / "mesh.tsv", branches={"A": "Anatomy", "D27": "Class"})

@@ -166,14 +166,19 @@ def load_mesh(
     *,
     branches: Mapping[str, str] | None = None,
     include_permuted: bool = False,
+    trees: str | os.PathLike[str] | None = None,
     source: str = "mesh",
 ) -> Iterator[Entry]:
     """Entries of the flat MeSH term table (``mesh2024_terms.tsv.gz`` layout), labelled by branch.
 
     Permuted terms ("Acid, Ascorbic") are skipped unless ``include_permuted``: they do not occur
-    in running text.
+    in running text. ``trees`` (a MeSH tree table, see :func:`load_mesh_trees`) gives the tree
+    numbers of descriptors whose ``tree_numbers`` cell is empty: a flat table can lack the
+    top-level descriptors (C04 Neoplasms: "cancer", "tumor"), and without a tree position a
+    descriptor is in no branch.
     """
     branch_map = DEFAULT_MESH_BRANCHES if branches is None else branches
+    filled = load_mesh_trees(trees) if trees is not None else {}
     for line_no, row in iter_table_rows(path, "tsv"):
         if not include_permuted and row.get("permuted") == "Y":
             continue
@@ -181,8 +186,38 @@ def load_mesh(
         concept = _require(row, "descriptor_ui", path, line_no)
         if "tree_numbers" not in row:
             _require(row, "tree_numbers", path, line_no)
-        for label in mesh_labels(row["tree_numbers"], branch_map):
+        tree_numbers = row["tree_numbers"] or filled.get(concept, "")
+        for label in mesh_labels(tree_numbers, branch_map):
             yield Entry(term, label, concept, source)
+
+
+def load_mesh_trees(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Descriptor UI -> ``;``-joined tree numbers, from a TSV whose header names the columns
+    ``Tree Number`` and ``Desc Ui`` (one row per tree position; other columns are ignored)."""
+    positions: dict[str, list[str]] = {}
+    for line_no, row in iter_table_rows(path, "tsv"):
+        cells = {_column_name(k): v.strip() for k, v in row.items()}
+        tree, descriptor = cells.get("tree number"), cells.get("desc ui")
+        if tree is None or descriptor is None:
+            raise InputError(
+                "a MeSH tree table needs the columns 'Tree Number' and 'Desc Ui' "
+                f"(columns: {', '.join(map(str, row))})",
+                path=str(path),
+                line=line_no,
+            )
+        if not tree or not descriptor:
+            raise InputError(
+                "empty tree number or descriptor; fill it or remove the row",
+                path=str(path),
+                line=line_no,
+            )
+        positions.setdefault(descriptor, []).append(tree)
+    return {d: ";".join(trees) for d, trees in positions.items()}
+
+
+def _column_name(header: str) -> str:
+    """``"\\ufeffTree_Number "`` -> ``"tree number"`` (a byte-order mark, case, ``_`` folded)."""
+    return header.lstrip("\ufeff").strip().lower().replace("_", " ")
 
 
 def parse_branch_map(spec: str) -> dict[str, str]:
