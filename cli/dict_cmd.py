@@ -50,6 +50,11 @@ def register(app: typer.Typer) -> None:
         label_priority: list[str] = typer.Option(
             [], help="Labels, most preferred first, for --ambiguity priority."
         ),
+        variant: list[str] = typer.Option(
+            [],
+            help="Spelling variants to add for every term: plural (regular plural of the last"
+            " word), british (tumour, haemorrhage, anaemia, oedema). Repeat or comma-separate.",
+        ),
         label: list[str] = typer.Option([], help="Keep only these labels."),
         umls_language: list[str] = typer.Option(["ENG"], help="UMLS languages (LAT)."),
         umls_sab: list[str] = typer.Option(
@@ -107,6 +112,7 @@ def register(app: typer.Typer) -> None:
             ambiguity=ambiguity,  # type: ignore[arg-type]  # validated by CompileConfig
             label_priority=_split_csv(label_priority),
             labels=_split_csv(label),
+            variants=_split_csv(variant),
         )
         options: dict[str, dict[str, Any]] = {
             "umls": {
@@ -201,7 +207,10 @@ def _print_summary(compiled: Any, out_file: Path, seconds: float) -> None:
     console.print(
         f"entries read: {compiled.stats.get('entries', 0):,}   dropped: "
         + (", ".join(f"{k} {v:,}" for k, v in sorted(dropped.items())) or "none")
-        + f"   ambiguous terms: {compiled.stats.get('ambiguous_keys', 0):,}",
+        + f"   ambiguous terms: {compiled.stats.get('ambiguous_keys', 0):,}"
+        + (
+            f"   variants: {compiled.stats['variants']:,}" if compiled.stats.get("variants") else ""
+        ),
         highlight=False,
     )
     console.print(f"fingerprint: {compiled.fingerprint}   time: {seconds:.1f} s", highlight=False)

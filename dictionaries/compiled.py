@@ -40,6 +40,7 @@ from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface
 from dictionaries.records import Entry
 from dictionaries.tables import StrTable
+from dictionaries.variants import term_variants
 
 logger = logging.getLogger(__name__)
 
@@ -175,34 +176,51 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
     groups: dict[str, dict[str, TermGroup]] = {}
     count = 0
     for count, entry in enumerate(entries, start=1):  # noqa: B007
-        term, label = entry.term, entry.label
-        if keep_labels and label not in keep_labels:
+        if keep_labels and entry.label not in keep_labels:
             stats["dropped_label"] += 1
             continue
-        key = normalize_term(term)
-        acronym = acronym_max > 0 and _is_acronym(term, acronym_max)
-        reason = term_filter.reject_reason(key, acronym)
-        if reason is not None:
-            stats["dropped_" + reason] += 1
-            continue
-        by_label = groups.get(key)
-        if by_label is None:
-            by_label = groups[key] = {}
-        group = by_label.get(label)
-        if group is None:
-            group = by_label[label] = TermGroup(term)
-        elif term < group.term:
-            group.term = term
-        if entry.concept_id:
-            group.concepts.add(entry.concept_id)
-        if group.cases is not None:
-            forms = case_forms(term, entry.case, acronym)
-            if forms is None:
-                group.cases = None
-            else:
-                group.cases.update(forms)
+        if config.variants:
+            variants = term_variants(entry.term, config.variants)
+            stats["variants"] += len(variants)
+            for term in (entry.term, *variants):
+                _add_term(groups, term, entry, term_filter, acronym_max, stats)
+        else:
+            _add_term(groups, entry.term, entry, term_filter, acronym_max, stats)
     stats["entries"] = count
     return build_compiled(groups, config, stats)
+
+
+def _add_term(
+    groups: dict[str, dict[str, TermGroup]],
+    term: str,
+    entry: Entry,
+    term_filter: TermFilter,
+    acronym_max: int,
+    stats: Counter[str],
+) -> None:
+    """Fold ``term`` (``entry``'s own or a variant of it) into ``groups`` unless filtered."""
+    key = normalize_term(term)
+    acronym = acronym_max > 0 and _is_acronym(term, acronym_max)
+    reason = term_filter.reject_reason(key, acronym)
+    if reason is not None:
+        stats["dropped_" + reason] += 1
+        return
+    by_label = groups.get(key)
+    if by_label is None:
+        by_label = groups[key] = {}
+    group = by_label.get(entry.label)
+    if group is None:
+        group = by_label[entry.label] = TermGroup(term)
+    elif term < group.term:
+        group.term = term
+    if entry.concept_id:
+        group.concepts.add(entry.concept_id)
+    if group.cases is not None:
+        forms = case_forms(term, entry.case, acronym)
+        if forms is None:
+            group.cases = None
+        else:
+            group.cases.update(forms)
 
 
 def build_compiled(

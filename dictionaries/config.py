@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from binder_core.errors import ConfigError
+from dictionaries.variants import VARIANT_KINDS
 
 Ambiguity = Literal["priority", "keep_all", "drop"]
 Overlap = Literal["longest", "all"]
@@ -45,6 +46,8 @@ class CompileConfig:
     label_priority: tuple[str, ...] = ()
     # Keep only these labels (empty: keep all).
     labels: tuple[str, ...] = ()
+    # Spelling variants added for every term (dictionaries.variants): "plural", "british".
+    variants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_length < 1:
@@ -59,14 +62,24 @@ class CompileConfig:
             raise ConfigError(
                 f"ambiguity must be one of {', '.join(AMBIGUITY_CHOICES)}, got {self.ambiguity!r}"
             )
-        for name in ("extra_stopwords", "label_priority", "labels"):
+        for name in ("extra_stopwords", "label_priority", "labels", "variants"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{name} must be a tuple of strings, got {value!r}")
+        unknown = sorted(set(self.variants) - set(VARIANT_KINDS))
+        if unknown:
+            raise ConfigError(
+                f"unknown variant kind(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(VARIANT_KINDS)}"
+            )
 
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys): the config's part of the fingerprint."""
-        return json.dumps(asdict(self), sort_keys=True)
+        """Canonical JSON (sorted keys): the config's part of the fingerprint. ``variants`` is
+        left out while empty, so dictionaries compiled without it keep their fingerprints."""
+        data = asdict(self)
+        if not data["variants"]:
+            del data["variants"]
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CompileConfig:

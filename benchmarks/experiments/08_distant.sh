@@ -5,7 +5,8 @@
 #
 #   bash benchmarks/experiments/08_distant.sh --task bc5cdr|ncbi|conll --dict NAME --name RUN
 #        [--silver "SILVER BUILD OPTIONS"] [--train "BINDER TRAIN OPTIONS"] [--heldout SHARE]
-#        [--broad mesh-all] [--sources LIST] [--out DIR] [--data-dir DIR]
+#        [--broad mesh-all] [--mesh-trees] [--variants LIST] [--sources LIST] [--out DIR]
+#        [--data-dir DIR]
 #
 # Tasks (gold is used only for the final scores and, as --monitor, to log gold *dev* F1 at every
 # evaluation for the selection study; it never selects or stops a run; CoNLL has no monitor,
@@ -23,12 +24,15 @@
 # text is labelled without them and the dev set marks their matches (origin dict_heldout).
 # --broad mesh-all: every MeSH tree as the broad lexicon (silver build --uncertain-dict): its
 # matches that the typed dictionary does not cover are uncertain for every type.
+# --mesh-trees: MeSH sources take the tree numbers the flat 2024 table lacks (its 112 top-level
+# descriptors, e.g. C04 Neoplasms: "cancer", "tumor") from the 2017 tree table (dict compile
+# --mesh-trees). --variants LIST: dict compile --variant LIST (plural, british).
 # --sources LIST: the raw text of bc5cdr (benchmarks.raw_corpus sources; default
 # bc5cdr-train,pubmedqa,genia,genia-test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=../shared/data OUT=bench_out/distant TASK=bc5cdr DICT=core NAME="" SILVER="" TRAIN="" HELDOUT=""
-BROAD="" SOURCES_RAW=bc5cdr-train,pubmedqa,genia,genia-test
+BROAD="" MESH_TREES="" VARIANTS="" SOURCES_RAW=bc5cdr-train,pubmedqa,genia,genia-test
 while [[ $# -gt 0 ]]; do
   case $1 in
     --task) TASK=$2; shift 2 ;;
@@ -38,6 +42,8 @@ while [[ $# -gt 0 ]]; do
     --train) TRAIN=$2; shift 2 ;;
     --heldout) HELDOUT=$2; shift 2 ;;
     --broad) BROAD=$2; shift 2 ;;
+    --mesh-trees) MESH_TREES=1; shift ;;
+    --variants) VARIANTS=$2; shift 2 ;;
     --sources) SOURCES_RAW=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --data-dir) DATA=$2; shift 2 ;;
@@ -126,13 +132,19 @@ case $BROAD in
     SILVER="$SILVER --uncertain-dict $OUT/mesh_all.dict" ;;
   *) echo "unknown --broad $BROAD (mesh-all)" >&2; exit 2 ;;
 esac
+COMPILE=()
+[[ -z $MESH_TREES ]] || COMPILE+=(--mesh-trees "$DATA/dictionaries/mesh2017_tree/2017MeshTree.txt")
+[[ -z $VARIANTS ]] || COMPILE+=(--variant "$VARIANTS")
 KEYTEXT=$(printf '%s|%s|%s' "$DICT" "$SILVER" "$HELDOUT")
+# (the key of a run without the compile options is what it was before they existed)
+[[ ${#COMPILE[@]} -eq 0 ]] || KEYTEXT="$KEYTEXT|trees=$MESH_TREES|variants=$VARIANTS"
 [[ $TASK != bc5cdr || $SOURCES_RAW == bc5cdr-train,pubmedqa,genia,genia-test ]] || KEYTEXT="$KEYTEXT|$SOURCES_RAW"
 SKEY=$(printf '%s' "$KEYTEXT" | sha1sum | cut -c1-8)
 S=$T/silver_${DICT}_$SKEY
 mkdir -p "$S"
-printf 'dict=%s silver=%s heldout=%s sources=%s\n' "$DICT" "$SILVER" "$HELDOUT" "$SOURCES_RAW" > "$S/what.txt"
-readable "$S/dictionary.dict" || $B dict compile "$S/dictionary.dict" "${SOURCES[@]}" > /dev/null
+printf 'dict=%s silver=%s heldout=%s sources=%s compile=%s\n' "$DICT" "$SILVER" "$HELDOUT" "$SOURCES_RAW" \
+  "${COMPILE[*]}" > "$S/what.txt"
+readable "$S/dictionary.dict" || $B dict compile "$S/dictionary.dict" "${SOURCES[@]}" "${COMPILE[@]}" > /dev/null
 TRAIN_DICT=$S/dictionary.dict HELD=()
 if [[ -n $HELDOUT ]]; then
   readable "$S/train.dict" && readable "$S/heldout.dict" || $B dict split "$S/dictionary.dict" --holdout "$HELDOUT" --seed 0 \
