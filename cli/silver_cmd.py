@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from binder_core.config import default_of
+from binder_core.config import default_of, help_of
 from cli._common import console, user_errors
 from cli._options import OVERWRITE, config_option
 from pipelines.labeling_config import LabelingConfig
@@ -63,6 +63,13 @@ LONG_FORM = config_option(
     "--abbreviation-long-form",
     default=LongFormChoice(LabelingConfig().abbreviation_long_form),
 )
+NAME_LABELS = config_option(
+    LabelingConfig,
+    "name_labels",
+    "--name-label",
+    default=[],
+    help=help_of(LabelingConfig, "name_labels") + " Repeat or comma-separate, e.g. PER.",
+)
 HELDOUT_DICT = config_option(SilverConfig, "heldout_dictionary", "--heldout-dict")
 UNCERTAIN_DICT = config_option(SilverConfig, "uncertain_dictionary", "--uncertain-dict")
 WORKERS = config_option(LocalRunnerConfig, "workers", "--workers", "-w", min=1)
@@ -85,6 +92,7 @@ def _config(
     long_form: LongFormChoice,
     heldout_dict: str | None,
     uncertain_dict: str | None,
+    name_labels: list[str],
 ) -> SilverConfig:
     read = ReadConfig(
         format=fmt.value,
@@ -105,6 +113,9 @@ def _config(
         labeling=LabelingConfig(
             abbreviations=abbreviations,
             abbreviation_long_form=long_form.value,
+            name_labels=tuple(
+                label.strip() for item in name_labels for label in item.split(",") if label.strip()
+            ),
         ),
         heldout_dictionary=heldout_dict,
         uncertain_dictionary=uncertain_dict,
@@ -177,6 +188,7 @@ def build_cli(
     split_bytes: int = SPLIT_BYTES,
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
+    name_labels: list[str] = NAME_LABELS,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
     overwrite: bool = OVERWRITE,
@@ -199,7 +211,7 @@ def build_cli(
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
-        heldout_dict, uncertain_dict,
+        heldout_dict, uncertain_dict, name_labels,
     )  # fmt: skip
     _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json, overwrite)
 
@@ -221,6 +233,7 @@ def submit_cli(
     split_bytes: int = SPLIT_BYTES,
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
+    name_labels: list[str] = NAME_LABELS,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
     stage: bool = typer.Option(
@@ -241,7 +254,7 @@ def submit_cli(
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
-        heldout_dict, uncertain_dict,
+        heldout_dict, uncertain_dict, name_labels,
     )  # fmt: skip
     _run(config, remote_execution(beam_args, stage_package=stage), as_json, overwrite)
 

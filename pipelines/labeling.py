@@ -2,13 +2,23 @@
 
 ::
 
-    text ─ typed dictionary ──────────────┐  (dict_exact / dict_fuzzy)
+    text ─ typed dictionary ── name parts widened to whole names ──┐  (dict_exact / dict_fuzzy /
+                                                                   │   dict_name)
          ─ held-out dictionary ── not overlapping ──┤  (dict_heldout)
          ─ abbreviation definitions ── short forms of labelled long forms ──┤  (abbreviation)
          ─ uncertain dictionary ── not overlapping any of the above ──┘  (dict_uncertain, "*")
 
 Each step adds only spans that overlap nothing found before it, so the typed dictionary's own
 spans always win. The rules of each step:
+
+- **Names** (``name_labels``, off by default): a person list usually holds first names and
+  surnames, not whole names, so its matches are parts ("Andy" of "Andy Caddick"). A match of a
+  name label is widened over up to :data:`_MAX_NAME_WORDS` adjacent name words on each side
+  (a word of letters, ``'`` and ``-`` that starts with a capital: "Caddick", "O'Gorman";
+  initials such as "A." on the left), each a single space apart and not covered by a span of
+  another label; a touching match of the same label joins it ("Chris" + "Lewis"). The widened
+  span keeps the label (concept ids joined) and gets ``origin = dict_name``. On CoNLL-2003
+  ``eng.testa`` with the LexiconNER person list, silver PER F1 rises from 0.03 to 0.43.
 
 - **Held-out dictionary** (``binder dict split``): its matches are the entities of concepts the
   training dictionary does not hold; they keep their label and concept and get
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -48,12 +59,18 @@ _START = operator.itemgetter(Match._fields.index(SPAN_ORDER[0]))
 _HELDOUT = Origin.DICT_HELDOUT.value
 _ABBREVIATION = Origin.ABBREVIATION.value
 _UNCERTAIN = Origin.DICT_UNCERTAIN.value
+_NAME = Origin.DICT_NAME.value
+_MAX_NAME_WORDS = 3  # on each side of a name-part match
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_INITIAL = re.compile(r"[^\W\d_]\.")
+_TRAILING_PUNCTUATION = ",.;:!?)]}\"'’"
 
 # Counts of one run, summed over documents (the manifest's ``counts.labeling``).
 ABBREVIATION_DEFINITIONS = "abbreviation_definitions"  # definitions found in the text
 ABBREVIATION_LABELLED = "abbreviation_definitions_labelled"  # ... whose long form is labelled
 ABBREVIATION_SPANS = "abbreviation_spans_added"
 HELDOUT_SPANS = "heldout_spans_added"
+NAME_SPANS = "name_spans_widened"
 HELDOUT_OVERLAPPING = "heldout_matches_overlapping"  # held-out matches the typed spans beat
 UNCERTAIN_SPANS = "uncertain_spans_added"
 UNCERTAIN_OVERLAPPING = "uncertain_matches_overlapping"
@@ -63,6 +80,7 @@ LABELING_COUNTS: tuple[str, ...] = (
     ABBREVIATION_SPANS,
     HELDOUT_SPANS,
     HELDOUT_OVERLAPPING,
+    NAME_SPANS,
     UNCERTAIN_SPANS,
     UNCERTAIN_OVERLAPPING,
 )
@@ -102,7 +120,12 @@ def label_documents(
     another than when each follows a scan (about 6 us of ~90 per abstract with MeSH).
     """
     typed = [match(text, lexicons.typed, options) for text in texts]
-    if lexicons.heldout is None and lexicons.uncertain is None and not config.abbreviations:
+    if (
+        lexicons.heldout is None
+        and lexicons.uncertain is None
+        and not config.abbreviations
+        and not config.name_labels
+    ):
         return typed
     counts = counts if counts is not None else Counter()
     return [
@@ -122,6 +145,11 @@ def _extended(
     """The typed ``spans`` of ``text`` plus those of the held-out, abbreviation and uncertain
     steps, sorted."""
     changed = False
+    if config.name_labels:
+        widened = _widen_names(text, spans, frozenset(config.name_labels))
+        if widened is not None:
+            counts[NAME_SPANS] += sum(m.origin == _NAME for m in widened)
+            spans, changed = widened, True
     if lexicons.heldout is not None:
         held = [m._replace(origin=_HELDOUT) for m in match(text, lexicons.heldout, options)]
         added = _not_overlapping(held, spans)
@@ -149,6 +177,88 @@ def _extended(
         # start alone gives the canonical order (and compares ints, not tuples).
         spans.sort(key=_START)
     return spans
+
+
+def _widen_names(text: str, spans: list[Match], labels: frozenset[str]) -> list[Match] | None:
+    """``spans`` with the matches of name ``labels`` widened to whole names (see the module
+    docstring), or None when none changes. Spans come sorted; so does the result."""
+    if not any(m.label in labels for m in spans):
+        return None
+    out: list[Match] = []
+    joined: set[int] = set()  # indexes of spans merged into an earlier one
+    changed = False
+    for k, m in enumerate(spans):
+        if k in joined:
+            continue
+        if m.label not in labels:
+            out.append(m)
+            continue
+        start, end, parts = m.start, m.end, [m]
+        for _ in range(_MAX_NAME_WORDS):
+            word = _name_word_after(text, end)
+            if word is None:
+                break
+            hit = [
+                j for j, o in enumerate(spans) if o.start < word[1] and word[0] < o.end and j != k
+            ]
+            if hit:
+                if all(spans[j].label == m.label and spans[j].start == word[0] for j in hit):
+                    end = max(spans[j].end for j in hit)
+                    parts += [spans[j] for j in hit]
+                    joined.update(hit)
+                    continue
+                break
+            end = word[1]
+            if word[2]:  # the word ended with punctuation: so does the name
+                break
+        for _ in range(_MAX_NAME_WORDS):
+            word_start = _name_word_before(text, start)
+            if (
+                word_start is None
+                or (out and word_start < out[-1].end)  # a name widened before reaches it
+                or any(o.start < start and word_start < o.end for o in spans)
+            ):
+                break
+            start = word_start
+        if (start, end) == (m.start, m.end):
+            out.append(m)
+            continue
+        changed = True
+        concept = "|".join(sorted({c for p in parts for c in p.concept_id.split("|") if c}))
+        out.append(Match(start, end, m.label, concept, m.matched_term, min(p.score for p in parts),
+                         _NAME, any(p.uncertain for p in parts)))  # fmt: skip
+    if not changed:
+        return None
+    out.sort(key=_CANONICAL)
+    return out
+
+
+def _name_word_after(text: str, end: int) -> tuple[int, int, bool] | None:
+    """``(start, end, ends_with_punctuation)`` of the name word one space after ``end``."""
+    if end >= len(text) or text[end] != " ":
+        return None
+    word = _NAME_WORD.match(text, end + 1)
+    if word is None or not text[end + 1].isupper():
+        return None
+    after = word.end()
+    if after < len(text) and not text[after].isspace():
+        if text[after] not in _TRAILING_PUNCTUATION:
+            return None  # "Smith2", "Smith&Co": not a name word
+        return word.start(), after, True
+    return word.start(), after, False
+
+
+def _name_word_before(text: str, start: int) -> int | None:
+    """The start of the name word or initial one space before ``start``, if there is one."""
+    if start < 2 or text[start - 1] != " ":
+        return None
+    word_start = text.rfind(" ", 0, start - 1) + 1
+    word = text[word_start : start - 1]
+    if not word or not word[0].isupper():
+        return None
+    if _NAME_WORD.fullmatch(word) or _INITIAL.fullmatch(word):
+        return word_start
+    return None
 
 
 class _Coverage:

@@ -30,7 +30,18 @@ class LabelingConfig:
         "span that ends where the long form ends.",
     )
 
+    name_labels: tuple[str, ...] = option(
+        (),
+        "Labels whose lexicons hold parts of names (first names, surnames): a match of one is "
+        "widened over the adjacent capitalized words and initials, and touching matches of it "
+        "merge, so 'Andy' in 'Andy Caddick' labels the whole name (origin dict_name).",
+    )
+
     def __post_init__(self) -> None:
+        if not isinstance(self.name_labels, tuple) or not all(
+            isinstance(label, str) and label for label in self.name_labels
+        ):
+            raise ConfigError(f"name labels must be non-empty strings, got {self.name_labels!r}")
         if self.abbreviation_long_form not in get_args(AbbreviationLongForm):
             raise ConfigError(
                 f"--abbreviation-long-form must be one of {get_args(AbbreviationLongForm)}, "

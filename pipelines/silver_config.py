@@ -89,13 +89,16 @@ class SilverConfig:
         read = asdict(self.read)
         for speed_only in ("split_bytes", "batch_docs"):
             read.pop(speed_only)
+        labeling = asdict(self.labeling)
+        if not labeling["name_labels"]:
+            del labeling["name_labels"]  # so runs without it keep their metadata, byte for byte
         return {
             **read,
             "overlap": self.overlap,
             "fuzzy": self.fuzzy,
             "fuzzy_threshold": self.fuzzy_threshold,
             "shards": self.shards,
-            **asdict(self.labeling),
+            **labeling,
             "heldout_dictionary": self.heldout_dictionary is not None,
             "uncertain_dictionary": self.uncertain_dictionary is not None,
         }

@@ -262,3 +262,30 @@ def test_silver_build_with_heldout_and_uncertain_dictionaries(
     assert json.loads(stats.output)["labeling"]["abbreviation_spans_added"] == 2
     off = CliRunner().invoke(app, [*args[:-1], "--no-abbreviations", "--json"])
     assert json.loads(off.output)["counts"]["spans_by_origin"].get("abbreviation") is None
+
+
+def test_silver_build_name_label_widens_person_parts(tmp_path: Path) -> None:
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    people = tmp_path / "people.dict"
+    entries = [
+        Entry("Andy", "PER", "", "test", "exact-or-upper"),
+        Entry("Leeds", "LOC", "", "test"),
+    ]
+    save_compiled(compile_dictionary(entries), people)
+    corpus = tmp_path / "news.jsonl"
+    text = "Andy Caddick joined Leeds , said Andy ."
+    corpus.write_text(json.dumps({"id": "n1", "text": text}) + "\n", encoding="utf-8")
+    out = tmp_path / "silver"
+    args = ["silver", "build", str(corpus), "--dict", str(people), "--out", str(out), "-f", "jsonl"]
+    result = CliRunner().invoke(app, [*args, "--name-label", "PER", "--json"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.output)
+    (doc,) = iter_documents(out)
+    assert [(text[s["start"] : s["end"]], s["label"], s["origin"]) for s in doc["spans"]] == [
+        ("Andy Caddick", "PER", "dict_name"),
+        ("Leeds", "LOC", "dict_exact"),
+        ("Andy", "PER", "dict_exact"),
+    ]
+    assert manifest["counts"]["labeling"]["name_spans_widened"] == 1
+    assert manifest["options"]["name_labels"] == ["PER"]

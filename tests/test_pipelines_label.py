@@ -194,6 +194,7 @@ def test_build_silver_writes_exact_rows_manifest_and_dead_letters(
             "abbreviation_spans_added": 0,
             "heldout_matches_overlapping": 0,
             "heldout_spans_added": 0,
+            "name_spans_widened": 0,
             "uncertain_matches_overlapping": 0,
             "uncertain_spans_added": 0,
         },

@@ -156,7 +156,8 @@ def test_label_document_end_rule_takes_the_longest_of_nested_spans() -> None:
 
 _WORDS = st.sampled_from(
     ["acute", "renal", "failure", "(ARF)", "ARF", "cisplatin", "(CP)", "CP", "carboplatin",
-     "kidney", "Parkinson's", "disease", "(PD)", "PD", "CT", "of", "and", ";", "(", ")"]
+     "kidney", "Parkinson's", "disease", "(PD)", "PD", "CT", "of", "and", ";", "(", ")",
+     "Andy", "Caddick", "Lewis", "A.", "Caddick,"]
 )  # fmt: skip
 _NESTED = _dict(
     ("renal failure", "Disease", "D1"),
@@ -164,6 +165,8 @@ _NESTED = _dict(
     ("acute renal failure", "Chemical", "D3"),
     ("cisplatin", "Chemical", "C1"),
     ("CT", "Chemical", "C2"),
+    ("Andy", "Person", ""),
+    ("Lewis", "Person", "L1"),
 )
 _HELD = _dict(
     ("carboplatin", "Chemical", "C3"), ("kidney", "Disease", "K1"), ("CP", "Disease", "K2")
@@ -172,15 +175,51 @@ _BROAD = _dict(("kidney", "Organ", "O1"), ("Parkinson's disease", "Any", "P1"), 
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(_WORDS, max_size=30), st.sampled_from(["longest", "all"]))
+@given(
+    st.lists(_WORDS, max_size=30),
+    st.sampled_from(["longest", "all"]),
+    st.sampled_from([(), ("Person",)]),
+)
 def test_label_document_output_is_in_the_canonical_span_order(
-    words: list[str], overlap: str
+    words: list[str], overlap: str, name_labels: tuple[str, ...]
 ) -> None:
     text = " ".join(words)
     lexicons = Lexicons(_NESTED, heldout=_HELD, uncertain=_BROAD)
-    spans = label_document(text, lexicons, MatchOptions(overlap=overlap), LabelingConfig())  # type: ignore[arg-type]
+    config = LabelingConfig(name_labels=name_labels)
+    spans = label_document(text, lexicons, MatchOptions(overlap=overlap), config)  # type: ignore[arg-type]
     key = operator.attrgetter(*SPAN_ORDER)
     assert spans == sorted(set(spans), key=key)
+    for name in (m for m in spans if m.origin == "dict_name"):  # widened over free words only
+        assert not [m for m in spans if m is not name and m.start < name.end and name.start < m.end]
+
+
+def test_label_document_widens_name_parts_to_whole_names() -> None:
+    people = _dict(
+        ("Andy", "PER", ""), ("Chris", "PER", "P1"), ("Lewis", "PER", "P2"),
+        ("Dale", "PER", ""), ("Hussain", "PER", ""), ("England", "LOC", "G1"),
+    )  # fmt: skip
+    text = (
+        "Andy Caddick took 3-45 ; Chris Lewis ( England ) , A. Dale and Nasser Hussain. rose Andy"
+    )
+    counts: Counter[str] = Counter()
+    config = LabelingConfig(name_labels=("PER",))
+    spans = label_document(text, Lexicons(people), OPTIONS, config, counts)
+    assert _spans(text, spans) == [
+        ("Andy Caddick", "PER", "", "dict_name", False),  # widened right
+        ("Chris Lewis", "PER", "P1|P2", "dict_name", False),  # two parts merged
+        ("England", "LOC", "G1", "dict_exact", False),  # another label: never swallowed
+        ("A. Dale", "PER", "", "dict_name", False),  # an initial on the left
+        ("Nasser Hussain", "PER", "", "dict_name", False),  # "Hussain." ends the name
+        ("Andy", "PER", "", "dict_exact", False),  # "rose": not a name word
+    ]
+    assert counts["name_spans_widened"] == 4
+    # off by default, and only for the labels named
+    plain = label_document(text, Lexicons(people), OPTIONS, LabelingConfig())
+    assert [m.origin for m in plain] == ["dict_exact"] * len(plain)
+    other = label_document(text, Lexicons(people), OPTIONS, LabelingConfig(name_labels=("LOC",)))
+    assert [m.origin for m in other] == ["dict_exact"] * len(other)
+    with pytest.raises(ConfigError, match="name labels"):
+        LabelingConfig(name_labels=("",))
 
 
 def test_label_documents_is_label_document_of_each_text() -> None:

@@ -22,6 +22,8 @@ P=$DATA/bc5cdr/pubtator
 NCBI=$DATA/ncbi_disease/original
 LEX=$DATA/dictionaries/conll2003_lexiconner
 MESH=$DATA/dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz
+TREES=$DATA/dictionaries/mesh2017_tree/2017MeshTree.txt
+VARIANTS=(--variant plural,british)
 mkdir -p "$OUT/dicts" "$OUT/gold"
 : > "$OUT/rows.tsv"
 
@@ -45,6 +47,20 @@ row() {
   --source "mesh=$MESH" > /dev/null
 "${B[@]}" dict compile "$OUT/dicts/mesh_disease.dict" --source "mesh=$MESH" \
   --mesh-branches C=Disease,F03=Disease > /dev/null
+# spelling variants, and the tree numbers of the top-level MeSH descriptors (dict compile options)
+"${B[@]}" dict compile "$OUT/dicts/core_variants.dict" --source "autoner=$DATA/bc5cdr/autoner/dict_core.txt" \
+  "${VARIANTS[@]}" > /dev/null
+"${B[@]}" dict compile "$OUT/dicts/core+mesh_variants.dict" --source "autoner=$DATA/bc5cdr/autoner/dict_core.txt" \
+  --source "mesh=$MESH" "${VARIANTS[@]}" > /dev/null
+"${B[@]}" dict compile "$OUT/dicts/core+mesh_trees.dict" --source "autoner=$DATA/bc5cdr/autoner/dict_core.txt" \
+  --source "mesh=$MESH" --mesh-trees "$TREES" > /dev/null
+"${B[@]}" dict compile "$OUT/dicts/core+mesh_trees_variants.dict" --source "autoner=$DATA/bc5cdr/autoner/dict_core.txt" \
+  --source "mesh=$MESH" --mesh-trees "$TREES" "${VARIANTS[@]}" > /dev/null
+for extra in trees variants trees_variants; do
+  opts=(); [[ $extra == *trees* ]] && opts+=(--mesh-trees "$TREES"); [[ $extra == *variants* ]] && opts+=("${VARIANTS[@]}")
+  "${B[@]}" dict compile "$OUT/dicts/mesh_disease_$extra.dict" --source "mesh=$MESH" \
+    --mesh-branches C=Disease,F03=Disease "${opts[@]}" > /dev/null
+done
 ALL_TREES=A=Term,B=Term,C=Term,D=Term,E=Term,F=Term,G=Term,H=Term,I=Term,J=Term,K=Term,L=Term,M=Term,N=Term,V=Term,Z=Term
 "${B[@]}" dict compile "$OUT/dicts/mesh_all.dict" --source "mesh=$MESH" --mesh-branches "$ALL_TREES" > /dev/null
 for case in ignore exact exact-or-upper; do
@@ -68,6 +84,11 @@ for d in core core+mesh; do
     row "$ds" "+abbreviations (long form: end, default)" $split "${args[@]}"
     row "$ds" "+abbreviations +uncertain dict (all MeSH trees)" $split "${args[@]}" --uncertain-dict "$OUT/dicts/mesh_all.dict"
     row "$ds" "+abbreviations +fuzzy (uncertain, for reference)" $split "${args[@]}" --fuzzy
+    row "$ds" "+abbreviations +variants (plural, british)" $split "$OUT/dicts/${d}_variants.dict" "${args[@]:1}"
+    if [[ $d == core+mesh ]]; then
+      row "$ds" "+abbreviations +MeSH top-level trees" $split "$OUT/dicts/${d}_trees.dict" "${args[@]:1}"
+      row "$ds" "+abbreviations +MeSH top-level trees +variants" $split "$OUT/dicts/${d}_trees_variants.dict" "${args[@]:1}"
+    fi
   done
 done
 # Held-out concepts: label BC5CDR dev with 90% of the dictionary's concepts, with and without
@@ -89,6 +110,9 @@ for split in train dev; do
   row "NCBI-disease, MeSH C + F03" "baseline (dictionary only)" $split "${args[@]}" --no-abbreviations
   row "NCBI-disease, MeSH C + F03" "+abbreviations" $split "${args[@]}"
   row "NCBI-disease, MeSH C + F03" "+abbreviations +uncertain dict (all MeSH trees)" $split "${args[@]}" --uncertain-dict "$OUT/dicts/mesh_all.dict"
+  row "NCBI-disease, MeSH C + F03" "+abbreviations +MeSH top-level trees" $split "$OUT/dicts/mesh_disease_trees.dict" "${args[@]:1}"
+  row "NCBI-disease, MeSH C + F03" "+abbreviations +variants (plural, british)" $split "$OUT/dicts/mesh_disease_variants.dict" "${args[@]:1}"
+  row "NCBI-disease, MeSH C + F03" "+abbreviations +MeSH top-level trees +variants" $split "$OUT/dicts/mesh_disease_trees_variants.dict" "${args[@]:1}"
 done
 
 # ---- CoNLL-2003 eng.train and eng.testa: the gold texts as a corpus (binder data texts)
@@ -104,6 +128,8 @@ for split in train testa; do
   row "$ds" "+case policy +abbreviations" $split "$OUT/dicts/conll_exact-or-upper.dict" "${c[@]}"
   row "$ds" "+case policy +abbreviations +uncertain dict (gazetteers, any case)" $split \
     "$OUT/dicts/conll_exact-or-upper.dict" "${c[@]}" --uncertain-dict "$OUT/dicts/conll_ignore.dict"
+  row "$ds" "+case policy +abbreviations +whole names (--name-label PER)" $split \
+    "$OUT/dicts/conll_exact-or-upper.dict" "${c[@]}" --name-label PER
 done
 # Case policy per gazetteer: one list at a time exact-or-upper, the others folded.
 for g in person location organization misc; do
