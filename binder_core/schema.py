@@ -81,6 +81,7 @@ class Origin(str, Enum):
     ABBREVIATION = "abbreviation"  # a short form whose defined long form the dictionary labels
     DICT_HELDOUT = "dict_heldout"  # a match of a held-out dictionary (``--heldout-dict``)
     DICT_UNCERTAIN = "dict_uncertain"  # a broad-lexicon match, ANY_LABEL (``--uncertain-dict``)
+    DICT_COMPOSITE = "dict_composite"  # coordinated mentions with one head (--composite-mentions)
     DICT_NAME = "dict_name"  # a name-part match widened over the whole name (``--name-label``)
     GOLD = "gold"
     MODEL = "model"

@@ -63,6 +63,9 @@ LONG_FORM = config_option(
     "--abbreviation-long-form",
     default=LongFormChoice(LabelingConfig().abbreviation_long_form),
 )
+COMPOSITES = config_option(
+    LabelingConfig, "composite_mentions", "--composite-mentions/--no-composite-mentions"
+)
 NAME_LABELS = config_option(
     LabelingConfig,
     "name_labels",
@@ -93,6 +96,7 @@ def _config(
     heldout_dict: str | None,
     uncertain_dict: str | None,
     name_labels: list[str],
+    composites: bool,
 ) -> SilverConfig:
     read = ReadConfig(
         format=fmt.value,
@@ -113,6 +117,7 @@ def _config(
         labeling=LabelingConfig(
             abbreviations=abbreviations,
             abbreviation_long_form=long_form.value,
+            composite_mentions=composites,
             name_labels=tuple(
                 label.strip() for item in name_labels for label in item.split(",") if label.strip()
             ),
@@ -189,6 +194,7 @@ def build_cli(
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
     name_labels: list[str] = NAME_LABELS,
+    composites: bool = COMPOSITES,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
     overwrite: bool = OVERWRITE,
@@ -211,7 +217,7 @@ def build_cli(
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
-        heldout_dict, uncertain_dict, name_labels,
+        heldout_dict, uncertain_dict, name_labels, composites,
     )  # fmt: skip
     _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json, overwrite)
 
@@ -234,6 +240,7 @@ def submit_cli(
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
     name_labels: list[str] = NAME_LABELS,
+    composites: bool = COMPOSITES,
     heldout_dict: str | None = HELDOUT_DICT,
     uncertain_dict: str | None = UNCERTAIN_DICT,
     stage: bool = typer.Option(
@@ -254,7 +261,7 @@ def submit_cli(
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
-        heldout_dict, uncertain_dict, name_labels,
+        heldout_dict, uncertain_dict, name_labels, composites,
     )  # fmt: skip
     _run(config, remote_execution(beam_args, stage_package=stage), as_json, overwrite)
 

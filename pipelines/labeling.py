@@ -11,6 +11,13 @@
 Each step adds only spans that overlap nothing found before it, so the typed dictionary's own
 spans always win. The rules of each step:
 
+- **Composite mentions** (``composite_mentions``, off by default): a span ``B H`` (two words
+  or more) preceded by ``A and``, ``A or``, ``A and/or`` or ``A/`` (then also ``A,`` before
+  that) grows over ``A`` when the typed dictionary knows ``A H`` under the span's label:
+  "breast and ovarian cancer", "Duchenne or Becker muscular dystrophy", the composite mentions
+  of the NCBI-disease and BC5CDR guidelines. ``origin = dict_composite``, the concept ids of the
+  conjuncts joined. Silver F1 on NCBI-disease train 0.660 -> 0.673, dev 0.590 -> 0.618 (MeSH
+  Disease branch with the tree fill and spelling variants); BC5CDR core+MeSH +0.1 on both.
 - **Names** (``name_labels``, off by default): a person list usually holds first names and
   surnames, not whole names, so its matches are parts ("Andy" of "Andy Caddick"). A match of a
   name label is widened over up to :data:`_MAX_NAME_WORDS` adjacent name words on each side
@@ -60,9 +67,12 @@ _HELDOUT = Origin.DICT_HELDOUT.value
 _ABBREVIATION = Origin.ABBREVIATION.value
 _UNCERTAIN = Origin.DICT_UNCERTAIN.value
 _NAME = Origin.DICT_NAME.value
+_COMPOSITE = Origin.DICT_COMPOSITE.value
 _MAX_NAME_WORDS = 3  # on each side of a name-part match
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _INITIAL = re.compile(r"[^\W\d_]\.")
+# a suffix of another comes after it (", and " before " and ")
+_CONJUNCTIONS = (", and/or ", ", and ", ", or ", " and/or ", " and ", " or ", "/")
 _TRAILING_PUNCTUATION = ",.;:!?)]}\"'’"
 
 # Counts of one run, summed over documents (the manifest's ``counts.labeling``).
@@ -71,6 +81,7 @@ ABBREVIATION_LABELLED = "abbreviation_definitions_labelled"  # ... whose long fo
 ABBREVIATION_SPANS = "abbreviation_spans_added"
 HELDOUT_SPANS = "heldout_spans_added"
 NAME_SPANS = "name_spans_widened"
+COMPOSITE_SPANS = "composite_spans_widened"
 HELDOUT_OVERLAPPING = "heldout_matches_overlapping"  # held-out matches the typed spans beat
 UNCERTAIN_SPANS = "uncertain_spans_added"
 UNCERTAIN_OVERLAPPING = "uncertain_matches_overlapping"
@@ -81,6 +92,7 @@ LABELING_COUNTS: tuple[str, ...] = (
     HELDOUT_SPANS,
     HELDOUT_OVERLAPPING,
     NAME_SPANS,
+    COMPOSITE_SPANS,
     UNCERTAIN_SPANS,
     UNCERTAIN_OVERLAPPING,
 )
@@ -125,6 +137,7 @@ def label_documents(
         and lexicons.uncertain is None
         and not config.abbreviations
         and not config.name_labels
+        and not config.composite_mentions
     ):
         return typed
     counts = counts if counts is not None else Counter()
@@ -150,6 +163,11 @@ def _extended(
         if widened is not None:
             counts[NAME_SPANS] += sum(m.origin == _NAME for m in widened)
             spans, changed = widened, True
+    if config.composite_mentions:
+        grown = _composite_mentions(text, spans, lexicons.typed, options)
+        if grown is not None:
+            counts[COMPOSITE_SPANS] += sum(m.origin == _COMPOSITE for m in grown)
+            spans, changed = grown, True
     if lexicons.heldout is not None:
         held = [m._replace(origin=_HELDOUT) for m in match(text, lexicons.heldout, options)]
         added = _not_overlapping(held, spans)
@@ -231,6 +249,75 @@ def _widen_names(text: str, spans: list[Match], labels: frozenset[str]) -> list[
         return None
     out.sort(key=_CANONICAL)
     return out
+
+
+def _composite_mentions(
+    text: str, spans: list[Match], typed: CompiledDictionary, options: MatchOptions
+) -> list[Match] | None:
+    """``spans`` with coordinated mentions grown over their first conjuncts (see the module
+    docstring), or None when none grows. Spans come sorted; so does the result."""
+    out: list[Match] = []
+    changed = False
+    for k, m in enumerate(spans):
+        space = text.find(" ", m.start, m.end)
+        if space < 0 or not _precedes_conjunction(text, m.start):
+            out.append(m)
+            continue
+        head = text[space : m.end]  # " ovarian cancer" -> " cancer"
+        start, concepts, allow_list = m.start, set(m.concept_id.split("|")), False
+        while True:
+            joint = next((c for c in _CONJUNCTIONS if text.startswith(c, start - len(c))), None)
+            if joint is None and allow_list and text.startswith(", ", start - 2):
+                joint = ", "
+            if joint is None:
+                break
+            word_end = start - len(joint)
+            word = _word_before(text, word_end)
+            if word is None or _overlaps_any(spans, k, word, start):
+                break
+            conjunct = _same_label_key(text[word:word_end] + head, m.label, typed, options)
+            if conjunct is None:
+                break
+            start, allow_list = word, True
+            concepts.update(conjunct.concept_id.split("|"))
+        if start == m.start:
+            out.append(m)
+            continue
+        changed = True
+        concept = "|".join(sorted(c for c in concepts if c))
+        out.append(Match(start, m.end, m.label, concept, m.matched_term, m.score, _COMPOSITE,
+                         m.uncertain))  # fmt: skip
+    if not changed:
+        return None
+    out.sort(key=_CANONICAL)
+    return out
+
+
+def _precedes_conjunction(text: str, start: int) -> bool:
+    return any(text.startswith(c, start - len(c)) for c in _CONJUNCTIONS)
+
+
+def _word_before(text: str, end: int) -> int | None:
+    """The start of the word (letters, digits, ``-``, ``'``) that ends at ``end``, if any."""
+    i = end
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "-'"):
+        i -= 1
+    return i if i < end and text[i].isalnum() else None
+
+
+def _overlaps_any(spans: Sequence[Match], k: int, start: int, end: int) -> bool:
+    """Whether a span other than ``spans[k]`` overlaps ``[start, end)``."""
+    return any(o.start < end and start < o.end for j, o in enumerate(spans) if j != k)
+
+
+def _same_label_key(
+    phrase: str, label: str, typed: CompiledDictionary, options: MatchOptions
+) -> Match | None:
+    """The typed dictionary's match of the whole ``phrase`` under ``label``, if any."""
+    for m in match(phrase, typed, options):
+        if m.start == 0 and m.end == len(phrase) and m.label == label:
+            return m
+    return None
 
 
 def _name_word_after(text: str, end: int) -> tuple[int, int, bool] | None:

@@ -30,6 +30,12 @@ class LabelingConfig:
         "span that ends where the long form ends.",
     )
 
+    composite_mentions: bool = option(
+        False,
+        "Coordinated mentions that share a head ('breast and ovarian cancer') become one span "
+        "where the dictionary knows each conjunct with the head ('breast cancer') under the "
+        "span's label (origin dict_composite).",
+    )
     name_labels: tuple[str, ...] = option(
         (),
         "Labels whose lexicons hold parts of names (first names, surnames): a match of one is "

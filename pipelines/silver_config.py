@@ -90,8 +90,9 @@ class SilverConfig:
         for speed_only in ("split_bytes", "batch_docs"):
             read.pop(speed_only)
         labeling = asdict(self.labeling)
-        if not labeling["name_labels"]:
-            del labeling["name_labels"]  # so runs without it keep their metadata, byte for byte
+        for added_later in ("name_labels", "composite_mentions"):
+            if not labeling[added_later]:  # so runs without them keep their metadata, byte for byte
+                del labeling[added_later]
         return {
             **read,
             "overlap": self.overlap,

@@ -192,6 +192,7 @@ def test_build_silver_writes_exact_rows_manifest_and_dead_letters(
             "abbreviation_definitions": 0,
             "abbreviation_definitions_labelled": 0,
             "abbreviation_spans_added": 0,
+            "composite_spans_widened": 0,
             "heldout_matches_overlapping": 0,
             "heldout_spans_added": 0,
             "name_spans_widened": 0,

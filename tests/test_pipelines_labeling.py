@@ -157,7 +157,7 @@ def test_label_document_end_rule_takes_the_longest_of_nested_spans() -> None:
 _WORDS = st.sampled_from(
     ["acute", "renal", "failure", "(ARF)", "ARF", "cisplatin", "(CP)", "CP", "carboplatin",
      "kidney", "Parkinson's", "disease", "(PD)", "PD", "CT", "of", "and", ";", "(", ")",
-     "Andy", "Caddick", "Lewis", "A.", "Caddick,"]
+     "Andy", "Caddick", "Lewis", "A.", "Caddick,", "or", "chronic", "acute/chronic"]
 )  # fmt: skip
 _NESTED = _dict(
     ("renal failure", "Disease", "D1"),
@@ -167,6 +167,7 @@ _NESTED = _dict(
     ("CT", "Chemical", "C2"),
     ("Andy", "Person", ""),
     ("Lewis", "Person", "L1"),
+    ("chronic renal failure", "Disease", "D4"),
 )
 _HELD = _dict(
     ("carboplatin", "Chemical", "C3"), ("kidney", "Disease", "K1"), ("CP", "Disease", "K2")
@@ -179,18 +180,51 @@ _BROAD = _dict(("kidney", "Organ", "O1"), ("Parkinson's disease", "Any", "P1"), 
     st.lists(_WORDS, max_size=30),
     st.sampled_from(["longest", "all"]),
     st.sampled_from([(), ("Person",)]),
+    st.booleans(),
 )
 def test_label_document_output_is_in_the_canonical_span_order(
-    words: list[str], overlap: str, name_labels: tuple[str, ...]
+    words: list[str], overlap: str, name_labels: tuple[str, ...], composites: bool
 ) -> None:
     text = " ".join(words)
     lexicons = Lexicons(_NESTED, heldout=_HELD, uncertain=_BROAD)
-    config = LabelingConfig(name_labels=name_labels)
+    config = LabelingConfig(name_labels=name_labels, composite_mentions=composites)
     spans = label_document(text, lexicons, MatchOptions(overlap=overlap), config)  # type: ignore[arg-type]
     key = operator.attrgetter(*SPAN_ORDER)
     assert spans == sorted(set(spans), key=key)
     for name in (m for m in spans if m.origin == "dict_name"):  # widened over free words only
         assert not [m for m in spans if m is not name and m.start < name.end and name.start < m.end]
+
+
+def test_label_document_joins_composite_mentions() -> None:
+    typed = _dict(
+        ("breast cancer", "Disease", "D1"), ("ovarian cancer", "Disease", "D2"),
+        ("brain cancer", "Disease", "D3"), ("prostate cancer", "Disease", "D4"),
+        ("Duchenne muscular dystrophy", "Disease", "D5"),
+        ("Becker muscular dystrophy", "Disease", "D6"), ("lung cancer", "Chemical", "X1"),
+        ("tamoxifen", "Chemical", "C1"), ("fever", "Disease", "D7"),
+    )  # fmt: skip
+    text = (
+        "breast and ovarian cancer ; brain, breast, and prostate cancer ; Duchenne/Becker "
+        "muscular dystrophy ; lung or ovarian cancer ; tamoxifen and breast cancer ; skin and "
+        "ovarian cancer ; fever and ovarian cancer"
+    )
+    counts: Counter[str] = Counter()
+    config = LabelingConfig(composite_mentions=True)
+    spans = label_document(text, Lexicons(typed), OPTIONS, config, counts)
+    assert _spans(text, spans) == [
+        ("breast and ovarian cancer", "Disease", "D1|D2", "dict_composite", False),
+        ("brain, breast, and prostate cancer", "Disease", "D1|D3|D4", "dict_composite", False),
+        ("Duchenne/Becker muscular dystrophy", "Disease", "D5|D6", "dict_composite", False),
+        ("ovarian cancer", "Disease", "D2", "dict_exact", False),  # "lung cancer": other label
+        ("tamoxifen", "Chemical", "C1", "dict_exact", False),
+        ("breast cancer", "Disease", "D1", "dict_exact", False),  # "tamoxifen": another span
+        ("ovarian cancer", "Disease", "D2", "dict_exact", False),  # "skin cancer": no key
+        ("fever", "Disease", "D7", "dict_exact", False),
+        ("ovarian cancer", "Disease", "D2", "dict_exact", False),  # "fever" is a span itself
+    ]
+    assert counts["composite_spans_widened"] == 3
+    off = label_document(text, Lexicons(typed), OPTIONS, LabelingConfig())
+    assert "dict_composite" not in {m.origin for m in off}
 
 
 def test_label_document_widens_name_parts_to_whole_names() -> None:

@@ -88,6 +88,8 @@ for d in core core+mesh; do
     if [[ $d == core+mesh ]]; then
       row "$ds" "+abbreviations +MeSH top-level trees" $split "$OUT/dicts/${d}_trees.dict" "${args[@]:1}"
       row "$ds" "+abbreviations +MeSH top-level trees +variants" $split "$OUT/dicts/${d}_trees_variants.dict" "${args[@]:1}"
+      row "$ds" "+abbreviations +MeSH top-level trees +variants +composite mentions" $split \
+        "$OUT/dicts/${d}_trees_variants.dict" "${args[@]:1}" --composite-mentions
     fi
   done
 done
@@ -113,6 +115,8 @@ for split in train dev; do
   row "NCBI-disease, MeSH C + F03" "+abbreviations +MeSH top-level trees" $split "$OUT/dicts/mesh_disease_trees.dict" "${args[@]:1}"
   row "NCBI-disease, MeSH C + F03" "+abbreviations +variants (plural, british)" $split "$OUT/dicts/mesh_disease_variants.dict" "${args[@]:1}"
   row "NCBI-disease, MeSH C + F03" "+abbreviations +MeSH top-level trees +variants" $split "$OUT/dicts/mesh_disease_trees_variants.dict" "${args[@]:1}"
+  row "NCBI-disease, MeSH C + F03" "+abbreviations +MeSH top-level trees +variants +composite mentions" $split \
+    "$OUT/dicts/mesh_disease_trees_variants.dict" "${args[@]:1}" --composite-mentions
 done
 
 # ---- CoNLL-2003 eng.train and eng.testa: the gold texts as a corpus (binder data texts)
