@@ -18,7 +18,7 @@ from binder_core.config import BACKENDS, Backend
 from binder_core.engine import SpanTagger
 from binder_core.errors import ConfigError
 from binder_core.export_dir import is_export_dir, read_export
-from binder_core.model_dir import read_model_meta, resolve_model_dir
+from binder_core.model_dir import ModelInfo, read_model_meta, resolve_model_dir
 
 
 def check_backend(backend: str) -> None:
@@ -45,12 +45,17 @@ def resolve_backend(path: str | os.PathLike[str], backend: Backend | str = "auto
     return str(backend)
 
 
+def model_info(path: str | os.PathLike[str]) -> ModelInfo:
+    """What the model (or export) at ``path`` says about itself, without loading weights."""
+    if is_export_dir(path):
+        return read_export(path).info
+    _, info = read_model_meta(resolve_model_dir(path))
+    return info
+
+
 def model_labels(path: str | os.PathLike[str]) -> tuple[str, ...]:
     """The entity types of the model (or export) at ``path``, without loading weights."""
-    if is_export_dir(path):
-        return read_export(path).info.labels
-    _, info = read_model_meta(resolve_model_dir(path))
-    return info.labels
+    return model_info(path).labels
 
 
 def load_predictor(

@@ -46,9 +46,14 @@ class TrainingProvenance:
     documents: int | None = None  # training documents, from the manifest
     silver: bool = False  # the training labels came from a dictionary
     command: str = ""  # the command line that trained the model
+    # the options the silver labels were written with (the manifest's ``options``), so that a
+    # hybrid's dictionary side labels new text the same way; empty for gold data
+    silver_options: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["silver_options"] = dict(self.silver_options)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainingProvenance:

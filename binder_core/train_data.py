@@ -175,6 +175,7 @@ def training_provenance(train_dir: str, command: str = "") -> TrainingProvenance
     _, meta = open_dataset(train_dir)
     manifest = manifest_path(train_dir)
     sha, documents, silver = "", None, bool(meta.dictionary_fingerprint)
+    options: dict[str, Any] = {}
     if manifest is not None:
         raw = manifest.read_bytes()
         sha = hashlib.sha256(raw).hexdigest()
@@ -185,6 +186,8 @@ def training_provenance(train_dir: str, command: str = "") -> TrainingProvenance
         counts = parsed.get("counts", {}) if isinstance(parsed, dict) else {}
         rows = counts.get("rows", counts.get("documents")) if isinstance(counts, dict) else None
         documents = rows if isinstance(rows, int) else None
+        found = parsed.get("options") if isinstance(parsed, dict) else None
+        options = dict(found) if silver and isinstance(found, dict) else {}
     return TrainingProvenance(
         train_data=str(train_dir),
         dictionary_fingerprint=meta.dictionary_fingerprint,
@@ -192,6 +195,7 @@ def training_provenance(train_dir: str, command: str = "") -> TrainingProvenance
         documents=documents,
         silver=silver,
         command=command,
+        silver_options=options,
     )
 
 

@@ -52,13 +52,18 @@ THREADS_HELP = "onnxruntime intra-op threads (default: onnxruntime's choice)."
 
 
 def _tagger(dictionary: Path | None, model: Path) -> Any:
-    """The dictionary side of a hybrid, checked against the model's types (or None)."""
+    """The dictionary side of a hybrid, checked against the model's types (or None). It labels
+    text as the model's silver training data was labelled (abbreviations, composite mentions,
+    whole names: the options its manifest recorded); defaults for a model trained on gold."""
     if dictionary is None:
         return None
-    from binder_core.backends import model_labels
+    from binder_core.backends import model_info
+    from pipelines.labeling_config import LabelingConfig
     from pipelines.tagging import dictionary_tagger
 
-    return dictionary_tagger(str(dictionary), model_labels(model))
+    info = model_info(model)
+    options = info.provenance.silver_options if info.provenance is not None else {}
+    return dictionary_tagger(str(dictionary), info.labels, LabelingConfig.from_options(options))
 
 
 @user_errors

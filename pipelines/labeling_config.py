@@ -6,8 +6,9 @@ without importing pyarrow or the dictionaries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, get_args
 
 from binder_core.config import option
 from binder_core.errors import ConfigError
@@ -42,6 +43,16 @@ class LabelingConfig:
         "widened over the adjacent capitalized words and initials, and touching matches of it "
         "merge, so 'Andy' in 'Andy Caddick' labels the whole name (origin dict_name).",
     )
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> LabelingConfig:
+        """The labeling of a run from its recorded options (a silver manifest's ``options``,
+        which hold other options too); a field it does not name keeps its default."""
+        names = {f.name for f in fields(cls)}
+        chosen: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in options.items() if k in names
+        }
+        return cls(**chosen)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name_labels, tuple) or not all(

@@ -289,6 +289,9 @@ def test_silver_build_name_label_widens_person_parts(tmp_path: Path) -> None:
     ]
     assert manifest["counts"]["labeling"]["name_spans_widened"] == 1
     assert manifest["options"]["name_labels"] == ["PER"]
+    from binder_core.train_data import training_provenance  # what a model trained on it records
+
+    assert training_provenance(str(out)).silver_options == manifest["options"]
     assert "composite_mentions" not in manifest["options"]  # off: the options of earlier runs
     both = CliRunner().invoke(app, [*args, "--composite-mentions", "--overwrite", "--json"])
     assert json.loads(both.output)["options"]["composite_mentions"] is True

@@ -37,6 +37,7 @@ INFO = ModelInfo(
     provenance=TrainingProvenance(
         train_data="silver/", dictionary_fingerprint="abc123", manifest_sha256="f00d",
         documents=7, silver=True, command="binder train --train silver/ --out run/",
+        silver_options={"abbreviations": True, "composite_mentions": True, "shards": 4},
     ),
 )  # fmt: skip
 
@@ -153,3 +154,30 @@ def test_model_dir_reads_metadata_without_torch(
         "assert i.labels == ('Chemical', 'Disease'); assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_hybrid_dictionary_side_labels_as_the_training_silver_was_labelled(
+    model: BinderModel, tiny_bert: Path, tmp_path: Path
+) -> None:
+    """A model trained on silver written with --name-label PER: the dictionary side of its
+    hybrid widens names too (the options come from the model's provenance)."""
+    from cli.model_cmd import _tagger
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    people = tmp_path / "people.dict"
+    save_compiled(compile_dictionary([Entry("Andy", "PER", "", "test", "exact")]), people)
+    text = "Andy Caddick bowled."
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    for options, expected in (
+        ({"name_labels": ["PER"], "shards": 2}, "Andy Caddick"),
+        ({}, "Andy"),
+    ):
+        info = ModelInfo(
+            labels=("PER",),
+            type_descriptions={},
+            provenance=TrainingProvenance(silver=True, silver_options=options),
+        )
+        run = tmp_path / f"run{len(options)}"
+        save_pretrained(model, tokenizer, info, run)
+        (span,) = _tagger(people, run)(text)
+        assert text[span["start"] : span["end"]] == expected
