@@ -18,7 +18,7 @@ from binder_core.backends import load_predictor
 from binder_core.config import INFERENCE_BATCH_SIZE
 from binder_core.data import ParquetWindowDataset
 from binder_core.engine import SpanTagger, check_batch_size, check_decoding, to_span
-from binder_core.hybrid import SpanSource, merge_spans
+from binder_core.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
 from binder_core.metrics import SpanCounter, SpanScores
 from binder_core.schema import Origin, iter_documents
 from binder_core.types import check_labels
@@ -38,15 +38,16 @@ def score_dataset(
     labels: Sequence[str] | None = None,
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
+    model_margin: float = DEFAULT_MODEL_MARGIN,
 ) -> tuple[SpanScores, int]:
     """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, and its document
     count.
 
     ``decoding`` defaults to the predictor's; ``labels`` (default: the predictor's) are the
     types predicted and scored. With ``dictionary`` the predictions are those of the hybrid
-    (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule``). Gold spans with origin
-    ``dict_heldout`` (matches of held-out dictionary concepts) are also scored as the subset
-    ``heldout``: the share of them predicted exactly. With the data
+    (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule`` and ``model_margin``). Gold
+    spans with origin ``dict_heldout`` (matches of held-out dictionary concepts) are also
+    scored as the subset ``heldout``: the share of them predicted exactly. With the data
     config's ``unknown_labels == "error"`` a type in the data that is not among them is a
     :class:`ConfigError`; with ``"ignore"`` its spans are left out of the scores.
     """
@@ -80,7 +81,9 @@ def score_dataset(
         if dictionary is None:
             keys = [(p.start, p.end, p.label) for p in predicted]
         else:
-            merged = merge_spans(dictionary(doc["text"]), map(to_span, predicted), hybrid_rule)
+            merged = merge_spans(
+                dictionary(doc["text"]), map(to_span, predicted), hybrid_rule, model_margin
+            )
             keys = [(s["start"], s["end"], s["label"]) for s in merged]
         counter.update(gold, keys, {"heldout": heldout} if heldout else None)
     logger.info("scored %d documents of %s", counter.documents, data_dir)
@@ -97,6 +100,7 @@ def evaluate(
     labels: Sequence[str] | None = None,
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
+    model_margin: float = DEFAULT_MODEL_MARGIN,
     amp: str = "auto",
     backend: str = "auto",
     threads: int | None = None,
@@ -123,7 +127,7 @@ def evaluate(
         scored = tuple(label for label in predictor.labels if label in set(labels))
     result, documents = score_dataset(
         predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored,
-        dictionary=dictionary, hybrid_rule=hybrid_rule,
+        dictionary=dictionary, hybrid_rule=hybrid_rule, model_margin=model_margin,
     )  # fmt: skip
     scores = result.to_dict()
     scores["documents"] = documents
@@ -131,4 +135,5 @@ def evaluate(
     scores["backend"] = predictor.backend
     if dictionary is not None:
         scores["hybrid"] = hybrid_rule
+        scores["hybrid_model_margin"] = model_margin
     return scores

@@ -23,7 +23,7 @@ from binder_core.atomic import atomic_path
 from binder_core.config import INFERENCE_BATCH_SIZE, InputFormat
 from binder_core.engine import SpanTagger
 from binder_core.errors import ConfigError, InputError
-from binder_core.hybrid import SpanSource, merge_spans
+from binder_core.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
 from binder_core.schema import (
     Origin,
     content_doc_id,
@@ -132,11 +132,13 @@ def predict_file(
     docs_per_chunk: int = 256,
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
+    model_margin: float = DEFAULT_MODEL_MARGIN,
 ) -> Iterator[int]:
     """Tag every document of ``input_path`` and write ``output_path`` (.jsonl or .parquet).
 
     With ``dictionary`` each document gets the hybrid of its dictionary matches and the model's
-    predictions (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule``).
+    predictions (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule`` and
+    ``model_margin``).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
     The output is written to a temp file and renamed into place when complete.
@@ -159,7 +161,7 @@ def predict_file(
             spans = predictor.predict([d.text for d in chunk], decoding, batch_size)
             if dictionary is not None:
                 spans = [
-                    merge_spans(dictionary(d.text), s, hybrid_rule)
+                    merge_spans(dictionary(d.text), s, hybrid_rule, model_margin)
                     for d, s in zip(chunk, spans, strict=True)
                 ]
             rows = [

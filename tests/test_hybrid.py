@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from binder_core.errors import ConfigError
-from binder_core.hybrid import merge_spans
+from binder_core.hybrid import DEFAULT_MODEL_MARGIN, merge_spans
 from binder_core.schema import Origin, make_span
 
 
@@ -13,8 +15,10 @@ def _d(start: int, end: int, label: str = "Chemical", uncertain: bool = False) -
     return make_span(start, end, label, origin=Origin.DICT_EXACT, uncertain=uncertain)
 
 
-def _m(start: int, end: int, label: str = "Disease") -> dict:
-    return make_span(start, end, label, origin=Origin.MODEL, score=0.9)
+def _m(start: int, end: int, label: str = "Disease", margin: float = 4.0) -> dict:
+    """A prediction whose score is sigmoid(margin), as the predictors write it."""
+    score = 1 / (1 + math.exp(-margin))
+    return make_span(start, end, label, origin=Origin.MODEL, score=score)
 
 
 def _keys(spans: list[dict]) -> list[tuple[int, int, str, str]]:
@@ -58,3 +62,20 @@ def test_merge_spans_keeps_the_preferred_side_whole_and_adds_no_overlapping_pair
 def test_merge_spans_rejects_an_unknown_rule() -> None:
     with pytest.raises(ConfigError, match="hybrid rule must be one of"):
         merge_spans([], [], rule="union")
+    with pytest.raises(ConfigError, match="margin"):
+        merge_spans([], [], model_margin=-1)
+
+
+def test_merge_spans_leaves_out_predictions_with_a_small_margin() -> None:
+    dictionary = [_d(0, 9)]
+    model = [_m(5, 12, margin=5.0), _m(20, 25, margin=2.5), _m(30, 35, margin=3.5)]
+    assert DEFAULT_MODEL_MARGIN == 3.0
+    assert _keys(merge_spans(dictionary, model)) == [
+        (0, 9, "Chemical", "dict_exact"),
+        (30, 35, "Disease", "model"),  # 2.5 is not above the default margin
+    ]
+    assert len(merge_spans(dictionary, model, model_margin=0)) == 3  # 0 keeps every prediction
+    # the margin applies to the model side under either rule
+    assert _keys(merge_spans(dictionary, model, rule="model", model_margin=4)) == [
+        (5, 12, "Disease", "model"),  # the dictionary span it overlaps is not added
+    ]
