@@ -13,6 +13,11 @@ import typer
 from binder_core.config import default_of, help_of
 
 
+def split_csv(values: list[str]) -> tuple[str, ...]:
+    """``["a,b", "c"]`` -> ``("a", "b", "c")``: options accept repeats and comma lists."""
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
 def config_option(cls: type, name: str, *flags: str, **kwargs: Any) -> Any:
     """``typer.Option`` for the field ``cls.name``: its default and help, unless overridden."""
     kwargs.setdefault("help", help_of(cls, name))

@@ -9,12 +9,8 @@ from typing import Any
 import typer
 
 from cli._common import console, user_errors
+from cli._options import split_csv
 from dictionaries.config import SplitConfig
-
-
-def _split_csv(values: list[str]) -> tuple[str, ...]:
-    """``["a,b", "c"]`` -> ``("a", "b", "c")``: options accept repeats and comma lists."""
-    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
 def register(app: typer.Typer) -> None:
@@ -106,19 +102,19 @@ def register(app: typer.Typer) -> None:
             min_length=min_length,
             max_length=max_length,
             use_stopwords=stopwords,
-            extra_stopwords=_split_csv(stopword),
+            extra_stopwords=split_csv(stopword),
             drop_numeric=drop_numeric,
             acronym_max_length=acronym_max_length,
             ambiguity=ambiguity,  # type: ignore[arg-type]  # validated by CompileConfig
-            label_priority=_split_csv(label_priority),
-            labels=_split_csv(label),
-            variants=_split_csv(variant),
+            label_priority=split_csv(label_priority),
+            labels=split_csv(label),
+            variants=split_csv(variant),
         )
         options: dict[str, dict[str, Any]] = {
             "umls": {
-                "languages": _split_csv(umls_language),
-                "sources": _split_csv(umls_sab),
-                "term_types": _split_csv(umls_tty),
+                "languages": split_csv(umls_language),
+                "sources": split_csv(umls_sab),
+                "term_types": split_csv(umls_tty),
                 "keep_suppressed": umls_keep_suppressed,
                 "mapping": umls_mapping,
                 "semantic_groups": umls_semantic_groups,

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from binder_core.config import default_of, help_of
 from cli._common import console, user_errors
-from cli._options import OVERWRITE, config_option
+from cli._options import OVERWRITE, config_option, split_csv
 from pipelines.labeling_config import LabelingConfig
 from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
 
@@ -118,9 +118,7 @@ def _config(
             abbreviations=abbreviations,
             abbreviation_long_form=long_form.value,
             composite_mentions=composites,
-            name_labels=tuple(
-                label.strip() for item in name_labels for label in item.split(",") if label.strip()
-            ),
+            name_labels=split_csv(name_labels),
         ),
         heldout_dictionary=heldout_dict,
         uncertain_dictionary=uncertain_dict,
