@@ -4,7 +4,8 @@
 
 Over the 4,500 benchmark abstracts and the full MeSH dictionary of :mod:`benchmarks.bench_silver`,
 times (CPU, best of ``--passes``, the steps interleaved) the raw scan (JSON decoding included),
-``dictionaries.match``, ``find_abbreviations`` and ``label_document`` with and without
+``dictionaries.match``, ``find_abbreviations`` (every definition, and only those whose long form
+ends where a typed span ends, as the labeling step asks) and ``label_document`` with and without
 abbreviations. No Beam and no files: what the per-document work costs, whatever else a machine
 shared with other jobs is doing.
 """
@@ -40,12 +41,17 @@ def step_costs(data: Path, passes: int) -> dict[str, float]:
     raw = build_raw_automaton(set(compiled.keys))
     lexicons, options = Lexicons(typed=compiled), MatchOptions()
     default, plain = LabelingConfig(), LabelingConfig(abbreviations=False)
+    # where the typed spans end: the only offsets where the labeling step looks for long forms
+    ends = [{m.end for m in match(t, compiled)} for t in texts]
     steps: dict[str, Callable[[], Any]] = {
         "raw scan": lambda: [
             word_boundary_spans(json.loads(s)["text"].lower(), raw) for s in lines
         ],
         "dictionaries.match": lambda: [match(t, compiled) for t in texts],
         "find_abbreviations": lambda: [find_abbreviations(t) for t in texts],
+        "find_abbreviations, long forms at span ends": lambda: [
+            find_abbreviations(t, e) for t, e in zip(texts, ends, strict=True)
+        ],
         "label_document, default": lambda: [
             label_document(t, lexicons, options, default) for t in texts
         ],

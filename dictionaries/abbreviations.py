@@ -28,6 +28,7 @@ The rules, stated once (they follow the paper and its reference implementation):
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -53,32 +54,48 @@ class Abbreviation(NamedTuple):
 _BY_SHORT_FORM = itemgetter(2, 3, 0, 1)
 
 
-def find_abbreviations(text: str) -> list[Abbreviation]:
-    """Every abbreviation definition in ``text``, sorted by the short form's position."""
+def find_abbreviations(
+    text: str, long_ends: Container[int] | None = None
+) -> list[Abbreviation]:
+    """Every abbreviation definition in ``text``, sorted by the short form's position.
+
+    With ``long_ends``, only the definitions whose long form ends at one of those offsets: the
+    candidates whose long form cannot end there are left before the costly steps (finding the
+    sentence start and matching the letters), so a caller that needs only the definitions of
+    long forms it has labelled (spans ending there) pays for little more than finding the
+    parentheses. The definitions returned are exactly those of the unfiltered call that end there.
+    """
     found: set[Abbreviation] = set()
     open_at = text.find("(", 1)  # a candidate follows a whitespace character
     while open_at >= 0:
         if text[open_at - 1].isspace():
-            pair = _definition_at(text, open_at)
-            if pair is not None:
+            pair = _definition_at(text, open_at, long_ends)
+            if pair is not None and (long_ends is None or pair.long_end in long_ends):
                 found.add(pair)
         open_at = text.find("(", open_at + 1)
     return sorted(found, key=_BY_SHORT_FORM) if len(found) > 1 else list(found)
 
 
-def _definition_at(text: str, open_at: int) -> Abbreviation | None:
-    """The definition around the ``(`` at ``open_at`` (which follows a whitespace), if any."""
+def _definition_at(
+    text: str, open_at: int, long_ends: Container[int] | None = None
+) -> Abbreviation | None:
+    """The definition around the ``(`` at ``open_at`` (which follows a whitespace), if any,
+    and (with ``long_ends``) only if one of its two possible long-form ends is one of those
+    offsets (the caller checks the one it found)."""
     inner = _short_candidate(text, open_at)
     if inner is None:
         return None
-    candidate = text[inner[0] : inner[1]]
-    candidate_is_short = _is_short_form(candidate)
     reach = open_at - _MAX_REACH if open_at > _MAX_REACH else 0  # the long form's bound
     before_end = open_at - 1  # text[open_at - 1] is whitespace
     while before_end > reach and text[before_end - 1].isspace():
         before_end -= 1
     if before_end == reach:
         return None
+    # The long form ends before the "(" or, in reverse order, where the candidate ends.
+    if long_ends is not None and before_end not in long_ends and inner[1] not in long_ends:
+        return None
+    candidate = text[inner[0] : inner[1]]
+    candidate_is_short = _is_short_form(candidate)
     if not candidate_is_short and _last_word(text, reach, before_end).islower():
         return None  # neither order can give a definition: no short form, no upper-case letter
     before = (_region_start(text, open_at), before_end)

@@ -61,8 +61,9 @@ _ABBREVIATION = Origin.ABBREVIATION.value
 _UNCERTAIN = Origin.DICT_UNCERTAIN.value
 
 # Counts of one run, summed over documents (the manifest's ``counts.labeling``).
-ABBREVIATION_DEFINITIONS = "abbreviation_definitions"  # definitions found in the text
-ABBREVIATION_LABELLED = "abbreviation_definitions_labelled"  # ... whose long form is labelled
+# definitions whose long form ends where a span ends (the finder looks for no others) ...
+ABBREVIATION_DEFINITIONS = "abbreviation_definitions_at_spans"
+ABBREVIATION_LABELLED = "abbreviation_definitions_labelled"  # ... and whose long form is labelled
 ABBREVIATION_SPANS = "abbreviation_spans_added"
 HELDOUT_SPANS = "heldout_spans_added"
 NAME_SPANS = "name_spans_widened"
@@ -244,18 +245,15 @@ def _with_abbreviations(
     text: str, spans: list[Match], config: LabelingConfig, counts: Counter[str]
 ) -> list[Match]:
     """``spans`` plus the short forms of labelled long forms (the same list if none)."""
-    pairs = find_abbreviations(text)
+    # Only a definition whose long form ends where a span ends can label its short form: the
+    # finder skips the others early (most of its cost on abstracts).
+    pairs = find_abbreviations(text, {m.end for m in spans})
     if not pairs:
         return spans
     counts[ABBREVIATION_DEFINITIONS] += len(pairs)
-    by_end: dict[int, list[Match]] = {}
-    for m in spans:
-        by_end.setdefault(m.end, []).append(m)
     defined: dict[str, list[Match]] = {}
     for pair in pairs:
-        ending = by_end.get(pair.long_end)
-        if ending is None:
-            continue
+        ending = [m for m in spans if m.end == pair.long_end]  # never empty: the finder's rule
         long_spans = _long_form_spans(ending, pair.long_start, pair.long_end,
                                       config.abbreviation_long_form)  # fmt: skip
         if long_spans:

@@ -248,7 +248,7 @@ def test_silver_build_with_heldout_and_uncertain_dictionaries(
     }  # fmt: skip
     assert counts["spans_by_label"] == {"*": 1, "Chemical": 2, "Disease": 3}
     assert {k: v for k, v in counts["labeling"].items() if v} == {
-        "abbreviation_definitions": 1,
+        "abbreviation_definitions_at_spans": 1,
         "abbreviation_definitions_labelled": 1,
         "abbreviation_spans_added": 2,
         "heldout_spans_added": 1,

@@ -156,3 +156,27 @@ def test_find_abbreviations_spans_lie_in_the_text_and_are_sorted(text: str) -> N
         assert 0 <= a.long_start < a.long_end <= len(text)
         assert 0 <= a.short_start < a.short_end <= len(text)
         assert a.long_end <= a.short_start or a.short_end <= a.long_start
+
+
+def test_find_abbreviations_long_ends_keeps_only_definitions_ending_there() -> None:
+    text = (
+        "The heat shock factor (HSF) and TNF (tumour necrosis factor) bind estrogen receptor (ER)."
+    )
+    every = find_abbreviations(text)
+    assert len(every) == 3
+    hsf, tnf, er = every
+    assert find_abbreviations(text, {hsf.long_end}) == [hsf]
+    assert find_abbreviations(text, {tnf.long_end, er.long_end}) == [tnf, er]  # reverse order too
+    assert find_abbreviations(text, set()) == []
+    assert find_abbreviations(text, {hsf.long_end - 1, er.short_end}) == []
+
+
+@given(
+    st.text(alphabet="ab (),;.XYZ-2", max_size=60),
+    st.sets(st.integers(min_value=0, max_value=60), max_size=8),
+)
+def test_find_abbreviations_long_ends_is_the_filter_of_the_full_result(
+    text: str, ends: set[int]
+) -> None:
+    expected = [a for a in find_abbreviations(text) if a.long_end in ends]
+    assert find_abbreviations(text, ends) == expected

@@ -189,7 +189,7 @@ def test_build_silver_writes_exact_rows_manifest_and_dead_letters(
         "spans_by_label": {"Chemical": 3, "Disease": 3},
         "spans_by_origin": {"dict_exact": 6},
         "labeling": {
-            "abbreviation_definitions": 0,
+            "abbreviation_definitions_at_spans": 0,
             "abbreviation_definitions_labelled": 0,
             "abbreviation_spans_added": 0,
             "composite_spans_widened": 0,

@@ -47,7 +47,7 @@ def test_label_document_short_forms_take_the_long_form_label() -> None:
     ]
     assert spans[1].matched_term == "PD"
     assert counts == {
-        "abbreviation_definitions": 1,
+        "abbreviation_definitions_at_spans": 1,
         "abbreviation_definitions_labelled": 1,
         "abbreviation_spans_added": 3,
     }
