@@ -1,8 +1,16 @@
-"""Build shim so Beam can stage this package to remote workers with ``--setup_file setup.py``.
+"""Build shim: the optional compiled abbreviation finder, and Beam's ``--setup_file setup.py``.
 
-All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it.
+All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it. The extension is
+optional: where it cannot be built (no C compiler), ``dictionaries.abbreviations`` runs its
+Python code, which gives the same results.
 """
 
-from setuptools import setup
+from setuptools import Extension, setup
 
-setup()
+setup(
+    ext_modules=[
+        Extension(
+            "dictionaries._abbreviations", ["dictionaries/_abbreviations.c"], optional=True
+        )
+    ]
+)

@@ -28,7 +28,7 @@ The rules, stated once (they follow the paper and its reference implementation):
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Callable, Container
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -53,6 +53,13 @@ class Abbreviation(NamedTuple):
 # (short_start, short_end, long_start, long_end): the order of the results
 _BY_SHORT_FORM = itemgetter(2, 3, 0, 1)
 
+_Finder = Callable[[str, Container[int] | None], list[tuple[int, int, int, int]] | None]
+_compiled: _Finder | None
+try:  # the same finder compiled (setup.py builds it where a C compiler is found)
+    from dictionaries._abbreviations import find as _compiled
+except ImportError:  # pragma: no cover - a build without the extension
+    _compiled = None
+
 
 def find_abbreviations(
     text: str, long_ends: Container[int] | None = None
@@ -65,6 +72,19 @@ def find_abbreviations(
     long forms it has labelled (spans ending there) pays for little more than finding the
     parentheses. The definitions returned are exactly those of the unfiltered call that end there.
     """
+    if _compiled is not None:
+        found_compiled = _compiled(text, long_ends)
+        if found_compiled is not None:
+            return [Abbreviation(*pair) for pair in found_compiled]
+    return _find_abbreviations_py(text, long_ends)
+
+
+def _find_abbreviations_py(
+    text: str, long_ends: Container[int] | None = None
+) -> list[Abbreviation]:
+    """:func:`find_abbreviations` in Python: the reference the compiled finder is tested on,
+    and what runs without it (or for a text holding U+0130 or U+03A3, whose lower-casing the
+    compiled code does not reproduce)."""
     found: set[Abbreviation] = set()
     open_at = text.find("(", 1)  # a candidate follows a whitespace character
     while open_at >= 0:

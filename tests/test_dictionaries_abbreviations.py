@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dictionaries import abbreviations
 from dictionaries.abbreviations import _MAX_REACH, Abbreviation, _region_start, find_abbreviations
 
 
@@ -180,3 +182,46 @@ def test_find_abbreviations_long_ends_is_the_filter_of_the_full_result(
 ) -> None:
     expected = [a for a in find_abbreviations(text) if a.long_end in ends]
     assert find_abbreviations(text, ends) == expected
+
+
+# The compiled finder (dictionaries/_abbreviations.c) against the Python reference: words and
+# punctuation that make definitions, plus characters whose classes or lower-casing are special
+# (a title-case letter, the Kelvin sign, long s, sharp s, Greek, digits of other scripts,
+# Unicode spaces; U+0130 and U+03A3 send the text to the Python code).
+_WORDS = st.sampled_from(
+    ["heat", "shock", "factor", "HSF", "Hsf", "(", ")", "(", ", ", "; ", ". ", "! ", "?\n", " ",
+     " ", "  ", "\t", "\u00a0", "\u2003", "a", "B", "2", "-", "x2", "\u01c5", "\u212a",
+     "\u017f", "\u00df", "\u03c3", "\u03a3", "\u0130", "\u0661", "_", "Ab", "AB-2", "tnf"]
+)  # fmt: skip
+_compiled_only = pytest.mark.skipif(
+    abbreviations._compiled is None, reason="the compiled finder is not built here"
+)
+
+
+@_compiled_only
+@given(st.lists(_WORDS, max_size=40).map("".join), st.sets(st.integers(0, 120), max_size=10))
+def test_compiled_finder_equals_the_python_reference(text: str, ends: set[int]) -> None:
+    assert find_abbreviations(text) == abbreviations._find_abbreviations_py(text)
+    assert find_abbreviations(text, ends) == abbreviations._find_abbreviations_py(text, ends)
+
+
+@_compiled_only
+@given(st.text(max_size=80), st.sets(st.integers(0, 80), max_size=6))
+def test_compiled_finder_equals_the_python_reference_on_any_text(
+    text: str, ends: set[int]
+) -> None:
+    assert find_abbreviations(text) == abbreviations._find_abbreviations_py(text)
+    assert find_abbreviations(text, ends) == abbreviations._find_abbreviations_py(text, ends)
+
+
+def test_only_u0130_lowercases_to_two_characters() -> None:
+    """The compiled finder lower-cases one character at a time and hands texts holding U+0130
+    (or U+03A3, lower-cased by context) to the Python code: no other character may need it."""
+    assert [c for c in range(sys.maxunicode + 1) if len(chr(c).lower()) != 1] == [0x130]
+
+
+@_compiled_only
+def test_compiled_finder_hands_special_lowercasing_to_python() -> None:
+    assert abbreviations._compiled("x \u0130 (HSF)", None) is None
+    assert abbreviations._compiled("x \u03a3 (HSF)", None) is None
+    assert abbreviations._compiled("heat shock factor (HSF)", None) == [(0, 17, 19, 22)]
