@@ -1,16 +1,16 @@
-"""Build shim: the optional compiled abbreviation finder, and Beam's ``--setup_file setup.py``.
+"""Build shim: the optional compiled hot loops, and Beam's ``--setup_file setup.py``.
 
-All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it. The extension is
-optional: where it cannot be built (no C compiler), ``dictionaries.abbreviations`` runs its
-Python code, which gives the same results.
+All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it. The extensions
+are optional: where they cannot be built (no C compiler), ``dictionaries.abbreviations`` and
+``dictionaries.matcher`` run their Python code, which gives the same results (the tests compare
+the two).
 """
 
 from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension(
-            "dictionaries._abbreviations", ["dictionaries/_abbreviations.c"], optional=True
-        )
+        Extension(name, [f"{name.replace('.', '/')}.c"], optional=True)
+        for name in ("dictionaries._abbreviations", "dictionaries._matching")
     ]
 )

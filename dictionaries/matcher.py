@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from binder_core.schema import Origin
 from dictionaries.compiled import CASE_BIT, KEY_SHIFT, CompiledDictionary
@@ -22,6 +22,11 @@ from dictionaries.config import MatchOptions
 from dictionaries.fuzzy import FuzzyIndex, build_index, fuzzy_hits
 from dictionaries.normalize import fold_with_offsets, unify_surface
 from dictionaries.records import Match
+
+try:  # the per-hit loops compiled (setup.py builds them where a C compiler is found)
+    from dictionaries import _matching
+except ImportError:  # pragma: no cover - a build without the extension
+    _matching = None  # type: ignore[assignment]
 
 _EXACT = Origin.DICT_EXACT.value
 _FUZZY = Origin.DICT_FUZZY.value
@@ -87,27 +92,57 @@ def exact_hits(
     by end, so a new hit only competes with the chosen hits it overlaps, which sit at the top
     of the stack; the one that starts first (or, from the same start, the new, longer one) wins.
     """
+    raw = compiled.automaton.find_matches_as_indexes(folded, overlapping=True)
+    if _matching is None:
+        return _boundary_hits_py(folded, raw, compiled, text, starts, ends, longest)
+    case_ok = None if text is None else _case_check(compiled, text, starts, ends)
+    return _matching.boundary_hits(folded, raw, compiled.values, CASE_BIT, longest, case_ok)
+
+
+def _case_check(
+    compiled: CompiledDictionary, text: str, starts: list[int] | None, ends: list[int] | None
+) -> Callable[[int, int, int, int], bool]:
+    """Whether the raw hit ``(k, start, end)`` of a case-sensitive key (``value``) has an
+    accepted case in ``text``: the test :func:`exact_hits` puts such hits to."""
+    mixed = compiled.mixed_case
+
+    def case_ok(k: int, start: int, end: int, value: int) -> bool:
+        if starts is None or ends is None:
+            surface = text[start:end]
+        else:
+            surface = text[starts[start] : ends[end - 1]]
+        # Most case-sensitive keys are acronyms, whose accepted forms are all upper-case: most
+        # of their hits stop at the first test.
+        if not surface.isupper() and k not in mixed:
+            return False
+        return _any_case_ok(surface, value, compiled)
+
+    return case_ok
+
+
+def _boundary_hits_py(
+    folded: str,
+    raw: Iterable[tuple[int, int, int]],
+    compiled: CompiledDictionary,
+    text: str | None,
+    starts: list[int] | None,
+    ends: list[int] | None,
+    longest: bool,
+) -> list[Hit]:
+    """The loop of :func:`exact_hits` in Python: the reference the compiled loop
+    (``dictionaries/_matching.c``) is tested on, and what runs without it."""
     inner = inner_positions(folded)
     hits: list[Hit] = []
     append = hits.append
-    mixed, values = compiled.mixed_case, compiled.values
+    values = compiled.values
     case_bit = CASE_BIT  # locals: this loop runs once per raw hit
-    check_case = text is not None
-    for k, start, end in compiled.automaton.find_matches_as_indexes(folded, overlapping=True):
+    case_ok = None if text is None else _case_check(compiled, text, starts, ends)
+    for k, start, end in raw:
         if inner[start] or inner[end]:
             continue
         value = values[k]
-        if value & case_bit and check_case:
-            if starts is None or ends is None:
-                surface = text[start:end]  # type: ignore[index]
-            else:
-                surface = text[starts[start] : ends[end - 1]]  # type: ignore[index]
-            # Most case-sensitive keys are acronyms, whose accepted forms are all upper-case:
-            # most of their hits stop at the first test.
-            if not surface.isupper() and k not in mixed:
-                continue
-            if not _any_case_ok(surface, value, compiled):
-                continue
+        if value & case_bit and case_ok is not None and not case_ok(k, start, end, value):
+            continue
         if longest and hits and start < hits[-1][1]:
             i = len(hits) - 1
             while i and hits[i - 1][1] > start:
@@ -220,13 +255,29 @@ class Matcher:
         self, text: str, hits: list[Hit], starts: list[int] | None, ends: list[int] | None
     ) -> list[Match]:
         """Exact matches of ``hits``, offsets mapped back to ``text``; tails from the memo."""
-        memo = self._tails
+        if _matching is None:
+            return self._emit_exact_py(text, hits, starts, ends)
+
+        def case_ok(start: int, end: int, case: str) -> bool:
+            return _case_ok(text[start:end], case)
+
+        return _matching.emit(hits, self._tails, starts, ends, self._tails_of, case_ok, Match)
+
+    def _tails_of(self, value: int) -> tuple[Tail, ...]:
+        """The memo's tails of the key of automaton ``value`` (computed on its first hit)."""
+        tails = self._tails.get(value)
+        if tails is None:
+            tails = self._tails[value] = _tails(self.compiled, value >> KEY_SHIFT, 1.0, _EXACT)
+        return tails
+
+    def _emit_exact_py(
+        self, text: str, hits: list[Hit], starts: list[int] | None, ends: list[int] | None
+    ) -> list[Match]:
+        """:meth:`_emit_exact` in Python: the compiled loop's reference."""
         out: list[Match] = []
         append = out.append
         for start, end, value in hits:
-            tails = memo.get(value)
-            if tails is None:
-                tails = memo[value] = _tails(self.compiled, value >> KEY_SHIFT, 1.0, _EXACT)
+            tails = self._tails_of(value)
             if starts is not None and ends is not None:
                 start, end = starts[start], ends[end - 1]
             for case, tail in tails:

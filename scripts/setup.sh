@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv (once) and install binder-ner into it, with the CPU build of torch pinned.
-# Idempotent: a stamp keyed on pyproject.toml, setup.py and the C source skips the install when nothing changed.
+# Idempotent: a stamp keyed on pyproject.toml, setup.py and the C sources skips the install
+# when nothing changed.
 # Users with a GPU install their own CUDA torch (any 2.x that satisfies pyproject) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +10,8 @@ PY=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
-# The stamp covers what the install builds from: the metadata and the compiled extension.
-stamp=".venv/.installed-$(cat pyproject.toml setup.py dictionaries/_abbreviations.c | "$PY" -c 'import hashlib,sys; print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])')"
+# The stamp covers what the install builds from: the metadata and the compiled extensions.
+stamp=".venv/.installed-$(cat pyproject.toml setup.py dictionaries/_*.c | "$PY" -c 'import hashlib,sys; print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])')"
 if [[ ! -f "$stamp" ]]; then
   echo "Installing binder-ner into .venv (first run only) ..."
   .venv/bin/python -m pip install -q --upgrade pip

@@ -7,7 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from binder_core.schema import SPAN_FIELDS, make_span
-from dictionaries import CompileConfig, Entry, Match, MatchOptions, compile_dictionary, match
+from dictionaries import (
+    CompileConfig,
+    Entry,
+    Match,
+    MatchOptions,
+    compile_dictionary,
+    match,
+    matcher,
+)
+from dictionaries.compiled import CASE_BIT
 from dictionaries.matcher import exact_hits, inner_positions, leftmost_longest
 from dictionaries.normalize import fold_with_offsets, normalize_term
 
@@ -216,3 +225,43 @@ def test_match_case_policy_merges_with_insensitive_sources() -> None:
         ("PER", True),
     ]
     assert [(m.label, m.uncertain) for m in match("hope", compiled)] == [("MISC", True)]
+
+
+# The compiled per-hit loops (dictionaries/_matching.c) against their Python reference, on the
+# dictionary above (case-sensitive keys, ambiguous keys, keys that fold to other lengths) and on
+# texts mixing its words with any characters.
+_compiled_only = pytest.mark.skipif(
+    matcher._matching is None, reason="the compiled matching loops are not built here"
+)
+_TEXTS = st.lists(st.one_of(WORDS, st.text(max_size=3)), max_size=14).map("".join)
+
+
+@_compiled_only
+@given(_TEXTS, st.booleans())
+def test_compiled_loops_equal_the_python_reference(text: str, longest: bool) -> None:
+    assert matcher._matching is not None
+    folded, starts, ends = fold_with_offsets(text)
+    raw = COMPILED.automaton.find_matches_as_indexes(folded, overlapping=True)
+    for surface in (text, None):  # with the case check, and without it
+        expected = matcher._boundary_hits_py(folded, raw, COMPILED, surface, starts, ends, longest)
+        case_ok = None if surface is None else matcher._case_check(COMPILED, text, starts, ends)
+        assert expected == matcher._matching.boundary_hits(
+            folded, raw, COMPILED.values, CASE_BIT, longest, case_ok
+        )
+    hits = exact_hits(folded, COMPILED, text, starts, ends, longest=longest)
+    compiled_emit = matcher.Matcher(COMPILED)._emit_exact(text, hits, starts, ends)
+    python_emit = matcher.Matcher(COMPILED)._emit_exact_py(text, hits, starts, ends)
+    assert compiled_emit == python_emit
+    assert all(type(m) is Match for m in compiled_emit)
+
+
+@_compiled_only
+def test_compiled_loops_reject_bad_input_with_an_error() -> None:
+    assert matcher._matching is not None
+    hits = matcher._matching.boundary_hits
+    with pytest.raises(ValueError, match="outside the text"):
+        hits("ab", [(0, 0, 5)], COMPILED.values, CASE_BIT, True, None)
+    with pytest.raises(IndexError):
+        hits("ab", [(10**6, 0, 2)], COMPILED.values, CASE_BIT, True, None)
+    with pytest.raises(TypeError):
+        hits("ab", [(0, 2)], COMPILED.values, CASE_BIT, True, None)
