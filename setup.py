@@ -1,9 +1,9 @@
 """Build shim: the optional compiled hot loops, and Beam's ``--setup_file setup.py``.
 
 All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it. The extensions
-are optional: where they cannot be built (no C compiler), ``dictionaries.abbreviations`` and
-``dictionaries.matcher`` run their Python code, which gives the same results (the tests compare
-the two).
+are optional: where they cannot be built (no C compiler), ``dictionaries.abbreviations``,
+``dictionaries.matcher`` and ``pipelines.labeling`` run their Python code, which gives the same
+results (the tests compare the two).
 """
 
 from setuptools import Extension, setup
@@ -11,6 +11,10 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(name, [f"{name.replace('.', '/')}.c"], optional=True)
-        for name in ("dictionaries._abbreviations", "dictionaries._matching")
+        for name in (
+            "dictionaries._abbreviations",
+            "dictionaries._matching",
+            "pipelines._labeling",
+        )
     ]
 )

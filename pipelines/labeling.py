@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 from binder_core.schema import ANY_LABEL, SPAN_ORDER, Origin
 from dictionaries import CompiledDictionary, Match, MatchOptions, match
-from dictionaries.abbreviations import find_abbreviations
+from dictionaries.abbreviations import Abbreviation, find_abbreviations
 from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
 from pipelines.span_rules import (
     CANONICAL,
@@ -54,6 +54,11 @@ from pipelines.span_rules import (
     composite_mentions,
     widen_names,
 )
+
+try:  # the short-form step compiled (setup.py builds it where a C compiler is found)
+    from pipelines import _labeling
+except ImportError:  # pragma: no cover - a build without the extension
+    _labeling = None  # type: ignore[assignment]
 
 _START = operator.itemgetter(Match._fields.index(SPAN_ORDER[0]))
 _HELDOUT = Origin.DICT_HELDOUT.value
@@ -251,17 +256,37 @@ def _with_abbreviations(
     if not pairs:
         return spans
     counts[ABBREVIATION_DEFINITIONS] += len(pairs)
+    rule = config.abbreviation_long_form
+    if _labeling is None:
+        labelled, added = _short_form_spans_py(text, spans, pairs, rule)
+    else:
+        labelled, added = _labeling.short_form_spans(
+            text, spans, pairs, rule == "exact", _HELDOUT, _ABBREVIATION, Match
+        )
+    if labelled:
+        counts[ABBREVIATION_LABELLED] += labelled
+        counts[ABBREVIATION_SPANS] += len(added)
+    return spans + added if added else spans
+
+
+def _short_form_spans_py(
+    text: str, spans: list[Match], pairs: Sequence[Abbreviation], rule: AbbreviationLongForm
+) -> tuple[int, list[Match]]:
+    """How many of ``pairs`` have a labelled long form, and the short-form spans they add.
+
+    The reference of the compiled step (``pipelines/_labeling.c``), and what runs without it.
+    """
+    labelled = 0
     defined: dict[str, list[Match]] = {}
     for pair in pairs:
         ending = [m for m in spans if m.end == pair.long_end]  # never empty: the finder's rule
-        long_spans = _long_form_spans(ending, pair.long_start, pair.long_end,
-                                      config.abbreviation_long_form)  # fmt: skip
+        long_spans = _long_form_spans(ending, pair.long_start, pair.long_end, rule)
         if long_spans:
             short = text[pair.short_start : pair.short_end]
-            counts[ABBREVIATION_LABELLED] += 1
+            labelled += 1
             defined.setdefault(short, []).extend(long_spans)
     if not defined:
-        return spans
+        return labelled, []
     taken = _Coverage((m.start, m.end) for m in spans)
     candidates = []
     for short, sources in defined.items():
@@ -277,9 +302,7 @@ def _with_abbreviations(
                     candidates.append(
                         Match(start, end, label, concept, short, score, origin, unsure)
                     )
-    added = _leftmost_longest(candidates)
-    counts[ABBREVIATION_SPANS] += len(added)
-    return spans + added if added else spans
+    return labelled, _leftmost_longest(candidates)
 
 
 def _leftmost_longest(candidates: list[Match]) -> list[Match]:

@@ -11,7 +11,7 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
 # The stamp covers what the install builds from: the metadata and the compiled extensions.
-stamp=".venv/.installed-$(cat pyproject.toml setup.py dictionaries/_*.c | "$PY" -c 'import hashlib,sys; print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])')"
+stamp=".venv/.installed-$(cat pyproject.toml setup.py dictionaries/_*.c pipelines/_*.c | "$PY" -c 'import hashlib,sys; print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])')"
 if [[ ! -f "$stamp" ]]; then
   echo "Installing binder-ner into .venv (first run only) ..."
   .venv/bin/python -m pip install -q --upgrade pip

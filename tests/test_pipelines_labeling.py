@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from binder_core.errors import ConfigError
 from binder_core.schema import SPAN_ORDER
 from dictionaries import Entry, Match, MatchOptions, compile_dictionary, match
+from dictionaries.abbreviations import find_abbreviations
+from pipelines import labeling
 from pipelines.labeling import Lexicons, label_document, label_documents
 from pipelines.labeling_config import LabelingConfig
 
@@ -269,3 +271,51 @@ def test_label_documents_is_label_document_of_each_text() -> None:
     batch: Counter[str] = Counter()
     assert label_documents(texts, lexicons, OPTIONS, LabelingConfig(), batch) == expected
     assert batch == one and batch["abbreviation_spans_added"] > 0
+
+
+# The compiled short-form step (pipelines/_labeling.c) against its Python reference: spans of
+# the nested dictionary above (several labels and concepts per extent), some of them turned into
+# held-out, uncertain or lower-scored spans, on texts that define abbreviations.
+_compiled_short_forms = pytest.mark.skipif(
+    labeling._labeling is None, reason="the compiled short-form step is not built here"
+)
+
+
+_CHANGE = st.tuples(st.booleans(), st.booleans(), st.sampled_from([1.0, 0.9, 0.5]))
+
+
+def _changed(m: Match, held: bool, unsure: bool, score: float) -> Match:
+    concept = m.concept_id + "|Z9|" + m.concept_id if unsure else m.concept_id
+    origin = "dict_heldout" if held else m.origin
+    return m._replace(origin=origin, uncertain=unsure, score=score, concept_id=concept)
+
+
+@_compiled_short_forms
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, max_size=30), st.sampled_from(["longest", "all"]), st.lists(_CHANGE))
+def test_compiled_short_form_step_equals_the_python_reference(
+    words: list[str], overlap: str, changes: list[tuple[bool, bool, float]]
+) -> None:
+    assert labeling._labeling is not None
+    text = " ".join(words)
+    found = match(text, _NESTED, MatchOptions(overlap=overlap))  # type: ignore[arg-type]
+    spans = [_changed(m, *changes[i]) if i < len(changes) else m for i, m in enumerate(found)]
+    pairs = find_abbreviations(text, {m.end for m in spans})
+    for rule in ("exact", "end"):
+        expected = labeling._short_form_spans_py(text, spans, pairs, rule)  # type: ignore[arg-type]
+        got = labeling._labeling.short_form_spans(
+            text, spans, pairs, rule == "exact", "dict_heldout", "abbreviation", Match
+        )
+        assert got == expected
+        assert all(type(m) is Match for m in got[1])
+
+
+@_compiled_short_forms
+def test_compiled_short_form_step_rejects_bad_input_with_an_error() -> None:
+    assert labeling._labeling is not None
+    step = labeling._labeling.short_form_spans
+    span = Match(0, 4, "Disease", "D1", "heat", 1.0, "dict_exact", False)
+    with pytest.raises(ValueError, match="outside the text"):
+        step("heat", [span], [(0, 4, 6, 9)], True, "h", "a", Match)  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        step("heat", [(0, 4)], [], True, "h", "a", Match)  # type: ignore[list-item]
