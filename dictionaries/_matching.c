@@ -13,6 +13,12 @@
  *     None), one per tail ``(case, fields)`` of ``memo[value]`` (``make_tails(value)`` fills the
  *     memo on a miss), where ``case`` is empty or ``case_ok(start, end, case)`` is true. Each is
  *     ``match_type(start, end, *fields)``, a tuple subclass of eight items.
+ *
+ * fold_ascii(text) -> str
+ *     The folded form of an ASCII ``text`` before spaces collapse, in one pass: A-Z lowered and
+ *     the nine ASCII control characters that are whitespace (\t \n \v \f \r, \x1c-\x1f)
+ *     made spaces; what ``_fold_ascii_py`` in dictionaries/normalize.py gives (the reference, and
+ *     a test checks both agree). ValueError for a text that is not ASCII.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -282,7 +288,35 @@ error:
     return NULL;
 }
 
+static PyObject *fold_ascii(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "fold_ascii() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) {
+        PyErr_SetString(PyExc_ValueError, "fold_ascii() takes an ASCII str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const Py_UCS1 *src = PyUnicode_1BYTE_DATA(text);
+    PyObject *out = PyUnicode_New(n, 127);
+    if (out == NULL)
+        return NULL;
+    Py_UCS1 *dst = PyUnicode_1BYTE_DATA(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS1 c = src[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 'a' - 'A';
+        else if ((c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f))
+            c = ' ';
+        dst[i] = c;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"fold_ascii", fold_ascii, METH_O,
+     "fold_ascii(text) -> str: an ASCII text lower-cased, its control whitespace made spaces"},
     {"boundary_hits", boundary_hits, METH_VARARGS,
      "boundary_hits(folded, raw, values, case_bit, longest, case_ok) -> [(start, end, value)]"},
     {"emit", emit, METH_VARARGS,

@@ -97,9 +97,18 @@ def _fold_by_character(text: str) -> str | None:
     return "".join(parts)
 
 
-def _fold_ascii(text: str) -> str:
+def _fold_ascii_py(text: str) -> str:
+    """An ASCII text folded before spaces collapse: lower-cased, control whitespace made spaces.
+    The reference for the compiled ``fold_ascii`` (one pass, where ``isprintable`` alone is
+    most of this function's time), and what runs without it."""
     folded = text.lower()
     return folded if folded.isprintable() else folded.translate(_ASCII_SPACES)
+
+
+try:  # compiled with the matching loops (setup.py builds them where a C compiler is found)
+    from dictionaries._matching import fold_ascii as _fold_ascii
+except ImportError:  # pragma: no cover - a build without the extension
+    _fold_ascii = _fold_ascii_py
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int] | None, list[int] | None]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dictionaries import normalize
 from dictionaries.normalize import (
     _fold_chunks,
     fold,
@@ -86,3 +88,27 @@ def test_fold_with_offsets_collapses_spaces_like_the_general_path(text: str) -> 
     folded, starts, ends = fold_with_offsets(text)
     if starts is not None:
         assert (folded, starts, ends) == _fold_chunks(text)
+
+
+# The compiled one-pass ASCII fold (dictionaries/_matching.c) against its Python reference.
+_compiled_only = pytest.mark.skipif(
+    normalize._fold_ascii is normalize._fold_ascii_py,
+    reason="the compiled matching loops are not built here",
+)
+
+
+@_compiled_only
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_compiled_ascii_fold_equals_the_python_reference(text: str) -> None:
+    assert normalize._fold_ascii(text) == normalize._fold_ascii_py(text)
+
+
+@_compiled_only
+def test_compiled_ascii_fold_on_every_ascii_character_and_bad_input() -> None:
+    every = "".join(chr(c) for c in range(128)) * 2
+    assert normalize._fold_ascii(every) == normalize._fold_ascii_py(every)
+    assert normalize._fold_ascii("") == ""
+    with pytest.raises(ValueError, match="ASCII"):
+        normalize._fold_ascii("café")
+    with pytest.raises(TypeError):
+        normalize._fold_ascii(b"abc")  # type: ignore[arg-type]
