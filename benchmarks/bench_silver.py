@@ -16,7 +16,11 @@ the default options (what ``binder dict compile D --source mesh=...`` writes). I
    ``--workers`` value and ``--labeling`` variant (``no-abbreviations`` adds
    ``--no-abbreviations``: the raw scan does no abbreviation work), plus once on a one-document
    corpus, to show the fixed start-up cost;
-3. the raw scan again. Its two timings are averaged: the machine may be shared and noisy.
+3. the raw scan again. Its two timings are averaged: the machine may be shared and noisy;
+4. for each ``--workers`` value ``n`` above 1, the raw scan split into ``n`` shares of the lines,
+   one forked process each, all at once: its speed-up over one process is what this machine
+   gives for ``n`` busy cores (shared caches and memory bandwidth, a host's other guests), the
+   ceiling for the pipeline's speed-up with ``n`` workers.
 
 The ratio is ``(pipeline MB/s / workers) / raw MB/s``. Spans found by both are compared on one
 copy of the corpus, and every difference is put down to a reason (compile-time filters, the
@@ -26,6 +30,7 @@ acronym rule, Unicode folding, a different longest-match choice).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -36,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,14 +78,48 @@ class Measured:
     stdout: str
 
 
+def _become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux), so that the CPU time
+    of processes a child leaves behind (a forkserver and its workers) is counted too."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_orphans(timeout: float = 30.0) -> None:
+    """Wait for the descendants that were handed to this process when their parent ended."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
+
+
 def run_measured(cmd: Sequence[str], log_path: Path) -> Measured:
-    """Run ``cmd``, stderr to ``log_path``; resource usage of this child alone (``wait4``)."""
+    """Run ``cmd``, stderr to ``log_path``. Wall time until the child exits; CPU time of the
+    child and of every process under it (forked workers included: this process adopts what
+    the child leaves behind and waits for it), where Linux allows that, else of the child."""
+    subreaper = _become_subreaper()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as out, log_path.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
+        if subreaper:
+            _reap_orphans()
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu_seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        else:
+            cpu_seconds = usage.ru_utime + usage.ru_stime
         out.seek(0)
         stdout = out.read().decode("utf-8", "replace")
     if proc.returncode != 0:
@@ -88,7 +127,7 @@ def run_measured(cmd: Sequence[str], log_path: Path) -> Measured:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... exited {proc.returncode}:\n{tail}")
     return Measured(
         seconds=seconds,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        cpu_seconds=cpu_seconds,
         peak_rss_mb=usage.ru_maxrss * 1024 / MB,  # Linux reports KiB
         stdout=stdout,
     )
@@ -153,19 +192,75 @@ def match_scan_file(path: Path, compiled: CompiledDictionary) -> ScanResult:
     return _scan_file(path, lambda text: len(match(text, compiled)))
 
 
-def _scan_file(path: Path, count_spans: Callable[[str], int]) -> ScanResult:
+def _scan_file(
+    path: Path, count_spans: Callable[[str], int], part: tuple[int, int] | None = None
+) -> ScanResult:
+    """Scan every line of ``path``, or the lines of the byte range ``part`` only."""
     documents = spans = 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    with path.open(encoding="utf-8") as f:
-        for line in f:
+    start, stop = part or (0, path.stat().st_size)
+    with path.open("rb") as f:
+        f.seek(start)
+        while f.tell() < stop:
+            line = f.readline()
+            if not line:
+                break
             spans += count_spans(json.loads(line)["text"])
             documents += 1
     return ScanResult(
         documents=documents,
-        megabytes=path.stat().st_size / MB,
+        megabytes=(stop - start) / MB,
         seconds=time.perf_counter() - wall0,
         cpu_seconds=time.process_time() - cpu0,
         spans=spans,
+    )
+
+
+def line_parts(path: Path, parts: int) -> list[tuple[int, int]]:
+    """``parts`` byte ranges of ``path`` of about equal size, each starting at a line start."""
+    size = path.stat().st_size
+    cuts = [0]
+    with path.open("rb") as f:
+        for k in range(1, parts):
+            f.seek(max(size * k // parts, cuts[-1]))
+            f.readline()  # to the next line start
+            cuts.append(min(f.tell(), size))
+    cuts.append(size)
+    return list(itertools.pairwise(cuts))
+
+
+def raw_scan_parallel(path: Path, automaton: Any, processes: int) -> ScanResult:
+    """The raw scan split over ``processes`` forked processes, one share of the lines each,
+    all at once: what this machine gives for the scan alone with that many cores busy (the
+    reference for the pipeline's speed-up with as many workers). Wall time is the slowest
+    share's; CPU time is the sum."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the automaton is shared, copy-on-write
+    results = context.SimpleQueue()
+
+    def count(text: str) -> int:
+        return len(word_boundary_spans(text.lower(), automaton))
+
+    def scan(part: tuple[int, int]) -> None:
+        results.put(_scan_file(path, count, part))
+
+    workers = [context.Process(target=scan, args=(p,)) for p in line_parts(path, processes)]
+    wall0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    done = [results.get() for _ in workers]
+    seconds = time.perf_counter() - wall0
+    for w in workers:
+        w.join()
+        if w.exitcode != 0:
+            raise RuntimeError(f"a raw scan process exited {w.exitcode}")
+    return ScanResult(
+        documents=sum(r.documents for r in done),
+        megabytes=sum(r.megabytes for r in done),
+        seconds=seconds,
+        cpu_seconds=sum(r.cpu_seconds for r in done),
+        spans=sum(r.spans for r in done),
     )
 
 
@@ -289,14 +384,20 @@ def summarize(
     pipelines: Sequence[PipelineResult],
     startup: PipelineResult | None,
     matcher: ScanResult | None = None,
+    parallel: Mapping[int, ScanResult] | None = None,
 ) -> dict[str, Any]:
     """Mean raw throughput and, per pipeline run, throughput per core and the ratio to raw.
 
     Also, per run: the same ratio with the one-document run's wall time (the fixed start-up)
     taken off, which is what a corpus many times this size approaches, and the wall-time
-    speed-up over the one-worker run of the same labeling variant.
+    speed-up over the one-worker run of the same labeling variant. ``parallel`` holds the raw
+    scan split over ``n`` processes at once (:func:`raw_scan_parallel`); its speed-up over the
+    one-process scan is what this machine gives for ``n`` busy cores, the reference for a run
+    with ``n`` workers (``speedup_share_of_raw``: the run's speed-up over that one).
     """
     raw_mb_s = sum(r.megabytes / r.seconds for r in raw) / len(raw)
+    raw_seconds = sum(r.seconds for r in raw) / len(raw)
+    raw_speedup = {n: raw_seconds / r.seconds for n, r in (parallel or {}).items()}
     raw_mb_cpu_s = sum(r.megabytes / r.cpu_seconds for r in raw) / len(raw)
     one_worker = {p.labeling: p.seconds for p in pipelines if p.workers == 1}
     runs = []
@@ -304,6 +405,8 @@ def summarize(
         per_core = p.megabytes / p.seconds / p.workers
         net = p.seconds - startup.seconds if startup and p.seconds > startup.seconds else None
         base = one_worker.get(p.labeling)
+        speedup = base / p.seconds if base else None
+        reference = raw_speedup.get(p.workers)
         runs.append(
             {
                 **asdict(p),
@@ -313,7 +416,9 @@ def summarize(
                 "ratio_per_core_to_raw": per_core / raw_mb_s,
                 "ratio_cpu_to_raw_cpu": p.megabytes / p.cpu_seconds / raw_mb_cpu_s,
                 "ratio_net_of_startup": p.megabytes / net / p.workers / raw_mb_s if net else None,
-                "speedup_vs_one_worker": base / p.seconds if base else None,
+                "speedup_vs_one_worker": speedup,
+                "raw_scan_speedup": reference,
+                "speedup_share_of_raw": speedup / reference if speedup and reference else None,
             }
         )
     return {
@@ -324,6 +429,7 @@ def summarize(
         "matcher_ratio_to_raw": (matcher.megabytes / matcher.seconds / raw_mb_s)
         if matcher
         else None,
+        "raw_scan_speedup": {str(n): v for n, v in raw_speedup.items()},
     }
 
 
@@ -339,7 +445,8 @@ def format_table(
     ``ratio`` is wall MB/s per core over the raw scan's mean; ``CPU ratio`` is MB per CPU-second
     over the raw scan's, which other jobs on a shared machine disturb less; ``net of start-up``
     is ``ratio`` with the one-document run's wall time taken off; ``vs 1 worker`` is the
-    wall-time speed-up over one worker.
+    wall-time speed-up over one worker (for the raw scan in ``n`` processes at once: over the
+    one-process scan's mean, what the machine itself gives).
     """
     head = (
         "| run | docs | MB | wall s | CPU s | MB/s | MB/s per core | spans | ratio | CPU ratio "
@@ -359,6 +466,8 @@ def format_table(
             f"{r.cpu_seconds:.1f} | {mb_s:.2f} | {mb_s:.2f} | {r.spans:,} | {ratio} | {cpu_ratio} "
             "| | |"
         )
+    for n, speedup in summary.get("raw_scan_speedup", {}).items():
+        lines.append(f"| raw scan, {n} processes at once | | | | | | | | | | | {speedup:.2f}x |")
     for p in summary["pipelines"]:
         variant = "" if p.get("labeling", "default") == "default" else f", --{p['labeling']}"
         lines.append(
@@ -446,9 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     matcher = match_scan_file(corpus, compiled) if args.matcher else None
     if matcher is not None:
         print(f"dictionaries.match in process: {matcher.seconds:.1f} s")
+    parallel = {n: raw_scan_parallel(corpus, automaton, n) for n in args.workers if n > 1}
+    for n, scan in parallel.items():
+        print(f"raw scan, {n} processes at once: {scan.seconds:.1f} s")
 
     differences = span_differences((t for _, t in unique), compiled, automaton)
-    summary = summarize(raw, pipelines, startup, matcher)
+    summary = summarize(raw, pipelines, startup, matcher, parallel)
     print()
     print(format_table(raw, summary, matcher))
     print(f"\nraw scan mean: {summary['raw_mb_per_s_mean']:.2f} MB/s")
@@ -471,6 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "raw": [asdict(r) for r in raw],
             "startup": asdict(startup),
             "matcher": asdict(matcher) if matcher else None,
+            "raw_parallel": {str(n): asdict(r) for n, r in parallel.items()},
             **summary,
             "span_differences_one_copy": differences,
             "peak_rss_mb_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB,

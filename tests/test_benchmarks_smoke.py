@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import pickle
 import sys
@@ -26,9 +27,11 @@ from benchmarks.bench_silver import (
     build_raw_automaton,
     check_data,
     format_table,
+    line_parts,
     match_scan_file,
     mesh_entries,
     raw_scan_file,
+    raw_scan_parallel,
     run_measured,
     span_differences,
     summarize,
@@ -88,20 +91,38 @@ def test_span_differences_names_each_reason() -> None:
     }
 
 
+def test_raw_scan_parallel_splits_the_lines_and_adds_up(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    lines = [{"id": str(i), "text": TEXT if i % 2 else "No match."} for i in range(7)]
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in lines), encoding="utf-8")
+    parts = line_parts(corpus, 3)
+    assert parts[0][0] == 0 and parts[-1][1] == corpus.stat().st_size
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    data = corpus.read_bytes()
+    assert all(start == 0 or data[start - 1 : start] == b"\n" for start, _ in parts)
+    one = raw_scan_file(corpus, _automaton())
+    split = raw_scan_parallel(corpus, _automaton(), 3)
+    assert (split.documents, split.spans, split.megabytes) == (7, one.spans, one.megabytes)
+
+
 def test_summarize_ratio_is_per_core_throughput_over_mean_raw() -> None:
     raw = [ScanResult(10, 100.0, 10.0, 8.0, 50), ScanResult(10, 100.0, 5.0, 4.0, 50)]
     pipe = PipelineResult(2, 10, 0, 48, 100.0, 20.0, 30.0, 500.0)
     matcher = ScanResult(10, 100.0, 20.0, 20.0, 48)
     one = PipelineResult(1, 10, 0, 48, 100.0, 30.0, 30.0, 400.0)
     startup = PipelineResult(1, 1, 0, 1, 0.001, 5.0, 4.0, 300.0)
-    summary = summarize(raw, [one, pipe], startup, matcher)
+    parallel = {2: ScanResult(10, 100.0, 5.0, 12.0, 50)}
+    summary = summarize(raw, [one, pipe], startup, matcher, parallel)
     assert summary["raw_mb_per_s_mean"] == 15.0  # (10 + 20) / 2
+    assert summary["raw_scan_speedup"] == {"2": 1.5}  # mean 7.5 s over 5 s
     run = summary["pipelines"][1]
     assert run["mb_per_s_per_core"] == 2.5  # 100 MB / 20 s / 2 workers
     assert run["ratio_per_core_to_raw"] == pytest.approx(2.5 / 15.0)
     assert run["ratio_net_of_startup"] == pytest.approx(100.0 / 15.0 / 2 / 15.0)  # 20 s - 5 s
     assert run["speedup_vs_one_worker"] == pytest.approx(1.5)  # 30 s / 20 s
+    assert run["speedup_share_of_raw"] == pytest.approx(1.0)  # 1.5x of the raw scan's 1.5x
     assert summary["pipelines"][0]["speedup_vs_one_worker"] == pytest.approx(1.0)
+    assert summary["pipelines"][0]["speedup_share_of_raw"] is None
     assert summary["matcher_ratio_to_raw"] == pytest.approx(5.0 / 15.0)
     table = format_table(raw, summary, matcher).splitlines()
     # CPU ratios: raw mean (100/8 + 100/4) / 2 = 18.75 MB per CPU-second;
@@ -110,7 +131,8 @@ def test_summarize_ratio_is_per_core_throughput_over_mean_raw() -> None:
         "| silver build, 2 worker(s) | 10 | 100.0 | 20.0 | 30.0 | 5.00 | 2.50 | 48 | 0.17x "
         "| 0.18x | 0.22x | 1.50x |"
     )
-    assert table[-3] == (
+    assert table[-3] == "| raw scan, 2 processes at once | | | | | | | | | | | 1.50x |"
+    assert table[-4] == (
         "| dictionaries.match, in process | 10 | 100.0 | 20.0 | 20.0 | 5.00 | 5.00 | 48 | 0.33x "
         "| 0.27x | | |"
     )
