@@ -4,7 +4,7 @@ Run from the repository root::
 
     python -m benchmarks.bench_silver [--data-dir ../shared/data] [--target-mb 100 | --quick]
         [--workers 1 [2 ...]] [--labeling default no-abbreviations]
-        [--work-dir /tmp/binder-bench-silver] [--json OUT] [--keep]
+        [--work-dir /tmp/binder-bench-silver] [--json OUT] [--rounds N] [--keep]
 
 The corpus is the ~4,500 abstracts of :func:`benchmarks.corpus.abstracts` written as JSONL and
 repeated to ``--target-mb``. The dictionary is MeSH 2024 Chemicals + Diseases, compiled once with
@@ -36,6 +36,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import ahocorasick
 
@@ -480,6 +481,107 @@ def format_table(
     return "\n".join(lines)
 
 
+class Round(NamedTuple):
+    """One round of measurements, in the order :func:`summarize` takes them."""
+
+    raw: list[ScanResult]
+    pipelines: list[PipelineResult]
+    startup: PipelineResult
+    matcher: ScanResult | None
+    parallel: dict[int, ScanResult]
+
+
+def measure_round(
+    corpus: Path,
+    dict_path: Path,
+    automaton: Any,
+    compiled: CompiledDictionary | None,
+    startup_corpus: Path,
+    work: Path,
+    workers: Sequence[int],
+    labelings: Sequence[Labeling],
+) -> Round:
+    """The raw scan, the start-up run, every pipeline run, the raw scan again, the in-process
+    matcher (when ``compiled`` is given) and the raw scan in ``n`` processes for each ``n`` of
+    ``workers`` above 1, in that order."""
+    raw = [raw_scan_file(corpus, automaton)]
+    print(f"raw scan (before): {raw[0].seconds:.1f} s")
+    startup = run_pipeline(startup_corpus, dict_path, work / "out-startup", 1, work / "startup.log")
+    print(f"pipeline start-up (1 document): {startup.seconds:.1f} s")
+    pipelines = []
+    for labeling in labelings:
+        for n in workers:
+            out_dir = work / f"out-w{n}-{labeling}"
+            log = work / f"w{n}-{labeling}.log"
+            result = run_pipeline(corpus, dict_path, out_dir, n, log, labeling)
+            print(f"silver build, {n} worker(s), {labeling}: {result.seconds:.1f} s")
+            pipelines.append(result)
+    raw.append(raw_scan_file(corpus, automaton))
+    print(f"raw scan (after): {raw[1].seconds:.1f} s")
+    matcher = match_scan_file(corpus, compiled) if compiled is not None else None
+    if matcher is not None:
+        print(f"dictionaries.match in process: {matcher.seconds:.1f} s")
+    parallel = {n: raw_scan_parallel(corpus, automaton, n) for n in workers if n > 1}
+    for n, scan in parallel.items():
+        print(f"raw scan, {n} processes at once: {scan.seconds:.1f} s")
+    return Round(raw, pipelines, startup, matcher, parallel)
+
+
+_ROUND_FIGURES = (
+    "ratio_per_core_to_raw",
+    "ratio_net_of_startup",
+    "speedup_vs_one_worker",
+    "speedup_share_of_raw",
+)
+
+
+def median_figures(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The median over rounds of each run's ratios and of the raw scan's speed-ups."""
+
+    def median(values: Iterable[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return statistics.median(known) if known else None
+
+    first = summaries[0]
+    runs = []
+    for i, run in enumerate(first["pipelines"]):
+        figures = {k: median(s["pipelines"][i][k] for s in summaries) for k in _ROUND_FIGURES}
+        runs.append({"workers": run["workers"], "labeling": run["labeling"], **figures})
+    return {
+        "rounds": len(summaries),
+        "pipelines": runs,
+        "raw_scan_speedup": {
+            n: median(s["raw_scan_speedup"].get(n) for s in summaries)
+            for n in first["raw_scan_speedup"]
+        },
+    }
+
+
+def format_rounds(summaries: Sequence[Mapping[str, Any]]) -> str:
+    """A Markdown table, one row per round and one of medians: each run's ratio to the raw scan
+    and its speed-up over one worker, and the raw scan's own speed-up with ``n`` processes."""
+    first = summaries[0]
+    names = []
+    for run in first["pipelines"]:
+        variant = "" if run["labeling"] == "default" else f", --{run['labeling']}"
+        names.append(f"{run['workers']} worker(s){variant}")
+    heads = [f"{n}: ratio / vs 1 worker" for n in names]
+    heads += [f"raw scan, {n} processes: speed-up" for n in first["raw_scan_speedup"]]
+    lines = ["| round | " + " | ".join(heads) + " |", "|" + "---|" * (len(heads) + 1)]
+
+    def row(label: str, s: Mapping[str, Any]) -> str:
+        cells = [
+            f"{_times(r['ratio_per_core_to_raw'])} / {_times(r['speedup_vs_one_worker'])}"
+            for r in s["pipelines"]
+        ]
+        cells += [_times(s["raw_scan_speedup"].get(n)) for n in first["raw_scan_speedup"]]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines += [row(str(k + 1), s) for k, s in enumerate(summaries)]
+    lines.append(row("median", median_figures(summaries)))
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
@@ -503,6 +605,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="matcher",
         action="store_false",
         help="skip the in-process dictionaries.match pass",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure everything this many times in turn; also report the medians",
     )
     parser.add_argument("--keep", action="store_true", help="keep the corpus and outputs")
     return parser
@@ -534,36 +642,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{compiled.num_terms:,} compiled keys, compiled in {compile_s:.1f} s"
     )
 
-    raw = [raw_scan_file(corpus, automaton)]
-    print(f"raw scan (before): {raw[0].seconds:.1f} s")
     unique = abstracts(args.data_dir)
     startup_corpus = work / "one.jsonl"
     first_id, first_text = unique[0]
     startup_corpus.write_text(json.dumps({"id": first_id, "text": first_text}) + "\n", "utf-8")
-    startup = run_pipeline(startup_corpus, dict_path, work / "out-startup", 1, work / "startup.log")
-    print(f"pipeline start-up (1 document): {startup.seconds:.1f} s")
-    pipelines = []
-    for labeling in args.labeling:
-        for workers in args.workers:
-            out_dir = work / f"out-w{workers}-{labeling}"
-            log = work / f"w{workers}-{labeling}.log"
-            result = run_pipeline(corpus, dict_path, out_dir, workers, log, labeling)
-            print(f"silver build, {workers} worker(s), {labeling}: {result.seconds:.1f} s")
-            pipelines.append(result)
-    raw.append(raw_scan_file(corpus, automaton))
-    print(f"raw scan (after): {raw[1].seconds:.1f} s")
-    matcher = match_scan_file(corpus, compiled) if args.matcher else None
-    if matcher is not None:
-        print(f"dictionaries.match in process: {matcher.seconds:.1f} s")
-    parallel = {n: raw_scan_parallel(corpus, automaton, n) for n in args.workers if n > 1}
-    for n, scan in parallel.items():
-        print(f"raw scan, {n} processes at once: {scan.seconds:.1f} s")
+    rounds = []
+    for k in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {k + 1} of {args.rounds}")
+        rounds.append(
+            measure_round(
+                corpus,
+                dict_path,
+                automaton,
+                compiled if args.matcher else None,
+                startup_corpus,
+                work,
+                args.workers,
+                args.labeling,
+            )
+        )
+    raw, pipelines, startup, matcher, parallel = rounds[-1]
+    summaries = [summarize(*r) for r in rounds]
+    summary = summaries[-1]
 
     differences = span_differences((t for _, t in unique), compiled, automaton)
     summary = summarize(raw, pipelines, startup, matcher, parallel)
     print()
     print(format_table(raw, summary, matcher))
     print(f"\nraw scan mean: {summary['raw_mb_per_s_mean']:.2f} MB/s")
+    if len(rounds) > 1:
+        print(f"\nevery round (the table above is round {len(rounds)}), and the medians:\n")
+        print(format_rounds(summaries))
     print("span positions on one copy of the corpus (raw scan vs pipeline):")
     for reason, n in differences.items():
         print(f"  {n:>8,}  {reason}")
@@ -585,6 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "matcher": asdict(matcher) if matcher else None,
             "raw_parallel": {str(n): asdict(r) for n, r in parallel.items()},
             **summary,
+            "rounds": summaries,
+            "medians": median_figures(summaries),
             "span_differences_one_copy": differences,
             "peak_rss_mb_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB,
         }

@@ -26,9 +26,11 @@ from benchmarks.bench_silver import (
     ScanResult,
     build_raw_automaton,
     check_data,
+    format_rounds,
     format_table,
     line_parts,
     match_scan_file,
+    median_figures,
     mesh_entries,
     raw_scan_file,
     raw_scan_parallel,
@@ -136,6 +138,33 @@ def test_summarize_ratio_is_per_core_throughput_over_mean_raw() -> None:
         "| dictionaries.match, in process | 10 | 100.0 | 20.0 | 20.0 | 5.00 | 5.00 | 48 | 0.33x "
         "| 0.27x | | |"
     )
+
+
+def test_rounds_report_each_round_and_the_medians() -> None:
+    raw = [ScanResult(10, 100.0, 10.0, 10.0, 50)] * 2
+    startup = PipelineResult(1, 1, 0, 1, 0.001, 2.0, 2.0, 300.0)
+    summaries = [
+        summarize(
+            raw,
+            [
+                PipelineResult(1, 10, 0, 48, 100.0, one, one, 400.0),
+                PipelineResult(2, 10, 0, 48, 100.0, two, two, 400.0),
+            ],
+            startup,
+            None,
+            {2: ScanResult(10, 100.0, par, par, 50)},
+        )
+        for one, two, par in ((20.0, 10.0, 5.0), (25.0, 20.0, 6.25), (40.0, 20.0, 10.0))
+    ]
+    medians = median_figures(summaries)
+    assert medians["rounds"] == 3
+    assert medians["raw_scan_speedup"] == {"2": pytest.approx(1.6)}  # of 2.0, 1.6, 1.0
+    # one worker: ratios 0.5, 0.4, 0.25; two workers' speed-up 2.0, 1.25, 2.0
+    assert medians["pipelines"][0]["ratio_per_core_to_raw"] == pytest.approx(0.4)
+    assert medians["pipelines"][1]["speedup_vs_one_worker"] == pytest.approx(2.0)
+    lines = format_rounds(summaries).splitlines()
+    assert len(lines) == 2 + 3 + 1
+    assert lines[-1] == "| median | 0.40x / 1.00x | 0.25x / 2.00x | 1.60x |"
 
 
 def test_run_measured_returns_stdout_and_usage(tmp_path: Path) -> None:
