@@ -199,8 +199,10 @@ def build_cli(
     as_json: bool = AS_JSON,
 ) -> None:
     """Label a corpus with a dictionary on this machine (no network) and write silver Parquet."""
-    # Before Beam is imported here, so that loading the dictionaries (in the worker template, or
-    # on a thread of this process for one worker) runs alongside that import.
+    # Before Beam is imported here: the worker template (which `cli.launch` may have started
+    # already) loads the dictionaries on another core while this process imports Beam. For one
+    # worker the load runs on a thread here, which overlaps that import only while it reads the
+    # file (the automaton build holds the GIL).
     dictionaries = [d for d in (dictionary, heldout_dict, uncertain_dict) if d]
     if workers > 1:
         from pipelines.worker_pool import warm_template

@@ -4,8 +4,9 @@ Beam's multi-process ``FnApiRunner`` starts each worker as a new ``python -m
 apache_beam.runners.worker.sdk_worker_main``: every worker pays the interpreter start and the
 import of Beam, pyarrow and this package (over a second) before its first bundle, while the
 other workers and the runner wait. Here a :mod:`multiprocessing` forkserver imports those
-once; it is started as soon as a multi-worker run is planned, so the import runs on another
-core while this process builds the pipeline. Each worker is then a fork of it, ready in
+once; it is started as soon as a multi-worker run is planned (by the ``binder`` console
+script before the CLI's own imports, :mod:`cli.launch`), so the import runs on another core
+while this process imports Beam and builds the pipeline. Each worker is then a fork of it, ready in
 milliseconds. The runner reaches the workers through the Fn API's external worker pool
 service (the ``EXTERNAL`` environment, which Beam's own ``worker_pool_main`` serves to portable
 runners), so the workers run Beam's own SDK harness, unchanged.
