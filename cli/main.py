@@ -1,7 +1,9 @@
 """The ``binder`` command: a thin typer layer over the library packages.
 
 Each command group lives in its own module and registers itself here. Modules import heavy
-dependencies (Beam, torch) inside the commands, so ``binder --help`` stays fast.
+dependencies (Beam, torch) inside the commands, so ``binder --help`` stays fast. The console
+script enters through :mod:`cli.launch`, which starts a multi-worker labeling run's worker
+template before this module is imported.
 """
 
 from __future__ import annotations
