@@ -49,6 +49,13 @@ from pipelines.transforms import COUNTS, METRICS_NAMESPACE, EncodeShardsFn, Read
 logger = logging.getLogger(__name__)
 
 
+YOUNG_GC_THRESHOLD = 10_000
+"""Allocations between two collections of the youngest generation while a worker labels.
+Labeling and encoding 9,216 benchmark abstracts in batches of 1,024, eight rounds in turn:
+10,000 took 0.92x the time of the default 700 (median of paired runs; 5,000: 0.93x, 25,000:
+0.93x)."""
+
+
 class MatchSpansFn(beam.DoFn):
     """A batch of documents -> a batch of rows ``(doc_id, text, source, spans)``, and (tagged
     ``counts``) the batch's labeling counts.
@@ -89,8 +96,14 @@ class MatchSpansFn(beam.DoFn):
         # full collection would rescan every object this worker holds. What exists now (the
         # runner, the dictionary) lives as long as the worker: exempt it from those scans.
         gc.freeze()
+        # And a batch's spans live until the batch is encoded: at the default threshold (700
+        # allocations) the young generations are collected every few documents, scanning the
+        # batch's survivors again each time.
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, *self._gc_threshold[1:])
 
     def teardown(self) -> None:
+        gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
 
     def process(self, docs: Any) -> Iterator[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import random
@@ -18,7 +19,7 @@ from binder_core.errors import ConfigError, InputError
 from binder_core.schema import check_schema, content_doc_id, iter_documents, list_shards
 from pipelines import shards
 from pipelines.dictionary_files import dictionary_info
-from pipelines.label import MatchSpansFn, build_silver
+from pipelines.label import YOUNG_GC_THRESHOLD, MatchSpansFn, build_silver
 from pipelines.readers import DeadLetter, Document, InputFile
 from pipelines.runners import local_execution
 from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
@@ -123,6 +124,21 @@ def test_match_spans_fn_labels_a_batch_with_sorted_spans(dict_file: Path) -> Non
                 ]
             ),
         )
+
+
+def test_match_spans_fn_collects_less_often_while_labeling_and_restores_gc(
+    dict_file: Path,
+) -> None:
+    before = gc.get_threshold()
+    fn = MatchSpansFn(str(dict_file), "longest", False, 90.0)
+    fn.setup()
+    try:
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > 0
+    finally:
+        fn.teardown()
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 def test_encode_and_write_shards_round_trip_in_doc_id_order(tmp_path: Path) -> None:
