@@ -57,7 +57,11 @@ class SilverConfig:
     overlap: Overlap = option("longest", "longest: one match per place; all: nested too.")
     fuzzy: bool = option(False, "Also keep near-miss (fuzzy) matches.")
     fuzzy_threshold: float = option(90.0, "Lowest rapidfuzz ratio (0-100) of a fuzzy match.")
-    shards: int = option(4, "Number of Parquet shards (fixed file names).")
+    shards: int = option(
+        4,
+        "Number of Parquet shards (fixed file names). Each is sorted and encoded in memory, "
+        "which takes several times its text: raise it for corpora of many GB.",
+    )
     labeling: LabelingConfig = field(default_factory=LabelingConfig)  # abbreviations
     heldout_dictionary: str | None = option(
         None,
