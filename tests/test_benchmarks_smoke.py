@@ -263,3 +263,20 @@ def test_main_skips_with_a_message_without_data(
     assert capsys.readouterr().err == (
         f"bench_silver skipped: {missing}bench_compile skipped: {missing}"
     )
+
+
+def test_silver_stages_times_every_step_and_counts_what_it_wrote(tmp_path: Path) -> None:
+    from benchmarks.silver_stages import STEPS, time_stages
+    from dictionaries import save_compiled
+    from pipelines.labeling_config import LabelingConfig
+
+    corpus = tmp_path / "c.jsonl"
+    lines = [{"id": str(i), "text": TEXT} for i in range(5)] + [{"id": "bad"}]
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in lines), encoding="utf-8")
+    dictionary = tmp_path / "d.dict"
+    save_compiled(compile_dictionary(ENTRIES), dictionary)
+    seconds, counts = time_stages(corpus, dictionary, LabelingConfig(), shards=2)
+    assert list(seconds) == list(STEPS) and all(s >= 0 for s in seconds.values())
+    assert counts["documents"] == 5 and counts["dead letters"] == 1 and counts["shards"] == 2
+    # renal failure, CT, non-Hodgkin lymphoma in each document (as the library matcher finds)
+    assert counts["spans"] == 5 * 3
