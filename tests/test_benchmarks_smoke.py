@@ -280,3 +280,29 @@ def test_silver_stages_times_every_step_and_counts_what_it_wrote(tmp_path: Path)
     assert counts["documents"] == 5 and counts["dead letters"] == 1 and counts["shards"] == 2
     # renal failure, CT, non-Hodgkin lymphoma in each document (as the library matcher finds)
     assert counts["spans"] == 5 * 3
+
+
+def test_process_timeline_cores_busy_per_interval() -> None:
+    from benchmarks.process_timeline import cpu_per_interval, descendants
+
+    samples = {
+        10: [(0.0, 0.0), (0.5, 0.4), (1.0, 0.9), (1.5, 1.0)],  # busy, then idle
+        11: [(0.6, 0.0), (1.0, 0.5), (1.5, 1.0)],  # starts in the second interval
+    }
+    rows = cpu_per_interval(samples, 0.5, 1.5)
+    assert rows[0] == [pytest.approx(0.8), None]
+    assert rows[1] == [pytest.approx(1.0), pytest.approx(1.0)]
+    assert rows[2] == [pytest.approx(0.2), pytest.approx(1.0)]
+    table = {1: (0, 0.0), 2: (1, 0.0), 3: (2, 0.0), 4: (0, 0.0)}
+    assert descendants(table, 1) == {1, 2, 3}
+
+
+def test_process_timeline_follows_a_command_and_its_children(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks import process_timeline
+
+    code = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'sum(range(10**6))'])"
+    assert process_timeline.main(["--interval", "0.05", "--", sys.executable, "-c", code]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("wall ") and printed.count("CPU s") >= 1
