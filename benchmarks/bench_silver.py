@@ -182,9 +182,10 @@ class ScanResult:
     spans: int
 
 
-def raw_scan_file(path: Path, automaton: Any) -> ScanResult:
-    """Read and decode every JSONL line of ``path`` and scan its ``text`` (one process)."""
-    return _scan_file(path, lambda text: len(word_boundary_spans(text.lower(), automaton)))
+def raw_scan_file(path: Path, automaton: Any, part: tuple[int, int] | None = None) -> ScanResult:
+    """Read and decode every JSONL line of ``path`` (of the byte range ``part`` only, when
+    given) and scan its ``text`` (one process)."""
+    return _scan_file(path, lambda text: len(word_boundary_spans(text.lower(), automaton)), part)
 
 
 def match_scan_file(path: Path, compiled: CompiledDictionary) -> ScanResult:
@@ -240,11 +241,8 @@ def raw_scan_parallel(path: Path, automaton: Any, processes: int) -> ScanResult:
     context = multiprocessing.get_context("fork")  # the automaton is shared, copy-on-write
     results = context.SimpleQueue()
 
-    def count(text: str) -> int:
-        return len(word_boundary_spans(text.lower(), automaton))
-
     def scan(part: tuple[int, int]) -> None:
-        results.put(_scan_file(path, count, part))
+        results.put(raw_scan_file(path, automaton, part))
 
     workers = [context.Process(target=scan, args=(p,)) for p in line_parts(path, processes)]
     wall0 = time.perf_counter()
@@ -662,14 +660,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.labeling,
             )
         )
-    raw, pipelines, startup, matcher, parallel = rounds[-1]
+    last = rounds[-1]
     summaries = [summarize(*r) for r in rounds]
     summary = summaries[-1]
 
     differences = span_differences((t for _, t in unique), compiled, automaton)
-    summary = summarize(raw, pipelines, startup, matcher, parallel)
     print()
-    print(format_table(raw, summary, matcher))
+    print(format_table(last.raw, summary, last.matcher))
     print(f"\nraw scan mean: {summary['raw_mb_per_s_mean']:.2f} MB/s")
     if len(rounds) > 1:
         print(f"\nevery round (the table above is round {len(rounds)}), and the medians:\n")
@@ -690,10 +687,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "compiled_keys": compiled.num_terms,
                 "compile_seconds": compile_s,
             },
-            "raw": [asdict(r) for r in raw],
-            "startup": asdict(startup),
-            "matcher": asdict(matcher) if matcher else None,
-            "raw_parallel": {str(n): asdict(r) for n, r in parallel.items()},
+            "raw": [asdict(r) for r in last.raw],
+            "startup": asdict(last.startup),
+            "matcher": asdict(last.matcher) if last.matcher else None,
+            "raw_parallel": {str(n): asdict(r) for n, r in last.parallel.items()},
             **summary,
             "rounds": summaries,
             "medians": median_figures(summaries),

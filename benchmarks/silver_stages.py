@@ -14,7 +14,6 @@ corpus, the difference is what Beam itself costs (start-up, bundles, stages).
 from __future__ import annotations
 
 import argparse
-import gc
 import shutil
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 from binder_core.schema import document_schema
 from dictionaries import MatchOptions, load_compiled
 from pipelines import shards as out
-from pipelines.label import YOUNG_GC_THRESHOLD
+from pipelines.label import end_labeling_gc, start_labeling_gc
 from pipelines.labeling import Lexicons, label_documents
 from pipelines.labeling_config import LabelingConfig
 from pipelines.readers import DeadLetter, expand_inputs, iter_records, parse_record, plan_ranges
@@ -68,9 +67,7 @@ def time_stages(
     schema = document_schema(tuple(compiled.labels), str(compiled.fingerprint)).remove_metadata()
     staging, output = tempfile.mkdtemp(), tempfile.mkdtemp()
     pieces: dict[int, list[str]] = {i: [] for i in range(shards)}
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *threshold[1:])
+    threshold = start_labeling_gc()
     try:
         for byte_range in plan_ranges(expand_inputs([str(corpus)])[0], config):
             with step("read lines"):
@@ -106,8 +103,7 @@ def time_stages(
                 out.write_shard(table, output, shard, shards)
             counts["shards"] += 1
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+        end_labeling_gc(threshold)
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(output, ignore_errors=True)
     return seconds, counts

@@ -56,6 +56,28 @@ Labeling and encoding 9,216 benchmark abstracts in batches of 1,024, eight round
 0.93x)."""
 
 
+def start_labeling_gc() -> tuple[int, int, int]:
+    """Set the cyclic collector up for labeling; returns what :func:`end_labeling_gc` takes.
+
+    Matching allocates a tuple per span, which keeps triggering the collector, and each full
+    collection would rescan every object the process holds: what exists now (the runner, the
+    dictionary) lives as long as the worker, so it is exempt from those scans (``gc.freeze``).
+    And a batch's spans live until the batch is encoded: at the default threshold (700
+    allocations) the young generations are collected every few documents, scanning the batch's
+    survivors again each time, hence :data:`YOUNG_GC_THRESHOLD`.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *threshold[1:])
+    return threshold
+
+
+def end_labeling_gc(threshold: tuple[int, int, int]) -> None:
+    """Undo :func:`start_labeling_gc`."""
+    gc.set_threshold(*threshold)
+    gc.unfreeze()
+
+
 class MatchSpansFn(beam.DoFn):
     """A batch of documents -> a batch of rows ``(doc_id, text, source, spans)``, and (tagged
     ``counts``) the batch's labeling counts.
@@ -92,19 +114,10 @@ class MatchSpansFn(beam.DoFn):
         )
         overlap, fuzzy, threshold = self._options
         self._match_options = MatchOptions(overlap=overlap, fuzzy=fuzzy, fuzzy_threshold=threshold)
-        # Matching allocates a tuple per span, which keeps triggering the cyclic collector; each
-        # full collection would rescan every object this worker holds. What exists now (the
-        # runner, the dictionary) lives as long as the worker: exempt it from those scans.
-        gc.freeze()
-        # And a batch's spans live until the batch is encoded: at the default threshold (700
-        # allocations) the young generations are collected every few documents, scanning the
-        # batch's survivors again each time.
-        self._gc_threshold = gc.get_threshold()
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *self._gc_threshold[1:])
+        self._gc_threshold = start_labeling_gc()
 
     def teardown(self) -> None:
-        gc.set_threshold(*self._gc_threshold)
-        gc.unfreeze()
+        end_labeling_gc(self._gc_threshold)
 
     def process(self, docs: Any) -> Iterator[Any]:
         # label_documents() returns spans sorted and unique in the schema's canonical order, so
