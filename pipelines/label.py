@@ -2,10 +2,15 @@
 
 ::
 
-    files ─ PlanRanges ─ Reshuffle ─ ReadRecords ─ ParseRecords ─┬─ MatchSpans ─ EncodeShards ─┐
-                                                                 └─ dead letters ─ WriteDead   │
-    shard keys ────────────────────────────────────────────────── GroupByKey ─ WriteShards ────┤
-                                                                      counts ─ WriteManifest ◄──┘
+    files ─ PlanRanges ─ Reshuffle* ─ ReadRecords ─ ParseRecords ─┬─ MatchSpans ─ EncodeShards ─┐
+                                                                  │                pieces by shard
+    shard keys ─────────────────────────────────────────────────────────── GroupByKey ◄─────────┘
+                                                                  │        WriteShards
+                                                                  └ dead letters ┐  │ counts
+    counts of ReadRecords and MatchSpans ──────────────────────────────── GatherAll ◄┘
+                                                          WriteManifest (and the dead letters)
+
+    * not in a one-worker local run, whose steps all share one process
 
 ``MatchSpans`` calls :func:`pipelines.labeling.label_documents` on each batch of documents: the
 typed dictionary's matches, plus held-out matches, abbreviation short forms and uncertain (broad
@@ -237,7 +242,7 @@ def build_silver(
         beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
     ):
         docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(
-            files, config.read, execution.workers
+            files, config.read, execution.workers, spread=not execution.in_process
         )
         pieces, label_counts = docs | "LabelDocuments" >> LabelDocuments(
             config, schema, out.staging_path(target)

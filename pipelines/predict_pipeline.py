@@ -274,7 +274,7 @@ def predict_corpus(
         beam.Pipeline(runner=execution.runner, options=execution.options) as pipeline,
     ):
         docs, dead, read_counts = pipeline | "ReadCorpus" >> ReadCorpus(
-            files, config.read, execution.workers
+            files, config.read, execution.workers, spread=not execution.in_process
         )
         pieces = docs | "PredictDocuments" >> PredictDocuments(
             config, schema, out.staging_path(target)

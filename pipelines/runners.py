@@ -52,6 +52,7 @@ class Execution:
     options: PipelineOptions
     description: str
     workers: int = 1  # local worker processes (readers cut files into shares for them)
+    in_process: bool = False  # every step runs in this process: nothing to spread among workers
 
 
 def local_execution(config: LocalRunnerConfig) -> Execution:
@@ -61,7 +62,9 @@ def local_execution(config: LocalRunnerConfig) -> Execution:
     direct.direct_num_workers = config.workers
     if config.workers == 1:
         direct.direct_running_mode = "in_memory"
-        return Execution(FnApiRunner(), options, "local FnApiRunner (1 worker(s), in_memory)")
+        return Execution(
+            FnApiRunner(), options, "local FnApiRunner (1 worker(s), in_memory)", in_process=True
+        )
     runner = FnApiRunner(default_environment=environments.ExternalEnvironment(pool_address()))
     return Execution(
         runner,

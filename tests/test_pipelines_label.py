@@ -23,7 +23,7 @@ from pipelines.label import YOUNG_GC_THRESHOLD, MatchSpansFn, build_silver
 from pipelines.readers import DeadLetter, Document, InputFile
 from pipelines.runners import local_execution
 from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
-from pipelines.transforms import EncodeShardsFn, ReadCorpus, WriteShardFn
+from pipelines.transforms import EncodeShardsFn, ReadCorpus, WriteShardFn, WriteSilver
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 
@@ -162,6 +162,41 @@ def test_encode_and_write_shards_round_trip_in_doc_id_order(tmp_path: Path) -> N
     assert check_schema(table.schema, "x").labels == ("Chemical", "Disease")
 
 
+def test_write_silver_writes_shards_dead_letters_and_manifest_in_one_pass(
+    tmp_path: Path,
+) -> None:
+    schema = shards_schema()
+    span = (0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False)
+    rows = [("a", "text a", "s", [span]), ("b", "text b", "s", [])]
+    letter = DeadLetter("broken_json", "in.jsonl", 3, "bad", "{")._asdict()
+    for name, letters in (("clean", []), ("one-bad", [letter])):
+        out_dir = tmp_path / name
+        with _pipeline() as p:
+            pieces = (
+                p
+                | "Rows" >> beam.Create([rows])
+                | beam.ParDo(EncodeShardsFn(2, schema, str(out_dir / "_staging")))
+            )
+            dead = p | "Dead" >> beam.Create(letters)
+            records = 2 + len(letters)  # over two byte ranges
+            reads = p | "Reads" >> beam.Create(
+                [{"input_records": 1}, {"input_records": records - 1}]
+            )
+            labels = p | "Labels" >> beam.Create([{"labeling/abbreviation_spans_added": 1}])
+            manifests = (pieces, dead, reads, labels) | WriteSilver(
+                str(out_dir), 2, schema, {"kind": "test"}
+            )
+            assert_that(manifests | beam.Map(lambda m: m["kind"]), equal_to(["test"]))
+        manifest = shards.read_manifest(str(out_dir))
+        counts = manifest["counts"]
+        assert (counts["input_records"], counts["rows"], counts["spans"]) == (records, 2, 1)
+        assert (counts["dead_letters"], counts["balanced"]) == (len(letters), True)
+        assert counts["labeling"]["abbreviation_spans_added"] == 1
+        written = (out_dir / "_dead_letters" / "dead_letters.jsonl").read_text().splitlines()
+        assert [json.loads(line) for line in written] == letters
+        assert len(list_shards(out_dir)) == 2  # the empty shard is written too
+
+
 def shards_schema() -> Any:
     from binder_core.schema import document_schema
 
@@ -283,11 +318,16 @@ def test_build_silver_same_rows_on_rerun_and_with_two_workers(
     corpus = tmp_path / "mixed.jsonl"
     _bad_record_corpus(corpus, n=600)
     read = {"format": "jsonl", "split_bytes": 8_000, "batch_docs": 16}
-    runs = []
+    runs, letters, counts = [], [], []
     for name, workers in [("a", 1), ("b", 1), ("c", 2)]:
         _build([str(corpus)], dict_file, tmp_path / name, workers=workers, shards=3, read=read)
         runs.append([pq.read_table(s).to_pylist() for s in list_shards(tmp_path / name)])
+        letters.append((tmp_path / name / "_dead_letters" / "dead_letters.jsonl").read_bytes())
+        counts.append(shards.read_manifest(str(tmp_path / name))["counts"])
+    # one worker reads its ranges in place, two spread them with a Reshuffle: same output
     assert runs[0] == runs[1] == runs[2]
+    assert letters[0] == letters[1] == letters[2] and letters[0].count(b"\n") == 10
+    assert counts[0] == counts[1] == counts[2] and counts[0]["dead_letters"] == 10
     assert sum(len(s) for s in runs[0]) == 590  # 600 - 10 bad (the long text is under 10 MB)
     for shard in runs[0]:
         assert [r["doc_id"] for r in shard] == sorted(r["doc_id"] for r in shard)

@@ -37,6 +37,14 @@ def test_local_execution_one_worker_runs_in_memory_on_fn_api_runner() -> None:
     direct = execution.options.view_as(DirectOptions)
     assert isinstance(execution.runner, FnApiRunner)
     assert (direct.direct_num_workers, direct.direct_running_mode) == (1, "in_memory")
+    assert execution.in_process  # so the readers skip spreading byte ranges among workers
+
+
+def test_only_the_one_worker_local_execution_runs_in_process() -> None:
+    assert not local_execution(LocalRunnerConfig(workers=2)).in_process
+    assert not remote_execution(
+        ["--runner=PortableRunner", "--job_endpoint=localhost:1"], stage_package=False
+    ).in_process
 
 
 def _pid_of(_: int) -> int:
