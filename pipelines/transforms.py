@@ -173,10 +173,10 @@ class WriteSilver(beam.PTransform):
     """Shard pieces and dead letters -> Parquet shards, dead-letter JSONL, and the manifest.
 
     The dead letters and every count dictionary meet in one group (one key), whose single
-    element writes the dead-letter file and then the manifest: one stage, where a global
-    combine of the dead letters and another of the counts (each with its default-value side
-    input) took three, and fewer transforms for Beam to build. The group is never empty, since
-    every shard reports its counts.
+    element writes the dead-letter file and then the manifest: one stage and six transforms,
+    where a global combine for each (with its default-value side input) takes three stages and
+    thirty transforms, and Beam's construction and bundle costs go by those counts. The group
+    is never empty, since every shard reports its counts.
     """
 
     def __init__(self, output: str, shards: int, schema: pa.Schema, manifest: Mapping[str, Any]):
