@@ -2,8 +2,8 @@
 
 All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it. The extensions
 are optional: where they cannot be built (no C compiler), ``dictionaries.abbreviations``,
-``dictionaries.matcher`` and ``pipelines.labeling`` run their Python code, which gives the same
-results (the tests compare the two).
+``dictionaries.matcher``, ``pipelines.labeling`` and ``pipelines.shards`` run their Python code
+(``pipelines.shards``: pyarrow's), which gives the same results (the tests compare the two).
 """
 
 from setuptools import Extension, setup
@@ -14,6 +14,7 @@ setup(
         for name in (
             "dictionaries._abbreviations",
             "dictionaries._matching",
+            "pipelines._arrow_spans",
             "pipelines._labeling",
         )
     ]

@@ -36,6 +36,11 @@ from binder_core.outputs import check_output_path, output_folder
 from binder_core.schema import DEAD_LETTER_DIR, MANIFEST_NAME, STAGING_DIR, shard_name
 from pipelines.dictionary_files import is_local
 
+try:  # the optional compiled column builder (setup.py); without it pyarrow builds the column
+    from pipelines import _arrow_spans
+except ImportError:  # pragma: no cover - only where no C compiler was found
+    _arrow_spans = None  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 
 DEAD_LETTER_FILE = "dead_letters.jsonl"
@@ -74,8 +79,53 @@ def rows_table(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
     canonical order; building columns from tuples avoids a dict per span.
     """
     columns = [[row[i] for row in rows] for i in range(len(schema))]
-    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+    arrays = [
+        spans_array(col, f.type) if f.name == "spans" else pa.array(col, type=f.type)
+        for col, f in zip(columns, schema, strict=True)
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_LAYOUT_CODES = {pa.int32(): "i", pa.float32(): "f", pa.string(): "s", pa.bool_(): "b"}
+
+
+def _layout(list_type: pa.DataType) -> str | None:
+    """The compiled builder's layout of a list<struct> type (one code per field), or None
+    when the type has a field it cannot build."""
+    if not pa.types.is_list(list_type) or not pa.types.is_struct(list_type.value_type):
+        return None
+    codes = [_LAYOUT_CODES.get(f.type) for f in list_type.value_type]
+    return None if None in codes else "".join(c for c in codes if c)
+
+
+def spans_array(spans: Sequence[Sequence[Sequence[Any]]], list_type: pa.DataType) -> pa.Array:
+    """One row's spans per item (span tuples in field order) -> a list<struct> array.
+
+    The compiled builder (``pipelines/_arrow_spans.c``) writes the Arrow buffers in one pass,
+    about four times as fast as ``pa.array`` on nested tuples; values it does not take (None,
+    another type) and types it does not know go to ``pa.array``, the reference, which gives
+    the same array or the error.
+    """
+    layout = _layout(list_type) if _arrow_spans is not None else None
+    if layout is None:
+        return pa.array(spans, type=list_type)
+    try:
+        row_offsets, parts = _arrow_spans.span_buffers(spans, layout)
+    except (TypeError, ValueError, OverflowError):
+        return pa.array(spans, type=list_type)
+    count = (len(row_offsets) // 4) - 1
+    n = int.from_bytes(row_offsets[-4:], "little", signed=True) if count else 0
+    children = []
+    for field, part in zip(list_type.value_type, parts, strict=True):
+        buffers = (
+            [None, *map(pa.py_buffer, part)]
+            if isinstance(part, tuple)
+            else [None, pa.py_buffer(part)]
+        )
+        children.append(pa.Array.from_buffers(field.type, n, buffers))
+    items = pa.StructArray.from_arrays(children, fields=list(list_type.value_type))
+    offsets = pa.Array.from_buffers(pa.int32(), count + 1, [None, pa.py_buffer(row_offsets)])
+    return pa.ListArray.from_arrays(offsets, items, type=list_type)
 
 
 def encode_table(table: pa.Table) -> bytes:

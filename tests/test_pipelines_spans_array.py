@@ -1,0 +1,98 @@
+"""The spans column built by the compiled builder against ``pa.array``, its reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from binder_core.schema import document_schema
+from pipelines import shards
+from pipelines.shards import spans_array
+
+LIST_TYPE = document_schema(["Chemical", "Disease"]).field("spans").type
+_compiled_only = pytest.mark.skipif(
+    shards._arrow_spans is None, reason="the compiled column builder is not built here"
+)
+
+_STRINGS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+SPAN = st.tuples(
+    st.integers(-(2**31), 2**31 - 1),
+    st.integers(-(2**31), 2**31 - 1),
+    _STRINGS,
+    _STRINGS,
+    _STRINGS,
+    st.floats(allow_nan=False, width=64),
+    _STRINGS,
+    st.booleans(),
+)
+ROWS = st.lists(st.lists(SPAN, max_size=12), max_size=30)
+
+
+def _same(rows: Any) -> None:
+    expected = pa.array(rows, type=LIST_TYPE)
+    got = spans_array(rows, LIST_TYPE)
+    got.validate(full=True)
+    assert got.type == LIST_TYPE
+    assert got.equals(expected)
+
+
+@_compiled_only
+@settings(max_examples=300, deadline=None)
+@given(ROWS)
+def test_compiled_spans_column_equals_pyarrows(rows: list[list[tuple[Any, ...]]]) -> None:
+    _same(rows)
+
+
+@_compiled_only
+def test_compiled_builder_takes_the_schema_layout_and_bit_packs_bools() -> None:
+    row_offsets, parts = shards._arrow_spans.span_buffers(
+        [[(0, 4, "Chemical", "C1", "x", 1.0, "dict_exact", b)] for b in [True] * 9 + [False]],
+        "iisssfsb",
+    )
+    assert int.from_bytes(row_offsets[-4:], "little") == 10
+    assert parts[7] == bytes([0xFF, 0x01])  # spans 0-8 uncertain, span 9 not
+    assert parts[2] == (
+        b"".join(i.to_bytes(4, "little") for i in range(0, 88, 8)),
+        b"Chemical" * 10,
+    )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [[], []],
+        [[(0, 1, "Chemical", "C1", "é", 1.0, "dict_exact", False)], []],
+        [[(0, 1, "Chemical", "C1", "x", 1, "dict_exact", False)]],  # an int score
+        [[(0, 1, None, "C1", "x", 1.0, "dict_exact", False)]],  # pyarrow keeps the None
+    ],
+)
+def test_spans_array_equals_pyarrow_on_edge_and_fallback_cases(rows: Any) -> None:
+    _same(rows)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[(True, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False)]],  # a bool start
+        [[[0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False]]],  # a list, not a tuple
+        [[(0, 2**31, "Chemical", "C1", "x", 1.0, "dict_exact", False)]],
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact")]],
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, "extra")]],
+    ],
+)
+def test_spans_array_raises_what_pyarrow_raises(rows: Any) -> None:
+    with pytest.raises(pa.ArrowException) as expected:
+        pa.array(rows, type=LIST_TYPE)
+    with pytest.raises(type(expected.value)):
+        spans_array(rows, LIST_TYPE)
+
+
+def test_spans_array_of_a_type_the_builder_does_not_know_uses_pyarrow() -> None:
+    other = pa.list_(pa.struct([pa.field("start", pa.int64()), pa.field("label", pa.string())]))
+    rows = [[(0, "a"), (2**40, "b")], []]
+    assert spans_array(rows, other).equals(pa.array(rows, type=other))
