@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import sys
 import uuid
 import zlib
 from collections import Counter
@@ -80,7 +81,7 @@ def rows_table(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
     """
     columns = [[row[i] for row in rows] for i in range(len(schema))]
     arrays = [
-        spans_array(col, f.type) if f.name == "spans" else pa.array(col, type=f.type)
+        spans_array(col, f.type) if pa.types.is_list(f.type) else pa.array(col, type=f.type)
         for col, f in zip(columns, schema, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -114,7 +115,7 @@ def spans_array(spans: Sequence[Sequence[Sequence[Any]]], list_type: pa.DataType
     except (TypeError, ValueError, OverflowError):
         return pa.array(spans, type=list_type)
     count = (len(row_offsets) // 4) - 1
-    n = int.from_bytes(row_offsets[-4:], "little", signed=True) if count else 0
+    n = int.from_bytes(row_offsets[-4:], sys.byteorder, signed=True)  # the last offset
     children = []
     for field, part in zip(list_type.value_type, parts, strict=True):
         buffers = (

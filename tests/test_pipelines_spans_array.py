@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pyarrow as pa
@@ -53,10 +54,10 @@ def test_compiled_builder_takes_the_schema_layout_and_bit_packs_bools() -> None:
         [[(0, 4, "Chemical", "C1", "x", 1.0, "dict_exact", b)] for b in [True] * 9 + [False]],
         "iisssfsb",
     )
-    assert int.from_bytes(row_offsets[-4:], "little") == 10
+    assert int.from_bytes(row_offsets[-4:], sys.byteorder) == 10
     assert parts[7] == bytes([0xFF, 0x01])  # spans 0-8 uncertain, span 9 not
     assert parts[2] == (
-        b"".join(i.to_bytes(4, "little") for i in range(0, 88, 8)),
+        b"".join(i.to_bytes(4, sys.byteorder) for i in range(0, 88, 8)),
         b"Chemical" * 10,
     )
 
