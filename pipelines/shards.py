@@ -16,6 +16,7 @@ reader never sees half a shard, and local and remote outputs take the same path.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -90,6 +91,7 @@ def rows_table(rows: Sequence[Row], schema: pa.Schema) -> pa.Table:
 _LAYOUT_CODES = {pa.int32(): "i", pa.float32(): "f", pa.string(): "s", pa.bool_(): "b"}
 
 
+@functools.cache  # one schema per run: computed once, not per batch
 def _layout(list_type: pa.DataType) -> str | None:
     """The compiled builder's layout of a list<struct> type (one code per field), or None
     when the type has a field it cannot build."""

@@ -47,3 +47,16 @@ def test_a_multi_worker_silver_build_plans_its_dictionaries(
 )
 def test_other_command_lines_start_nothing_early(argv: list[str]) -> None:
     assert planned_template(argv) is None
+
+
+def test_the_options_it_looks_for_are_those_of_silver_build() -> None:
+    """``cli.launch`` reads the command line before the CLI exists: its option names must stay
+    those the ``silver build`` command declares."""
+    import typer
+
+    from cli import launch
+    from cli.main import app
+
+    build = typer.main.get_command(app).commands["silver"].commands["build"]  # type: ignore[attr-defined]
+    declared = {opt for param in build.params for opt in param.opts}
+    assert set(launch._DICTIONARY_OPTIONS + launch._WORKER_OPTIONS) <= declared
