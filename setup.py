@@ -2,8 +2,9 @@
 
 All metadata lives in pyproject.toml; Beam runs ``python setup.py sdist`` on it. The extensions
 are optional: where they cannot be built (no C compiler), ``dictionaries.abbreviations``,
-``dictionaries.matcher``, ``pipelines.labeling`` and ``pipelines.shards`` run their Python code
-(``pipelines.shards``: pyarrow's), which gives the same results (the tests compare the two).
+``dictionaries.matcher``, ``pipelines.silver.labeling`` and ``pipelines.silver.shards`` run their
+Python code (``pipelines.silver.shards``: pyarrow's), which gives the same results (the tests
+compare the two).
 """
 
 from setuptools import Extension, setup

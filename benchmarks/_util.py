@@ -16,16 +16,16 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from binder_core.config import DataConfig
-from binder_core.errors import ConfigError, InputError
-from binder_core.windows import (
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.data.config import DataConfig
+from binder_core.data.windows import (
     WindowExample,
     check_tokenizer,
     document_token_spans,
     document_windows,
     tokenize_documents,
 )
-from pipelines.convert_pubtator import parse_pubtator
+from pipelines.gold.pubtator import parse_pubtator
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("BINDER_SHARED_DATA", REPO.parent / "shared" / "data"))

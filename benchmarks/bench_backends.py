@@ -66,7 +66,7 @@ SCORE_TOLERANCE = 1e-4
 
 def load_test_documents(data: Path, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` BC5CDR test abstracts, with their gold spans."""
-    from pipelines.convert_pubtator import parse_pubtator
+    from pipelines.gold.pubtator import parse_pubtator
 
     path = data / BC5CDR_TEST
     if not path.is_file():
@@ -82,7 +82,7 @@ def load_test_documents(data: Path, limit: int) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------------------ children
 def _predictor(backend: str, model: str, work: Path) -> Any:
-    from binder_core.backends import load_predictor
+    from binder_core.inference.backends import load_predictor
 
     if backend.startswith("torch"):
         amp = "bf16" if backend == "torch-bf16" else "no"
@@ -118,8 +118,8 @@ def child_types(args: argparse.Namespace) -> None:
     import dataclasses
 
     from benchmarks._util import synthetic_types
-    from binder_core.inference import Predictor
-    from binder_core.onnx_runtime import OnnxPredictor
+    from binder_core.inference.onnx_backend import OnnxPredictor
+    from binder_core.inference.torch_backend import Predictor
 
     texts = json.loads(Path(args.texts).read_text(encoding="utf-8"))[: args.types_docs]
     descriptions = synthetic_types(1000)
@@ -177,7 +177,8 @@ def _run_child(kind: str, backend: str, args: argparse.Namespace, texts: Path) -
 
 # -------------------------------------------------------------------------------- parent
 def export_all(args: argparse.Namespace, backends: Sequence[str]) -> dict[str, float]:
-    from binder_core.export import ExportConfig, export_onnx
+    from binder_core.serving.export import export_onnx
+    from binder_core.serving.export_config import ExportConfig
 
     seconds = {}
     for backend in backends:
@@ -209,7 +210,7 @@ def parity(a: list[Any], b: list[Any]) -> dict[str, Any]:
 
 
 def f1_scores(docs: list[dict[str, Any]], predictions: list[Any], labels: Sequence[str]) -> Any:
-    from binder_core.metrics import SpanCounter
+    from binder_core.contract.metrics import SpanCounter
 
     counter = SpanCounter(labels)
     for doc, predicted in zip(docs, predictions, strict=True):
@@ -219,8 +220,8 @@ def f1_scores(docs: list[dict[str, Any]], predictions: list[Any], labels: Sequen
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from binder_core.backends import model_labels
-    from binder_core.device import cpu_has_native_bf16
+    from binder_core.inference.backends import model_labels
+    from binder_core.model.device import cpu_has_native_bf16
 
     backends = [b for b in args.backends.split(",") if b]
     unknown = sorted(set(backends) - set(BACKENDS))
@@ -283,7 +284,7 @@ def _machine() -> dict[str, Any]:
 
     import onnxruntime
 
-    from binder_core.device import cpu_has_native_bf16
+    from binder_core.model.device import cpu_has_native_bf16
 
     info = {
         "cpu_count": os.cpu_count(),

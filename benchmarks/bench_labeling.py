@@ -29,8 +29,8 @@ from benchmarks.bench_silver import (
 from benchmarks.corpus import DEFAULT_DATA, abstracts
 from dictionaries import MatchOptions, compile_dictionary, match
 from dictionaries.abbreviations import find_abbreviations
-from pipelines.labeling import Lexicons, label_document
-from pipelines.labeling_config import LabelingConfig
+from pipelines.silver.labeling import Lexicons, label_document
+from pipelines.silver.labeling_config import LabelingConfig
 
 
 def step_costs(data: Path, passes: int) -> dict[str, float]:

@@ -9,8 +9,8 @@ Each measure runs in one process invocation, so ratios compare like with like on
    batches of real BC5CDR windows, same batch size and length, same steps. The two alternate
    step by step (A B, B A, ...) so they share the machine's noise; warm-up steps are dropped.
 2. Prediction time with many types (1,000) against few (10): a fresh
-   :class:`binder_core.predict.Predictor` per run, so the (cached) type encoding is timed once
-   per run, on the same abstracts and batch size. Runs go few, many, many, few.
+   :class:`binder_core.inference.predict.Predictor` per run, so the (cached) type encoding is timed
+   once per run, on the same abstracts and batch size. Runs go few, many, many, few.
 3. Peak memory of one training step per ``max_seq_length``, each in a fresh subprocess: peak
    RSS (VmHWM) on CPU, ``torch.cuda.max_memory_allocated`` on CUDA. The token-classification
    head is measured the same way for comparison.
@@ -56,19 +56,16 @@ from benchmarks._util import (
     synthetic_types,
 )
 from benchmarks.memory import current_rss_mb, peak_rss_mb
-from binder_core.collate import collate
-from binder_core.config import DataConfig, LossWeights, ModelConfig
-from binder_core.errors import BinderError, ConfigError
-from binder_core.inference import Predictor
-from binder_core.losses import binder_loss
-from binder_core.model import BinderModel, Scores, build_optimizer, fused_adamw_supported
-from binder_core.types import (
-    TypeInputs,
-    build_type_inputs,
-    load_type_descriptions,
-    resolve_type_descriptions,
-)
-from binder_core.windows import WindowExample, windows_for_texts
+from binder_core.contract.errors import BinderError, ConfigError
+from binder_core.data.collate import collate
+from binder_core.data.config import DataConfig
+from binder_core.data.type_descriptions import load_type_descriptions, resolve_type_descriptions
+from binder_core.data.windows import WindowExample, windows_for_texts
+from binder_core.inference.torch_backend import Predictor
+from binder_core.model.bi_encoder import BinderModel, Scores, build_optimizer, fused_adamw_supported
+from binder_core.model.config import LossWeights, ModelConfig
+from binder_core.model.losses import binder_loss
+from binder_core.model.type_inputs import TypeInputs, build_type_inputs
 
 LOG = logging.getLogger("bench_model")
 T = TypeVar("T")

@@ -38,6 +38,7 @@ def _medline_texts(path: Path) -> Iterator[tuple[str, str]]:
                 pmid = value
             fields[current] = value
 
+
 SOURCES = {
     "bc5cdr-train": ("bc5cdr/pubtator/CDR_TrainingSet.PubTator.txt", _pubtator_texts),
     "bc5cdr-dev": ("bc5cdr/pubtator/CDR_DevelopmentSet.PubTator.txt", _pubtator_texts),

@@ -5,8 +5,8 @@
 Every dev evaluation of a run (a ``metrics.jsonl`` "eval" record) is one checkpoint. Each run
 must have been trained with ``--monitor NAME=GOLD_DEV`` so that the gold dev F1 of every
 checkpoint was logged next to the silver dev metrics (gold never selected anything). For each
-signal of :mod:`binder_core.selection` the script reports the Spearman rank correlation with
-gold dev F1 within each run (mean over runs), over all checkpoints pooled, and how much gold F1
+signal of :mod:`binder_core.training.selection` the script reports the Spearman rank correlation
+with gold dev F1 within each run (mean over runs), over all checkpoints pooled, and how much gold F1
 each signal's choice loses against the best checkpoint of each run (regret).
 """
 
@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from binder_core.errors import ConfigError
-from binder_core.selection import SELECTIONS, selection_score
+from binder_core.contract.errors import ConfigError
+from binder_core.training.selection import SELECTIONS, selection_score
 
 
 def _ranks(values: list[float]) -> list[float]:

@@ -5,7 +5,7 @@ Run from the repository root::
     python -m benchmarks.silver_stages CORPUS.jsonl DICT.dict [--no-abbreviations] [--shards 4]
 
 Reads, parses, labels, builds Arrow rows, stages the pieces and writes the Parquet shards with
-the same library functions the pipeline's transforms call (:mod:`pipelines.transforms`), in
+the same library functions the pipeline's transforms call (:mod:`pipelines.silver.transforms`), in
 batches of the same size, with the same collector settings as a labeling worker, and prints
 the wall seconds of each step. Set against a ``binder silver build --workers 1`` of the same
 corpus, the difference is what Beam itself costs (start-up, bundles, stages).
@@ -23,14 +23,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from binder_core.schema import document_schema
+from binder_core.contract.schema import document_schema
 from dictionaries import MatchOptions, load_compiled
-from pipelines import shards as out
-from pipelines.label import end_labeling_gc, start_labeling_gc
-from pipelines.labeling import Lexicons, label_documents
-from pipelines.labeling_config import LabelingConfig
-from pipelines.readers import DeadLetter, expand_inputs, iter_records, parse_record, plan_ranges
-from pipelines.silver_config import ReadConfig
+from pipelines.corpus.readers import (
+    DeadLetter,
+    expand_inputs,
+    iter_records,
+    parse_record,
+    plan_ranges,
+)
+from pipelines.silver import shards as out
+from pipelines.silver.config import ReadConfig
+from pipelines.silver.labeling import Lexicons, label_documents
+from pipelines.silver.labeling_config import LabelingConfig
+from pipelines.silver.pipeline import end_labeling_gc, start_labeling_gc
 
 STEPS = (
     "load dictionary",
@@ -96,9 +102,7 @@ def time_stages(
                     pieces[shard].append(piece)
         for shard in range(shards):
             with step("read pieces back and sort"):
-                table = out.decode_rows(
-                    (out.read_piece(p) for p in sorted(pieces[shard])), schema
-                )
+                table = out.decode_rows((out.read_piece(p) for p in sorted(pieces[shard])), schema)
             with step("write Parquet"):
                 out.write_shard(table, output, shard, shards)
             counts["shards"] += 1

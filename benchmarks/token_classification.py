@@ -30,8 +30,8 @@ from transformers import (
     get_linear_schedule_with_warmup,
 )
 
-from binder_core.metrics import score_documents, span_keys
-from binder_core.schema import iter_documents, open_dataset
+from binder_core.contract.metrics import score_documents, span_keys
+from binder_core.contract.schema import iter_documents, open_dataset
 
 LOG = logging.getLogger("token_classification")
 

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from binder_core.errors import BinderError, ConfigError
-from binder_core.quiet import QuietDependencies
+from binder_core.contract.errors import BinderError, ConfigError
+from binder_core.contract.quiet import QuietDependencies
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,7 +83,7 @@ def require_backend_extra(model: Any, backend: str, *, scoring: bool = False) ->
     Scoring gold data (``binder evaluate``) reads it through the torch data set, so it needs
     the model extra as well.
     """
-    from binder_core.backends import resolve_backend
+    from binder_core.inference.backends import resolve_backend
 
     if resolve_backend(model, backend) == "onnx":
         require_onnx_extra()

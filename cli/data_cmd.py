@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, cast
 import typer
 from rich.table import Table
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from cli._common import console, user_errors
 from cli._options import OVERWRITE
 
 if TYPE_CHECKING:
-    from pipelines.convert import GoldFormat
-    from pipelines.convert_conll import IobScheme
+    from pipelines.gold.conll import IobScheme
+    from pipelines.gold.convert import GoldFormat
 
 
 class GoldFormatChoice(str, Enum):
@@ -68,7 +68,7 @@ def convert_cli(
     -DOCSTART- starts a document (else one document per sentence), tokens joined by spaces.
     binder-jsonl: BINDER JSONL (text + entity_* char offsets) or W2NER JSON (sentence + ner).
     """
-    from pipelines.convert import ConvertConfig, convert_gold
+    from pipelines.gold.convert import ConvertConfig, convert_gold
 
     if len(inputs) < 2:
         raise ConfigError("give at least one INPUT and then OUT_DIR")
@@ -113,7 +113,7 @@ def split_cli(
 
     Example: binder data split gold/ splits/ --part train=0.8 --part dev=0.1 --part test=0.1
     """
-    from pipelines.split import parse_parts, split_dataset
+    from pipelines.datasets.split import parse_parts, split_dataset
 
     result = split_dataset(source, out_dir, parse_parts(part), seed=seed, overwrite=overwrite)
     if as_json:
@@ -145,7 +145,7 @@ def texts_cli(
     Example: binder data texts gold_conll/ conll.jsonl; binder silver build conll.jsonl
     --format jsonl --dict D --out silver/ (doc ids and texts then match the gold set).
     """
-    from pipelines.texts import write_texts
+    from pipelines.datasets.texts import write_texts
 
     count = write_texts(source, out_file)
     console.print(f"{count:,} documents -> {out_file}", highlight=False)

@@ -9,8 +9,9 @@ from typing import Any
 import typer
 
 from cli._common import console, user_errors
-from cli._options import split_csv
-from dictionaries.config import SplitConfig
+from cli._options import config_option, split_csv
+from dictionaries.config import CompileConfig, SplitConfig
+from dictionaries.loaders.options import AutonerOptions, KbOptions, MeshOptions, UmlsOptions
 
 
 def register(app: typer.Typer) -> None:
@@ -31,64 +32,68 @@ def register(app: typer.Typer) -> None:
             "(default ignore: folded, with the acronym rule), e.g. "
             "'terms[label=PER,case=exact-or-upper]=person.txt'.",
         ),
-        min_length: int = typer.Option(2, help="Drop terms shorter than this (folded chars)."),
-        max_length: int = typer.Option(256, help="Drop terms longer than this."),
-        stopwords: bool = typer.Option(True, help="Drop terms on the shipped stopword list."),
-        stopword: list[str] = typer.Option([], help="More stopwords (repeat or comma-separate)."),
-        drop_numeric: bool = typer.Option(True, help="Drop terms without any letter."),
-        acronym_max_length: int = typer.Option(
-            5, help="All-caps terms up to this length match case-sensitively (0: off)."
+        # The compile options: default, help and range from CompileConfig (declared once).
+        min_length: int = config_option(CompileConfig, "min_length", "--min-length"),
+        max_length: int = config_option(CompileConfig, "max_length", "--max-length"),
+        stopwords: bool = config_option(
+            CompileConfig, "use_stopwords", "--stopwords/--no-stopwords"
         ),
-        ambiguity: str = typer.Option(
-            "keep_all",
-            help="A term with several labels: keep_all (marked uncertain), priority, or drop.",
+        stopword: list[str] = config_option(CompileConfig, "extra_stopwords", "--stopword"),
+        drop_numeric: bool = config_option(
+            CompileConfig, "drop_numeric", "--drop-numeric/--no-drop-numeric"
         ),
-        label_priority: list[str] = typer.Option(
-            [], help="Labels, most preferred first, for --ambiguity priority."
+        acronym_max_length: int = config_option(
+            CompileConfig, "acronym_max_length", "--acronym-max-length"
         ),
-        variant: list[str] = typer.Option(
-            [],
-            help="Spelling variants to add for every term: plural (regular plural of the last"
-            " word), british (tumour, haemorrhage, anaemia, oedema). Repeat or comma-separate.",
+        ambiguity: str = config_option(CompileConfig, "ambiguity", "--ambiguity"),
+        label_priority: list[str] = config_option(
+            CompileConfig, "label_priority", "--label-priority"
         ),
-        label: list[str] = typer.Option([], help="Keep only these labels."),
-        umls_language: list[str] = typer.Option(["ENG"], help="UMLS languages (LAT)."),
-        umls_sab: list[str] = typer.Option(
-            [], help="UMLS source vocabularies (SAB); all if empty."
+        variant: list[str] = config_option(CompileConfig, "variants", "--variant"),
+        label: list[str] = config_option(CompileConfig, "labels", "--label"),
+        # each source format's options: default and help from dictionaries.loaders.options
+        umls_language: list[str] = config_option(UmlsOptions, "languages", "--umls-language"),
+        umls_sab: list[str] = config_option(UmlsOptions, "sources", "--umls-sab"),
+        umls_tty: list[str] = config_option(UmlsOptions, "term_types", "--umls-tty"),
+        umls_keep_suppressed: bool = config_option(
+            UmlsOptions, "keep_suppressed", "--umls-keep-suppressed/--no-umls-keep-suppressed"
         ),
-        umls_tty: list[str] = typer.Option([], help="UMLS term types (TTY); all if empty."),
-        umls_keep_suppressed: bool = typer.Option(False, help="Keep suppressed UMLS strings."),
         umls_mapping: Path | None = typer.Option(
             None, help="KEY<TAB>LABEL file: semantic type id/name or group code -> label."
         ),
         umls_semantic_groups: Path | None = typer.Option(
             None, help="NLM SemGroups.txt, so the mapping can use group codes (CHEM, DISO)."
         ),
-        kb_term_column: str = typer.Option("term", help="KB tables: term column."),
-        kb_label_column: str = typer.Option("label", help="KB tables: label column."),
-        kb_label: str | None = typer.Option(None, help="KB tables: one fixed label for all rows."),
-        kb_id_column: str | None = typer.Option(None, help="KB tables: concept id column."),
-        kb_synonyms_column: str | None = typer.Option(None, help="KB tables: synonyms column."),
-        kb_synonym_separator: str = typer.Option("|", help="KB tables: synonym separator."),
+        kb_term_column: str = config_option(KbOptions, "term_column", "--kb-term-column"),
+        kb_label_column: str = config_option(KbOptions, "label_column", "--kb-label-column"),
+        kb_label: str | None = config_option(KbOptions, "label", "--kb-label"),
+        kb_id_column: str | None = config_option(KbOptions, "id_column", "--kb-id-column"),
+        kb_synonyms_column: str | None = config_option(
+            KbOptions, "synonyms_column", "--kb-synonyms-column"
+        ),
+        kb_synonym_separator: str = config_option(
+            KbOptions, "synonym_separator", "--kb-synonym-separator"
+        ),
         mesh_branches: str | None = typer.Option(
             None,
             help="MeSH tree prefix -> label, e.g. 'C=Disease,F03=Disease,D=Chemical,D27='"
             " (empty label excludes a branch). Default: Chemicals and Diseases.",
         ),
-        mesh_permuted: bool = typer.Option(False, help="Keep permuted MeSH terms."),
+        mesh_permuted: bool = config_option(
+            MeshOptions, "include_permuted", "--mesh-permuted/--no-mesh-permuted"
+        ),
         mesh_trees: Path | None = typer.Option(
             None,
             help="MeSH tree table (TSV with 'Tree Number' and 'Desc Ui' columns): tree numbers"
             " for descriptors the term table gives none, such as the top-level C04 Neoplasms"
             " ('cancer', 'tumor'), which the flat 2024 table lacks.",
         ),
-        autoner_detokenize: bool = typer.Option(
-            True, help="AutoNER: also add each spaced term in its detokenized form."
+        autoner_detokenize: bool = config_option(
+            AutonerOptions, "detokenized", "--autoner-detokenize/--no-autoner-detokenize"
         ),
     ) -> None:
         """Compile dictionary sources into one matcher artifact."""
         from dictionaries import (
-            CompileConfig,
             compile_dictionary,
             parse_source_spec,
             save_compiled,
@@ -137,7 +142,7 @@ def register(app: typer.Typer) -> None:
         with console.status("compiling dictionary..."):
             compiled = compile_dictionary(iter_sources(specs, options), config)
             if compiled.num_terms == 0:
-                from binder_core.errors import InputError
+                from binder_core.contract.errors import InputError
 
                 raise InputError(
                     "no terms left after filtering; check the sources and the filter options",
@@ -150,10 +155,8 @@ def register(app: typer.Typer) -> None:
     @user_errors
     def split_cmd(
         dictionary: Path = typer.Argument(..., help="A compiled dictionary to split."),
-        holdout: float = typer.Option(
-            SplitConfig.holdout, "--holdout", help="Share of the concepts to hold out."
-        ),
-        seed: int = typer.Option(SplitConfig.seed, "--seed", help="Changes which concepts."),
+        holdout: float = config_option(SplitConfig, "holdout", "--holdout"),
+        seed: int = config_option(SplitConfig, "seed", "--seed"),
         train: Path = typer.Option(..., "--train", help="Where to write the training part."),
         heldout: Path = typer.Option(..., "--heldout", help="Where to write the held-out part."),
     ) -> None:
@@ -164,7 +167,7 @@ def register(app: typer.Typer) -> None:
         `binder silver build --dict TRAIN --heldout-dict HELDOUT`: its origin dict_heldout spans
         are entities the training dictionary does not hold.
         """
-        from binder_core.errors import ConfigError
+        from binder_core.contract.errors import ConfigError
         from dictionaries import load_compiled, save_compiled
         from dictionaries.split import split_dictionary
 

@@ -1,6 +1,6 @@
 """``binder export``: a trained model as a self-contained folder that runs without torch.
 
-A thin wrapper over :func:`binder_core.export.export_onnx`; torch, onnx and onnxruntime are
+A thin wrapper over :func:`binder_core.serving.export.export_onnx`; torch, onnx and onnxruntime are
 imported inside the command.
 """
 
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import typer
 
+from binder_core.serving.export_config import Attention, ExportConfig, Exporter
 from cli._common import console, require_model_extra, require_onnx_extra, user_errors
-from cli._options import OVERWRITE
+from cli._options import OVERWRITE, config_option
 
 
 class ExportFormat(str, Enum):
@@ -24,16 +25,6 @@ class QuantizeChoice(str, Enum):
     int8 = "int8"
 
 
-class ExporterChoice(str, Enum):
-    dynamo = "dynamo"
-    torchscript = "torchscript"
-
-
-class AttentionChoice(str, Enum):
-    eager = "eager"
-    sdpa = "sdpa"
-
-
 @user_errors
 def export_cli(
     run_dir: Path = typer.Argument(..., help="Run folder from `binder train`, or a model folder."),
@@ -41,24 +32,14 @@ def export_cli(
         ..., help="Export folder to write (an earlier export there is replaced)."
     ),
     fmt: ExportFormat = typer.Option(ExportFormat.onnx, "--format", help="Export format."),
-    quantize: QuantizeChoice = typer.Option(
-        QuantizeChoice.no, "--quantize", help="int8: dynamic quantization of the graph's weights."
+    # defaults, help and ranges from ExportConfig (declared once)
+    quantize: QuantizeChoice = config_option(
+        ExportConfig, "quantize", "--quantize", default=QuantizeChoice.no
     ),
-    opset: int = typer.Option(18, "--opset", min=17, help="ONNX opset of the graph."),
-    attention: AttentionChoice = typer.Option(
-        AttentionChoice.eager, "--attention", help="The encoder's attention kernel while tracing."
-    ),
-    exporter: ExporterChoice = typer.Option(
-        ExporterChoice.dynamo,
-        "--exporter",
-        help="dynamo (torch.export) or torchscript (the older tracer, whose graphs --optimize "
-        "fuses best).",
-    ),
-    optimize: bool = typer.Option(
-        False,
-        "--optimize/--no-optimize",
-        help="Apply onnxruntime's transformer fusions (BERT-like encoders).",
-    ),
+    opset: int = config_option(ExportConfig, "opset", "--opset"),
+    attention: Attention = config_option(ExportConfig, "attention", "--attention"),
+    exporter: Exporter = config_option(ExportConfig, "exporter", "--exporter"),
+    optimize: bool = config_option(ExportConfig, "optimize", "--optimize/--no-optimize"),
     overwrite: bool = OVERWRITE,
 ) -> None:
     """Export a model to ONNX, with its type vectors, tokenizer, configs and model card.
@@ -67,13 +48,13 @@ def export_cli(
     """
     require_model_extra()
     require_onnx_extra()
-    from binder_core.export import ExportConfig, export_onnx
+    from binder_core.serving.export import export_onnx
 
     config = ExportConfig(
         quantize="int8" if quantize == QuantizeChoice.int8 else "fp32",
         opset=opset,
-        attention=attention.value,
-        exporter=exporter.value,
+        attention=attention,
+        exporter=exporter,
         optimize=optimize,
     )
     with console.status(f"Exporting {run_dir} to {fmt.value} ...", refresh_per_second=2):

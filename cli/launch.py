@@ -1,8 +1,8 @@
 """The ``binder`` console script's first step, before the CLI itself is imported.
 
 A local multi-worker ``binder silver build`` forks its workers from a template process that
-imports Beam and loads the run's dictionaries (:mod:`pipelines.worker_pool`); that takes about
-two seconds, on another core, while this process imports Beam and builds the pipeline. Started
+imports Beam and loads the run's dictionaries (:mod:`pipelines.runners.worker_pool`); that takes
+about two seconds, on another core, while this process imports Beam and builds the pipeline. Started
 from here, before the CLI's own imports (typer, rich, the command modules: about half a second),
 the template is ready that much sooner. Only the plain forms of the options are looked for;
 whatever else the command line holds, the template starts later, from the command itself, as
@@ -50,7 +50,7 @@ def run() -> NoReturn:
     """Start the worker template when the command will need one, then run the CLI."""
     dictionaries = planned_template(sys.argv[1:])
     if dictionaries is not None:
-        from pipelines.worker_pool import warm_template
+        from pipelines.runners.worker_pool import warm_template
 
         warm_template(dictionaries)
     from cli.main import run as run_cli

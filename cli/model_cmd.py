@@ -1,10 +1,11 @@
 """``binder evaluate`` and ``binder predict``: thin wrappers over binder_core.
 
 Both take a torch model (a run or model folder from ``binder train``) or an export folder
-(``binder export``), which runs on onnxruntime without torch (:mod:`binder_core.backends`).
-torch and transformers are imported inside the commands, and only for torch models, so
-``binder --help`` stays fast. With ``--dictionary`` both run the hybrid of the model and a
-compiled dictionary (:mod:`binder_core.hybrid` states the merge rule).
+(``binder export``), which runs on onnxruntime without torch
+(:mod:`binder_core.inference.backends`). torch and transformers are imported inside the commands,
+and only for torch models, so ``binder --help`` stays fast. With ``--dictionary`` both run the
+hybrid of the model and a compiled dictionary (:mod:`binder_core.inference.hybrid` states the merge
+rule).
 """
 
 from __future__ import annotations
@@ -15,15 +16,9 @@ from typing import Any
 
 import typer
 
-from binder_core.config import (
-    AMP_CHOICES,
-    INFERENCE_BATCH_SIZE,
-    Amp,
-    Backend,
-    Decoding,
-    InputFormat,
-)
-from binder_core.hybrid import DEFAULT_MODEL_MARGIN, HybridRule
+from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, HybridRule
+from binder_core.inference.options import Backend, InferenceOptions, InputFormat
+from binder_core.model.config import Amp, Decoding
 from cli._common import (
     console,
     err_console,
@@ -31,10 +26,9 @@ from cli._common import (
     split_labels,
     user_errors,
 )
+from cli._options import config_option
 
 MODEL_HELP = "Run folder (`binder train`), model folder, or export folder (`binder export`)."
-DECODING_HELP = "flat (no overlaps) or nested (default: the decoding the model was trained with)."
-BATCH_HELP = "Windows per forward pass."
 DICTIONARY_HELP = (
     "A compiled dictionary (`binder dict compile`): merge its matches with the model's "
     "predictions (the hybrid)."
@@ -44,15 +38,12 @@ MARGIN_HELP = (
     "Hybrid: a prediction takes part only if its margin over its threshold is above this "
     "(logits; 0 keeps all). Chosen on BC5CDR and NCBI-disease dev."
 )
-AMP_HELP = (
-    f"Precision of a torch model: {', '.join(AMP_CHOICES)} (auto: bf16 where the device computes "
-    "it fast)."
-)
-BACKEND_HELP = (
-    "What runs the model: auto (onnxruntime for an export folder, torch for a model folder), "
-    "torch, or onnx."
-)
-THREADS_HELP = "onnxruntime intra-op threads (default: onnxruntime's choice)."
+# Declared once (binder_core.inference.options.InferenceOptions), shared with `silver predict`.
+DECODING = config_option(InferenceOptions, "decoding", "--decoding")
+BATCH_SIZE = config_option(InferenceOptions, "batch_size", "--batch-size")
+BACKEND = config_option(InferenceOptions, "backend", "--backend")
+THREADS = config_option(InferenceOptions, "threads", "--threads")
+AMP = config_option(InferenceOptions, "amp", "--amp")
 
 
 def _tagger(dictionary: Path | None, model: Path) -> Any:
@@ -61,9 +52,9 @@ def _tagger(dictionary: Path | None, model: Path) -> Any:
     whole names: the options its manifest recorded); defaults for a model trained on gold."""
     if dictionary is None:
         return None
-    from binder_core.backends import model_info
-    from pipelines.labeling_config import LabelingConfig
-    from pipelines.tagging import dictionary_tagger
+    from binder_core.inference.backends import model_info
+    from pipelines.silver.labeling_config import LabelingConfig
+    from pipelines.silver.tagging import dictionary_tagger
 
     info = model_info(model)
     options = info.provenance.silver_options if info.provenance is not None else {}
@@ -75,13 +66,13 @@ def evaluate_cli(
     run_dir: Path = typer.Argument(..., help=MODEL_HELP),
     data_dir: Path = typer.Argument(..., help="Labelled Parquet file or folder."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    decoding: Decoding | None = typer.Option(None, "--decoding", help=DECODING_HELP),
-    batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
+    decoding: Decoding | None = DECODING,
+    batch_size: int = BATCH_SIZE,
     labels: str | None = typer.Option(None, "--labels", help="Score only these types."),
     device: str | None = typer.Option(None, "--device"),
-    amp: Amp = typer.Option("auto", "--amp", help=AMP_HELP),
-    backend: Backend = typer.Option("auto", "--backend", help=BACKEND_HELP),
-    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
+    amp: Amp = AMP,
+    backend: Backend = BACKEND,
+    threads: int | None = THREADS,
     dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
     hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
     hybrid_margin: float = typer.Option(
@@ -90,7 +81,7 @@ def evaluate_cli(
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
     require_backend_extra(run_dir, backend, scoring=True)
-    from binder_core.evaluate import evaluate
+    from binder_core.inference.evaluate import evaluate
 
     scores = evaluate(
         run_dir, data_dir, decoding, batch_size, device=device, labels=split_labels(labels),
@@ -136,12 +127,12 @@ def predict_cli(
     fmt: InputFormat = typer.Option("auto", "--format", help="Input format (auto: by suffix)."),
     text_field: str = typer.Option("text", "--text-field", help="JSONL field with the text."),
     id_field: str = typer.Option("id", "--id-field", help="JSONL field with the document id."),
-    decoding: Decoding | None = typer.Option(None, "--decoding", help=DECODING_HELP),
-    batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", help=BATCH_HELP),
+    decoding: Decoding | None = DECODING,
+    batch_size: int = BATCH_SIZE,
     device: str | None = typer.Option(None, "--device"),
-    amp: Amp = typer.Option("auto", "--amp", help=AMP_HELP),
-    backend: Backend = typer.Option("auto", "--backend", help=BACKEND_HELP),
-    threads: int | None = typer.Option(None, "--threads", min=1, help=THREADS_HELP),
+    amp: Amp = AMP,
+    backend: Backend = BACKEND,
+    threads: int | None = THREADS,
     dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
     hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
     hybrid_margin: float = typer.Option(
@@ -152,8 +143,8 @@ def predict_cli(
     require_backend_extra(run_dir, backend)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from binder_core.backends import load_predictor
-    from binder_core.predict import predict_file
+    from binder_core.inference.backends import load_predictor
+    from binder_core.inference.predict import predict_file
 
     tagger = _tagger(dictionary, run_dir)
     predictor = load_predictor(run_dir, backend=backend, device=device, amp=amp, threads=threads)

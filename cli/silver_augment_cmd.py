@@ -31,7 +31,7 @@ def augment_cli(
 
     Self-training: train, predict on the silver text, augment, train again on OUT_DIR.
     """
-    from pipelines.self_train import augment_silver
+    from pipelines.silver.augment import augment_silver
 
     result = augment_silver(silver_dir, predictions, out_dir, min_score, overwrite=overwrite)
     if as_json:

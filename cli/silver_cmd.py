@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from binder_core.config import default_of, help_of
+from binder_core.contract.options import default_of, help_of
 from cli._common import console, user_errors
 from cli._options import OVERWRITE, config_option, split_csv
-from pipelines.labeling_config import LabelingConfig
-from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
+from pipelines.silver.config import LocalRunnerConfig, ReadConfig, SilverConfig
+from pipelines.silver.labeling_config import LabelingConfig
 
 if TYPE_CHECKING:
-    from pipelines.runners import Execution
+    from pipelines.runners.execution import Execution
 
 
 class FormatChoice(str, Enum):
@@ -45,16 +45,14 @@ FORMAT = config_option(
 )
 ID_FIELD = config_option(ReadConfig, "id_field", "--id-field")
 TEXT_FIELD = config_option(ReadConfig, "text_field", "--text-field")
-SHARDS = config_option(SilverConfig, "shards", "--shards", min=1)
+SHARDS = config_option(SilverConfig, "shards", "--shards")
 OVERLAP = config_option(
     SilverConfig, "overlap", "--overlap", default=OverlapChoice(default_of(SilverConfig, "overlap"))
 )
 FUZZY = config_option(SilverConfig, "fuzzy", "--fuzzy/--no-fuzzy")
-FUZZY_THRESHOLD = config_option(
-    SilverConfig, "fuzzy_threshold", "--fuzzy-threshold", min=0.0, max=100.0
-)
-MAX_DOC_BYTES = config_option(ReadConfig, "max_doc_bytes", "--max-doc-bytes", min=1)
-SPLIT_BYTES = config_option(ReadConfig, "split_bytes", "--split-bytes", min=1)
+FUZZY_THRESHOLD = config_option(SilverConfig, "fuzzy_threshold", "--fuzzy-threshold")
+MAX_DOC_BYTES = config_option(ReadConfig, "max_doc_bytes", "--max-doc-bytes")
+SPLIT_BYTES = config_option(ReadConfig, "split_bytes", "--split-bytes")
 AS_JSON = typer.Option(False, "--json", help="Print the run manifest as one JSON object.")
 ABBREVIATIONS = config_option(LabelingConfig, "abbreviations", "--abbreviations/--no-abbreviations")
 LONG_FORM = config_option(
@@ -70,12 +68,11 @@ NAME_LABELS = config_option(
     LabelingConfig,
     "name_labels",
     "--name-label",
-    default=[],
     help=help_of(LabelingConfig, "name_labels") + " Repeat or comma-separate, e.g. PER.",
 )
 HELDOUT_DICT = config_option(SilverConfig, "heldout_dictionary", "--heldout-dict")
 UNCERTAIN_DICT = config_option(SilverConfig, "uncertain_dictionary", "--uncertain-dict")
-WORKERS = config_option(LocalRunnerConfig, "workers", "--workers", "-w", min=1)
+WORKERS = config_option(LocalRunnerConfig, "workers", "--workers", "-w")
 
 
 def _config(
@@ -126,7 +123,7 @@ def _config(
 
 
 def _run(config: SilverConfig, execution: Execution, as_json: bool, overwrite: bool) -> None:
-    from pipelines.label import build_silver
+    from pipelines.silver.pipeline import build_silver
 
     started = time.perf_counter()
     with console.status(f"Labeling on {execution.description} ...", refresh_per_second=2):
@@ -205,14 +202,14 @@ def build_cli(
     # file (the automaton build holds the GIL).
     dictionaries = [d for d in (dictionary, heldout_dict, uncertain_dict) if d]
     if workers > 1:
-        from pipelines.worker_pool import warm_template
+        from pipelines.runners.worker_pool import warm_template
 
         warm_template(dictionaries)
     else:
-        from pipelines.dictionary_files import prefetch_dictionaries
+        from pipelines.silver.dictionary_files import prefetch_dictionaries
 
         prefetch_dictionaries(dictionaries)
-    from pipelines.runners import local_execution
+    from pipelines.runners.execution import local_execution
 
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
@@ -255,7 +252,7 @@ def submit_cli(
     --out gs://b/silver --format jsonl --runner DataflowRunner --project P --region R
     --temp_location gs://b/tmp
     """
-    from pipelines.runners import remote_execution
+    from pipelines.runners.execution import remote_execution
 
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     config = _config(

@@ -1,6 +1,6 @@
 """``binder silver predict``: a model over a corpus as a Beam pipeline, local or submitted.
 
-A thin wrapper over :func:`pipelines.predict_pipeline.predict_corpus`. Without ``--runner`` it
+A thin wrapper over :func:`pipelines.predict.pipeline.predict_corpus`. Without ``--runner`` it
 runs on this machine (Beam's FnApiRunner, ``--workers`` processes, no network); with
 ``--runner`` every option it does not know goes to Beam unchanged, as with ``binder silver
 submit``.
@@ -14,10 +14,12 @@ from typing import Any
 
 import typer
 
-from binder_core.config import INFERENCE_BATCH_SIZE, Backend, Decoding
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
+from binder_core.inference.options import Backend
+from binder_core.model.config import Decoding
 from cli._common import console, split_labels, user_errors
 from cli._options import OVERWRITE
+from cli.model_cmd import BACKEND, BATCH_SIZE, DECODING, THREADS
 from cli.silver_cmd import (
     CORPUS,
     FORMAT,
@@ -26,6 +28,7 @@ from cli.silver_cmd import (
     SHARDS,
     SPLIT_BYTES,
     TEXT_FIELD,
+    WORKERS,
     FormatChoice,
     _split_beam_args,
     print_pipeline_summary,
@@ -44,18 +47,14 @@ def predict_cli(
     id_field: str = ID_FIELD,
     text_field: str = TEXT_FIELD,
     shards: int = SHARDS,
-    decoding: Decoding | None = typer.Option(
-        None, "--decoding", help="flat or nested (default: the model's)."
-    ),
+    decoding: Decoding | None = DECODING,
     labels: str | None = typer.Option(None, "--labels", help="Predict only these types."),
-    backend: Backend = typer.Option("auto", "--backend", help="auto, torch or onnx."),
-    batch_size: int = typer.Option(INFERENCE_BATCH_SIZE, "--batch-size", min=1),
-    threads: int | None = typer.Option(
-        None, "--threads", min=1, help="onnxruntime threads per worker."
-    ),
+    backend: Backend = BACKEND,
+    batch_size: int = BATCH_SIZE,
+    threads: int | None = THREADS,
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
+    workers: int = WORKERS,
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
     ),
@@ -67,9 +66,9 @@ def predict_cli(
     Local by default; with --runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner)
     other options go to Beam unchanged. Use the --shards of the silver set to augment it.
     """
-    from pipelines.predict_pipeline import PredictConfig, predict_corpus
-    from pipelines.runners import LocalRunnerConfig, local_execution, remote_execution
-    from pipelines.silver_config import ReadConfig
+    from pipelines.predict.pipeline import PredictConfig, predict_corpus
+    from pipelines.runners.execution import LocalRunnerConfig, local_execution, remote_execution
+    from pipelines.silver.config import ReadConfig
 
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     read = ReadConfig(

@@ -13,8 +13,8 @@ from rich.table import Table
 from cli._common import console, user_errors
 
 if TYPE_CHECKING:
-    from pipelines.report import SilverStats
-    from pipelines.silver_eval import MissingPolicy, UncertainPolicy
+    from pipelines.datasets.evaluate import MissingPolicy, UncertainPolicy
+    from pipelines.datasets.stats import SilverStats
 
 
 class UncertainChoice(str, Enum):
@@ -36,7 +36,7 @@ def stats_cli(
     top: int = typer.Option(10, "--top", min=0, help="Most frequent terms shown per label."),
 ) -> None:
     """Counts per label, spans per document, coverage, top terms, origins, uncertain spans."""
-    from pipelines.report import silver_stats, write_stats_html, write_stats_pngs
+    from pipelines.datasets.stats import silver_stats, write_stats_html, write_stats_pngs
 
     stats = silver_stats(silver_dir, top_k=top)
     written = []
@@ -104,7 +104,7 @@ def eval_cli(
     ),
 ) -> None:
     """Exact span + label precision, recall and F1 of silver against gold, joined on doc_id."""
-    from pipelines.silver_eval import EvalConfig, silver_eval
+    from pipelines.datasets.evaluate import EvalConfig, silver_eval
 
     config = EvalConfig(
         uncertain=cast("UncertainPolicy", uncertain.value),

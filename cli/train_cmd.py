@@ -1,7 +1,7 @@
-"""``binder train``: a thin wrapper over :func:`binder_core.train.train`.
+"""``binder train``: a thin wrapper over :func:`binder_core.training.loop.train`.
 
 Every option takes its default and help text from the configuration dataclasses
-(:mod:`binder_core.config`, :mod:`binder_core.train_config`). torch is imported inside the
+(:mod:`binder_core.model.config`, :mod:`binder_core.training.config`). torch is imported inside the
 command, so ``binder --help`` stays fast.
 """
 
@@ -15,17 +15,11 @@ from typing import Any
 
 import typer
 
-from binder_core.config import (
-    Amp,
-    DataConfig,
-    Decoding,
-    LossWeights,
-    ModelConfig,
-    UncertainSpans,
-    help_of,
-)
-from binder_core.selection import Selection
-from binder_core.train_config import TrainConfig
+from binder_core.contract.options import help_of
+from binder_core.data.config import DataConfig, UncertainSpans
+from binder_core.model.config import Amp, Decoding, LossWeights, ModelConfig
+from binder_core.training.config import TrainConfig
+from binder_core.training.selection import Selection
 from cli._common import console, err_console, require_model_extra, split_labels, user_errors
 from cli._options import config_option
 
@@ -66,7 +60,7 @@ def train_cli(
     num_workers: int = config_option(TrainConfig, "num_workers", "--num-workers"),
     decoding: Decoding = config_option(TrainConfig, "decoding", "--decoding"),
     select: Selection | None = config_option(TrainConfig, "select", "--select"),
-    monitor: list[str] = config_option(TrainConfig, "monitor", "--monitor", default=[]),
+    monitor: list[str] = config_option(TrainConfig, "monitor", "--monitor"),
     device: str | None = config_option(TrainConfig, "device", "--device"),
     resume: bool = config_option(TrainConfig, "resume", "--resume"),
     uncertain: UncertainSpans = config_option(DataConfig, "uncertain_spans", "--uncertain"),
@@ -90,8 +84,8 @@ def train_cli(
 ) -> None:
     """Train a BINDER model on Parquet data (under torchrun: data-parallel)."""
     require_model_extra()
-    from binder_core.train import train as run_training
-    from binder_core.train_config import default_encoder
+    from binder_core.training.config import default_encoder
+    from binder_core.training.loop import train as run_training
 
     data = DataConfig(
         max_seq_length=max_seq_length,

@@ -61,9 +61,7 @@ except ImportError:  # pragma: no cover - a build without the extension
     _compiled = None
 
 
-def find_abbreviations(
-    text: str, long_ends: Container[int] | None = None
-) -> list[Abbreviation]:
+def find_abbreviations(text: str, long_ends: Container[int] | None = None) -> list[Abbreviation]:
     """Every abbreviation definition in ``text``, sorted by the short form's position.
 
     With ``long_ends``, only the definitions whose long form ends at one of those offsets: the

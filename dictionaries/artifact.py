@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from binder_core.atomic import atomic_path
-from binder_core.errors import InputError
+from binder_core.contract.atomic import atomic_path
+from binder_core.contract.errors import InputError
 from dictionaries.compiled import MAGIC, CompiledDictionary, build_automaton, pack_values
 from dictionaries.config import CompileConfig
 from dictionaries.tables import StrTable

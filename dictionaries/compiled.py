@@ -34,7 +34,7 @@ from typing import Any
 import ahocorasick_rs
 import numpy as np
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from dictionaries.config import CASE_POLICIES, CasePolicy, CompileConfig
 from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface

@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
+from binder_core.contract.options import Bounds, at_least, check_declared, option
 from dictionaries.variants import VARIANT_KINDS
 
 Ambiguity = Literal["priority", "keep_all", "drop"]
@@ -27,37 +28,40 @@ MAX_TERM_LENGTH = 4095
 class CompileConfig:
     """How entries become matcher keys. Saved inside the artifact and part of its fingerprint."""
 
-    # Keys (folded terms) shorter than this many characters are dropped.
-    min_length: int = 2
-    # Keys longer than this are dropped (very long systematic names never occur verbatim).
-    max_length: int = 256
-    # Drop keys found in the shipped stopword / common-word list.
-    use_stopwords: bool = True
-    # More words to drop (any case; folded like terms).
-    extra_stopwords: tuple[str, ...] = ()
-    # Drop keys made only of digits, punctuation and spaces ("2", "1,2", "3-4").
-    drop_numeric: bool = True
-    # Terms of at most this many characters with no lower-case letter and at least one upper-case
-    # letter ("CT", "ACE", "IL-2") match case-sensitively; 0 turns the rule off.
-    acronym_max_length: int = 5
-    # What to do with a key that carries several labels.
-    ambiguity: Ambiguity = "keep_all"
-    # For ambiguity="priority": labels, most preferred first (labels not listed come last).
-    label_priority: tuple[str, ...] = ()
-    # Keep only these labels (empty: keep all).
-    labels: tuple[str, ...] = ()
-    # Spelling variants added for every term (dictionaries.variants): "plural", "british".
-    variants: tuple[str, ...] = ()
+    min_length: int = option(2, "Drop terms shorter than this (folded chars).", bounds=at_least(1))
+    # very long systematic names never occur verbatim
+    max_length: int = option(256, "Drop terms longer than this.", bounds=Bounds(1, MAX_TERM_LENGTH))
+    use_stopwords: bool = option(True, "Drop terms on the shipped stopword list.")
+    extra_stopwords: tuple[str, ...] = option((), "More stopwords (repeat or comma-separate).")
+    # keys made only of digits, punctuation and spaces ("2", "1,2", "3-4")
+    drop_numeric: bool = option(True, "Drop terms without any letter.")
+    # no lower-case letter and at least one upper-case letter: "CT", "ACE", "IL-2"
+    acronym_max_length: int = option(
+        5,
+        "All-caps terms up to this length match case-sensitively (0: off).",
+        bounds=at_least(0),
+    )
+    ambiguity: Ambiguity = option(
+        "keep_all",
+        "A term with several labels: keep_all (marked uncertain), priority, or drop.",
+    )
+    # labels not listed come last
+    label_priority: tuple[str, ...] = option(
+        (), "Labels, most preferred first, for --ambiguity priority."
+    )
+    labels: tuple[str, ...] = option((), "Keep only these labels (empty: keep all).")
+    variants: tuple[str, ...] = option(
+        (),
+        "Spelling variants to add for every term: plural (regular plural of the last word), "
+        "british (tumour, haemorrhage, anaemia, oedema). Repeat or comma-separate.",
+    )
 
     def __post_init__(self) -> None:
-        if self.min_length < 1:
-            raise ConfigError(f"min_length must be >= 1, got {self.min_length}")
-        if not self.min_length <= self.max_length <= MAX_TERM_LENGTH:
+        check_declared(self)
+        if self.max_length < self.min_length:
             raise ConfigError(
-                f"max_length must lie in [min_length, {MAX_TERM_LENGTH}], got {self.max_length}"
+                f"max_length ({self.max_length}) must be at least min_length ({self.min_length})"
             )
-        if self.acronym_max_length < 0:
-            raise ConfigError(f"acronym_max_length must be >= 0, got {self.acronym_max_length}")
         if self.ambiguity not in AMBIGUITY_CHOICES:
             raise ConfigError(
                 f"ambiguity must be one of {', '.join(AMBIGUITY_CHOICES)}, got {self.ambiguity!r}"
@@ -94,12 +98,13 @@ class CompileConfig:
 class MatchOptions:
     """How :func:`dictionaries.match` reads a text."""
 
-    # "longest": leftmost-longest, non-overlapping spans; "all": every match (nested data).
-    overlap: Overlap = "longest"
-    # Also look for near-misses of dictionary terms (rapidfuzz ratio).
-    fuzzy: bool = False
-    # rapidfuzz score (0-100) a near-miss must reach; stored as score / 100.
-    fuzzy_threshold: float = 90.0
+    overlap: Overlap = option("longest", "longest: one match per place; all: nested too.")
+    fuzzy: bool = option(False, "Also keep near-miss (fuzzy) matches.")
+    fuzzy_threshold: float = option(
+        90.0,
+        "Lowest rapidfuzz ratio of a fuzzy match (stored as score / 100).",
+        bounds=Bounds(0.0, 100.0, low_open=True),
+    )
     # Mark fuzzy matches uncertain (neither positive nor negative for training).
     fuzzy_uncertain: bool = True
     # Candidate windows shorter than this (folded characters) are not matched fuzzily.
@@ -112,10 +117,7 @@ class MatchOptions:
             raise ConfigError(
                 f"overlap must be one of {', '.join(OVERLAP_CHOICES)}, got {self.overlap!r}"
             )
-        if not 0.0 < self.fuzzy_threshold <= 100.0:
-            raise ConfigError(
-                f"fuzzy_threshold is a rapidfuzz score in (0, 100], got {self.fuzzy_threshold}"
-            )
+        check_declared(self)
         if self.fuzzy_min_length < 1 or self.fuzzy_max_tokens < 1:
             raise ConfigError("fuzzy_min_length and fuzzy_max_tokens must be >= 1")
 
@@ -124,13 +126,14 @@ class MatchOptions:
 class SplitConfig:
     """How ``binder dict split`` holds concepts out of a compiled dictionary."""
 
-    # Share of the concepts (by concept id; a term without an id is its own concept) held out.
-    holdout: float = 0.1
-    # Changes which concepts are held out (the choice is a hash of seed and concept id).
-    seed: int = 0
+    # by concept id; a term without an id is its own concept
+    holdout: float = option(
+        0.1,
+        "Share of the concepts held out.",
+        bounds=Bounds(0.0, 1.0, low_open=True, high_open=True),
+    )
+    # the choice is a hash of seed and concept id
+    seed: int = option(0, "Changes which concepts are held out.", bounds=at_least(0))
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.holdout < 1.0:
-            raise ConfigError(f"--holdout must lie strictly between 0 and 1, got {self.holdout}")
-        if self.seed < 0:
-            raise ConfigError(f"--seed must be >= 0, got {self.seed}")
+        check_declared(self)

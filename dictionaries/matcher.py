@@ -16,7 +16,7 @@ import itertools
 import weakref
 from collections.abc import Callable, Iterable
 
-from binder_core.schema import Origin
+from binder_core.contract.schema import Origin
 from dictionaries.compiled import CASE_BIT, KEY_SHIFT, CompiledDictionary
 from dictionaries.config import MatchOptions
 from dictionaries.fuzzy import FuzzyIndex, build_index, fuzzy_hits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from binder_core.schema import SPAN_FIELDS
+from binder_core.contract.schema import SPAN_FIELDS
 from dictionaries.config import CasePolicy
 
 
@@ -38,4 +38,4 @@ class Match(NamedTuple):
     uncertain: bool
 
 
-assert Match._fields == SPAN_FIELDS, "Match must mirror binder_core.schema.SPAN_FIELDS"
+assert Match._fields == SPAN_FIELDS, "Match must mirror binder_core.contract.schema.SPAN_FIELDS"

@@ -8,7 +8,7 @@
  * (int32, one per row and one more) and, per field, its value buffer: int32 or float32 values,
  * a bit-packed bool bitmap, or a string field's (offsets, UTF-8 data). No validity buffers: no
  * value may be None. Anything else raises TypeError, ValueError or OverflowError, and the
- * caller builds the column with pyarrow instead (pipelines/shards.py), which stays the reference
+ * caller builds the column with pyarrow instead (pipelines/silver/shards.py), which stays the reference
  * a test compares this with.
  */
 #define PY_SSIZE_T_CLEAN

@@ -1,4 +1,4 @@
-/* The short-form step of pipelines/labeling.py (``_with_abbreviations``), compiled.
+/* The short-form step of pipelines/silver/labeling.py (``_with_abbreviations``), compiled.
  *
  * short_form_spans(text, spans, pairs, exact, heldout, abbreviation, match_type)
  *     -> (labelled, added)

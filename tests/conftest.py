@@ -97,10 +97,11 @@ def tiny_model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) ->
     import torch
     from transformers import AutoTokenizer
 
-    from binder_core.config import DataConfig, ModelConfig
-    from binder_core.model import BinderModel
-    from binder_core.model_dir import ModelInfo
-    from binder_core.saved_model import save_pretrained
+    from binder_core.data.config import DataConfig
+    from binder_core.model.bi_encoder import BinderModel
+    from binder_core.model.config import ModelConfig
+    from binder_core.model.model_dir import ModelInfo
+    from binder_core.model.saved_model import save_pretrained
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("serving_model") / "model"
@@ -122,7 +123,7 @@ def tiny_export_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFacto
     """``tiny_model_dir`` exported to ONNX (fp32); skipped where onnxruntime is missing."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    from binder_core.export import export_onnx
+    from binder_core.serving.export import export_onnx
 
     out = tmp_path_factory.mktemp("serving_export") / "export"
     export_onnx(tiny_model_dir, out)

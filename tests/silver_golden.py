@@ -101,10 +101,10 @@ def fingerprints(
     workers: int = 1,
 ) -> dict[str, Any]:
     """Each run of ``runs`` with each variant (SilverConfig options) -> its fingerprint."""
-    from pipelines.label import build_silver
-    from pipelines.labeling_config import LabelingConfig
-    from pipelines.runners import local_execution
-    from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
+    from pipelines.runners.execution import local_execution
+    from pipelines.silver.config import LocalRunnerConfig, ReadConfig, SilverConfig
+    from pipelines.silver.labeling_config import LabelingConfig
+    from pipelines.silver.pipeline import build_silver
 
     found: dict[str, Any] = {}
     for i, (corpus, fmt, dictionary) in enumerate(runs):
@@ -123,13 +123,13 @@ def fingerprints(
 
 
 def match_fingerprints(data: Path) -> dict[str, str]:
-    """Hashes of :func:`pipelines.labeling.label_document` over every benchmark abstract (no
+    """Hashes of :func:`pipelines.silver.labeling.label_document` over every benchmark abstract (no
     Beam): the matcher and the labeling steps alone, on five times the pipeline sample."""
     from benchmarks.bench_silver import mesh_entries
     from benchmarks.corpus import abstracts
     from dictionaries import MatchOptions, compile_dictionary
-    from pipelines.labeling import Lexicons, label_document
-    from pipelines.labeling_config import LabelingConfig
+    from pipelines.silver.labeling import Lexicons, label_document
+    from pipelines.silver.labeling_config import LabelingConfig
 
     lexicons = Lexicons(typed=compile_dictionary(mesh_entries(data, "full")))
     texts = [text for _, text in abstracts(data)]

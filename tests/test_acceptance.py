@@ -24,8 +24,9 @@ def _ok(args: list[str]) -> str:
 @pytest.mark.parametrize("package", ["pipelines", "dictionaries", "binder_core", "cli.main"])
 def test_import_boundary_packages_do_not_import_torch(package: str) -> None:
     code = (
-        f"import sys, {package}; import pipelines.label, pipelines.convert, pipelines.report; "
-        "import binder_core.schema, binder_core.metrics; "
+        f"import sys, {package}; import pipelines.silver.pipeline, pipelines.gold.convert; "
+        "import pipelines.datasets.stats; "
+        "import binder_core.contract.schema, binder_core.contract.metrics; "
         "sys.exit(1 if 'torch' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -20,6 +20,7 @@ from dictionaries import Entry, compile_dictionary, save_compiled
 
 pytestmark = pytest.mark.slow
 
+
 def _put(f: dict[str, Path], key: str, path: Path) -> Path:
     f[key] = path
     return path

@@ -268,7 +268,7 @@ def test_main_skips_with_a_message_without_data(
 def test_silver_stages_times_every_step_and_counts_what_it_wrote(tmp_path: Path) -> None:
     from benchmarks.silver_stages import STEPS, time_stages
     from dictionaries import save_compiled
-    from pipelines.labeling_config import LabelingConfig
+    from pipelines.silver.labeling_config import LabelingConfig
 
     corpus = tmp_path / "c.jsonl"
     lines = [{"id": str(i), "text": TEXT} for i in range(5)] + [{"id": "bad"}]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.schema import iter_documents
+from binder_core.contract.schema import iter_documents
 from cli.main import app
 
 GOLD = Path(__file__).parent / "fixtures" / "gold"

@@ -78,7 +78,7 @@ def test_cli_predict_jsonl_to_jsonl(trained_run: Path, tmp_path: Path) -> None:
 
 
 def test_cli_predict_text_to_parquet_uses_the_contract(trained_run: Path, tmp_path: Path) -> None:
-    from binder_core.schema import content_doc_id, open_dataset
+    from binder_core.contract.schema import content_doc_id, open_dataset
 
     texts = [d["text"] for d in tiny_documents()[:2]] + [""]
     source = tmp_path / "in.txt"
@@ -127,7 +127,7 @@ def test_cli_train_unknown_type_is_one_line_error(tiny_bert: Path, tmp_path: Pat
 def test_cli_evaluate_unknown_type_in_data_is_one_line_error(
     trained_run: Path, tmp_path: Path
 ) -> None:
-    from binder_core.schema import Origin, document_schema, make_span, write_documents
+    from binder_core.contract.schema import Origin, document_schema, make_span, write_documents
 
     doc = {"doc_id": "g", "text": "BRCA1 mutations.", "source": "t",
            "spans": [make_span(0, 5, "Gene", origin=Origin.GOLD)]}  # fmt: skip
@@ -145,7 +145,7 @@ def test_cli_evaluate_missing_run_is_one_line_error(tmp_path: Path) -> None:
 
 def test_cli_self_training_round_predict_augment_retrain(trained_run: Path, tmp_path: Path) -> None:
     """predict on the silver set itself, augment it, and train again on the result."""
-    from binder_core.schema import iter_documents
+    from binder_core.contract.schema import iter_documents
 
     data = trained_run.parent / "data"
     preds = tmp_path / "preds.parquet"

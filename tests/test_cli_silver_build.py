@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.schema import iter_documents
+from binder_core.contract.schema import iter_documents
 from cli.main import app
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
@@ -289,7 +289,9 @@ def test_silver_build_name_label_widens_person_parts(tmp_path: Path) -> None:
     ]
     assert manifest["counts"]["labeling"]["name_spans_widened"] == 1
     assert manifest["options"]["name_labels"] == ["PER"]
-    from binder_core.train_data import training_provenance  # what a model trained on it records
+    from binder_core.training.batches import (
+        training_provenance,  # what a model trained on it records
+    )
 
     assert training_provenance(str(out)).silver_options == manifest["options"]
     assert "composite_mentions" not in manifest["options"]  # off: the options of earlier runs

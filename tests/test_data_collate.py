@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from binder_core.collate import Collator, collate_inputs
-from binder_core.collate import collate as collate_batch
-from binder_core.windows import WindowExample, WindowMeta
+from binder_core.data.collate import Collator, collate_inputs
+from binder_core.data.collate import collate as collate_batch
+from binder_core.data.windows import WindowExample, WindowMeta
 
 
 def collate(

@@ -11,17 +11,17 @@ import pyarrow.parquet as pq
 import pytest
 from torch.utils.data import DataLoader
 
-from binder_core.collate import collate
-from binder_core.config import DataConfig
-from binder_core.data import ParquetWindowDataset, ShardBy
-from binder_core.errors import ConfigError, InputError, SchemaError
-from binder_core.schema import (
+from binder_core.contract.errors import ConfigError, InputError, SchemaError
+from binder_core.contract.schema import (
     Origin,
     document_schema,
     documents_to_table,
     make_span,
     write_documents,
 )
+from binder_core.data.collate import collate
+from binder_core.data.config import DataConfig
+from binder_core.data.dataset import ParquetWindowDataset, ShardBy
 from tests.conftest import TINY_CORPUS
 
 LABELS = ("Chemical", "Disease")
@@ -171,11 +171,11 @@ def test_dataset_wide_gold_spans_are_counted_and_left_out_of_span_positives(
     )
     config = DataConfig(max_seq_length=32, window_overlap_tokens=4)
     dataset = _dataset(tmp_path, tokenizer, config, shuffle=False, max_span_width_tokens=2)
-    with caplog.at_level("WARNING", logger="binder_core.data"):
+    with caplog.at_level("WARNING", logger="binder_core.data.dataset"):
         windows = list(dataset)
         assert len(list(dataset)) == len(windows)  # a second pass: no second warning
     assert dataset.wide_gold_spans == 1
-    warnings = [r.getMessage() for r in caplog.records if r.name == "binder_core.data"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "binder_core.data.dataset"]
     assert len(warnings) == 1
     assert (
         "1 gold span(s) in the 1 windows read are wider than max_span_width_tokens = 2"
@@ -287,7 +287,7 @@ def test_dataset_keeps_a_share_of_empty_windows_the_same_on_every_pass(
 def test_group_by_length_makes_batches_of_similar_length() -> None:
     import numpy as np
 
-    from binder_core.data import group_by_length
+    from binder_core.data.dataset import group_by_length
 
     def window(n: int) -> Any:
         return type("W", (), {"input_ids": list(range(n))})()

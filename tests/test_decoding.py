@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binder_core.decoding import (
+from binder_core.inference.decoding import (
     SpanPrediction,
     decode_batch,
     decode_batch_vectors,

@@ -207,9 +207,7 @@ def test_compiled_finder_equals_the_python_reference(text: str, ends: set[int]) 
 
 @_compiled_only
 @given(st.text(max_size=80), st.sets(st.integers(0, 80), max_size=6))
-def test_compiled_finder_equals_the_python_reference_on_any_text(
-    text: str, ends: set[int]
-) -> None:
+def test_compiled_finder_equals_the_python_reference_on_any_text(text: str, ends: set[int]) -> None:
     assert find_abbreviations(text) == abbreviations._find_abbreviations_py(text)
     assert find_abbreviations(text, ends) == abbreviations._find_abbreviations_py(text, ends)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.errors import InputError
+from binder_core.contract.errors import InputError
 from cli.main import app
 from dictionaries import Entry, compile_dictionary, load_compiled, match, save_compiled
 from dictionaries.artifact import FORMAT_VERSION, load_info

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from binder_core.errors import ConfigError, InputError
+from binder_core.contract.errors import ConfigError, InputError
 from dictionaries import (
     CompileConfig,
     Entry,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from binder_core.errors import ConfigError, InputError
+from binder_core.contract.errors import ConfigError, InputError
 from dictionaries import Entry, load_source, parse_source_spec
 from dictionaries.loaders import SourceSpec, iter_sources
 from dictionaries.loaders.autoner import detokenize
@@ -160,9 +160,7 @@ def test_load_mesh_labels_by_branch_and_skips_permuted() -> None:
 def test_load_mesh_fills_missing_tree_numbers_from_a_tree_table(tmp_path: Path) -> None:
     # The fixture's "Tumor" row (C04 Neoplasms) has no tree numbers, as the top-level
     # descriptors in the flat 2024 table: only the tree table puts it under C (Disease).
-    entries = list(
-        load_source("mesh", FIXTURES / "mesh.tsv", trees=FIXTURES / "mesh_trees.tsv")
-    )
+    entries = list(load_source("mesh", FIXTURES / "mesh.tsv", trees=FIXTURES / "mesh_trees.tsv"))
     assert Entry("Tumor", "Disease", "D009369", "mesh") in entries
     assert len(entries) == 5
     bad = tmp_path / "trees.tsv"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from binder_core.schema import SPAN_FIELDS, make_span
+from binder_core.contract.schema import SPAN_FIELDS, make_span
 from dictionaries import (
     CompileConfig,
     Entry,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from cli.main import app
 from dictionaries import Entry, compile_dictionary, load_compiled, match, save_compiled
 from dictionaries.config import SplitConfig
@@ -69,7 +69,7 @@ def test_split_dictionary_by_concept() -> None:
 
 def test_split_config_rejects_bad_shares() -> None:
     for bad in (0.0, 1.0, -0.1):
-        with pytest.raises(ConfigError, match="--holdout must lie strictly between 0 and 1"):
+        with pytest.raises(ConfigError, match=r"SplitConfig.holdout must be in \(0, 1\)"):
             SplitConfig(holdout=bad)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from dictionaries import CompileConfig, Entry, MatchOptions, compile_dictionary, match
 from dictionaries.variants import british, plural, term_variants
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from binder_core.schema import iter_documents
+from binder_core.contract.schema import iter_documents
 from dictionaries import Entry, compile_dictionary, save_compiled
-from pipelines.readers import (
+from pipelines.corpus.readers import (
     DeadLetter,
     Document,
     InputFile,
@@ -24,7 +24,7 @@ from pipelines.readers import (
     parse_record,
     plan_ranges,
 )
-from pipelines.silver_config import ReadConfig
+from pipelines.silver.config import ReadConfig
 
 FORMATS = ("text", "jsonl", "pubtator")
 
@@ -76,9 +76,9 @@ def test_readers_never_raise_and_every_record_is_a_document_or_a_dead_letter(
 def test_labeling_pipeline_counts_add_up_on_fuzzed_corpora(
     tmp_path_factory: pytest.TempPathFactory, data: bytes, fmt: str
 ) -> None:
-    from pipelines.label import build_silver
-    from pipelines.runners import local_execution
-    from pipelines.silver_config import LocalRunnerConfig, SilverConfig
+    from pipelines.runners.execution import local_execution
+    from pipelines.silver.config import LocalRunnerConfig, SilverConfig
+    from pipelines.silver.pipeline import build_silver
 
     root = tmp_path_factory.mktemp("fuzz_pipeline")
     corpus = root / "corpus"

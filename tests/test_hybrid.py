@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from binder_core.errors import ConfigError
-from binder_core.hybrid import DEFAULT_MODEL_MARGIN, merge_spans
-from binder_core.schema import Origin, make_span
+from binder_core.contract.errors import ConfigError
+from binder_core.contract.schema import Origin, make_span
+from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, merge_spans
 
 
 def _d(start: int, end: int, label: str = "Chemical", uncertain: bool = False) -> dict:

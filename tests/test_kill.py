@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from binder_core.markers import read_marker
+from binder_core.contract.markers import read_marker
 from tests.test_train_loop import write_tiny_data, write_types
 
 pytestmark = pytest.mark.slow

@@ -1,9 +1,9 @@
 """Kill tests for the commands that write data: ``silver build``, ``data convert`` and
 ``predict``, each a real subprocess SIGKILLed at several points in its run.
 
-After every kill the rule of :mod:`binder_core.outputs` must hold: the output is the previous
-complete one, a new complete one, or absent with readers saying the build was interrupted and
-naming the command to rerun; never a mix. A rerun then ends with the output an unbroken run
+After every kill the rule of :mod:`binder_core.contract.outputs` must hold: the output is the
+previous complete one, a new complete one, or absent with readers saying the build was interrupted
+and naming the command to rerun; never a mix. A rerun then ends with the output an unbroken run
 gives. The kill points are fixed delays, bounded in number, spread over start-up and writing.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from binder_core.errors import InputError
-from binder_core.markers import read_marker
-from binder_core.schema import iter_documents
+from binder_core.contract.errors import InputError
+from binder_core.contract.markers import read_marker
+from binder_core.contract.schema import iter_documents
 from tests.test_kill import _binder, _env, _run_until
 from tests.test_train_loop import write_types
 

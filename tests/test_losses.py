@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import Tensor
 
-from binder_core.config import LossWeights
-from binder_core.losses import binder_loss, masked_logsumexp, mention_loss, threshold_loss
-from binder_core.model import Scores
+from binder_core.model.bi_encoder import Scores
+from binder_core.model.config import LossWeights
+from binder_core.model.losses import binder_loss, masked_logsumexp, mention_loss, threshold_loss
 
 LossFn = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
 

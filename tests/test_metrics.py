@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from binder_core.metrics import (
+from binder_core.contract.metrics import (
     PRF,
     SpanCounter,
     match_counts,

@@ -11,10 +11,8 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoTokenizer
 
-from binder_core.config import ModelConfig
-from binder_core.errors import BinderError, ConfigError
-from binder_core.losses import binder_loss
-from binder_core.model import (
+from binder_core.contract.errors import BinderError, ConfigError
+from binder_core.model.bi_encoder import (
     BinderModel,
     Scores,
     TypeVectors,
@@ -22,6 +20,8 @@ from binder_core.model import (
     build_optimizer_param_groups,
     fused_adamw_supported,
 )
+from binder_core.model.config import ModelConfig
+from binder_core.model.losses import binder_loss
 
 TEXTS = ["Cisplatin induced nephrotoxicity in mice.", "Lithium can cause diabetes insipidus."]
 DESCRIPTIONS = ["a chemical substance or drug", "a disease or disorder", "the protein or gene"]

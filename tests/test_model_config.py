@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from binder_core.config import LossWeights, ModelConfig
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
+from binder_core.model.config import LossWeights, ModelConfig
 
 
 def test_model_config_defaults_and_round_trip() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from binder_core.losses import binder_loss
-from binder_core.model import Scores
-from binder_core.negatives import exclude_confident, sample_negatives
+from binder_core.model.bi_encoder import Scores
+from binder_core.model.losses import binder_loss
+from binder_core.model.negatives import exclude_confident, sample_negatives
 
 
 def _batch() -> dict[str, torch.Tensor]:

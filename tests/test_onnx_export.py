@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from cli.main import app
 from tests.conftest import SERVING_LABELS, TINY_CORPUS
 
@@ -29,7 +29,7 @@ def _keys(docs: list[list[tuple]]) -> list[list[tuple]]:
 def test_export_writes_a_self_contained_folder(tiny_export_dir: Path) -> None:
     import numpy as np
 
-    from binder_core.export_dir import is_export_dir, read_export
+    from binder_core.inference.export_dir import is_export_dir, read_export
 
     names = {p.name for p in tiny_export_dir.iterdir()}
     assert {"model.onnx", "vectors.npz", "tokenizer.json", "binder_export.json", "README.md"} <= (
@@ -52,7 +52,7 @@ def test_export_writes_a_self_contained_folder(tiny_export_dir: Path) -> None:
 def test_onnx_predictions_equal_torch(
     tiny_model_dir: Path, tiny_export_dir: Path, decoding: str
 ) -> None:
-    from binder_core.backends import load_predictor
+    from binder_core.inference.backends import load_predictor
 
     torch_side = load_predictor(tiny_model_dir, amp="no")
     onnx_side = load_predictor(tiny_export_dir)
@@ -68,7 +68,7 @@ def test_onnx_predictions_equal_torch(
 
 
 def test_onnx_predictor_tags_a_subset_of_its_labels(tiny_export_dir: Path) -> None:
-    from binder_core.backends import load_predictor
+    from binder_core.inference.backends import load_predictor
 
     predictor = load_predictor(tiny_export_dir)
     everything = predictor.predict_spans(TINY_CORPUS[:3], decoding="nested")
@@ -83,7 +83,7 @@ def test_onnx_predictor_tags_a_subset_of_its_labels(tiny_export_dir: Path) -> No
 
 
 def test_backend_choice_must_fit_the_folder(tiny_model_dir: Path, tiny_export_dir: Path) -> None:
-    from binder_core.backends import load_predictor, resolve_backend
+    from binder_core.inference.backends import load_predictor, resolve_backend
 
     assert resolve_backend(tiny_export_dir) == "onnx"
     assert resolve_backend(tiny_model_dir, "torch") == "torch"
@@ -102,8 +102,8 @@ def test_onnx_runtime_path_never_imports_torch(tiny_export_dir: Path, tmp_path: 
     source.write_text("\n".join(TINY_CORPUS[:3]) + "\n")
     code = f"""
 import sys
-from binder_core.backends import load_predictor
-from binder_core.predict import predict_file
+from binder_core.inference.backends import load_predictor
+from binder_core.inference.predict import predict_file
 predictor = load_predictor({str(tiny_export_dir)!r})
 list(predict_file(predictor, {str(source)!r}, {str(tmp_path / "out.parquet")!r}))
 heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
@@ -120,7 +120,7 @@ print("ok")
 def test_cli_export_then_predict_and_evaluate_match_torch(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
-    from binder_core.schema import Origin, document_schema, make_span, write_documents
+    from binder_core.contract.schema import Origin, document_schema, make_span, write_documents
 
     export = tmp_path / "export"
     result = runner.invoke(app, ["export", str(tiny_model_dir), str(export), "--format", "onnx"])
@@ -172,8 +172,9 @@ def test_cli_predict_backend_mismatch_is_one_line_error(
 
 
 def test_export_int8_runs_and_says_so(tiny_model_dir: Path, tmp_path: Path) -> None:
-    from binder_core.backends import load_predictor
-    from binder_core.export import ExportConfig, export_onnx
+    from binder_core.inference.backends import load_predictor
+    from binder_core.serving.export import export_onnx
+    from binder_core.serving.export_config import ExportConfig
 
     meta = export_onnx(tiny_model_dir, tmp_path / "int8", ExportConfig(quantize="int8"))
     assert meta.export.precision == "int8"

@@ -78,7 +78,7 @@ def bare_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _expected(model: Path) -> list[list[list[object]]]:
-    from binder_core.backends import load_predictor
+    from binder_core.inference.backends import load_predictor
 
     predicted = load_predictor(model, amp="no").predict(list(TINY_CORPUS))
     return [[[s["start"], s["end"], s["label"]] for s in doc] for doc in predicted]
@@ -89,7 +89,7 @@ def test_python_api_predicts_without_torch(
 ) -> None:
     code = f"""
 import json, sys
-from binder_core.backends import load_predictor
+from binder_core.inference.backends import load_predictor
 texts = json.loads(sys.stdin.read())
 out = load_predictor({str(tiny_export_dir)!r}).predict(texts)
 assert not {{"torch", "transformers"}} & set(sys.modules), "torch was imported"

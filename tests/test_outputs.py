@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.markers import MARKER_NAME, check_complete, read_marker
-from binder_core.outputs import output_folder
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.markers import MARKER_NAME, check_complete, read_marker
+from binder_core.contract.outputs import output_folder
 
 
 def _touch(out: Path, kind: str, **options: object) -> None:

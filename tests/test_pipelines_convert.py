@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.schema import MANIFEST_NAME, iter_documents, open_dataset
-from pipelines.convert import ConvertConfig, convert_gold, expand_inputs
-from pipelines.convert_common import file_stem, iter_lines
-from pipelines.convert_conll import ConllCounts, parse_conll
-from pipelines.convert_jsonl import parse_binder_json, write_binder_jsonl
-from pipelines.convert_pubtator import PubTatorCounts, parse_pubtator
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.schema import MANIFEST_NAME, iter_documents, open_dataset
+from pipelines.gold.common import file_stem, iter_lines
+from pipelines.gold.conll import ConllCounts, parse_conll
+from pipelines.gold.convert import ConvertConfig, convert_gold, expand_inputs
+from pipelines.gold.jsonl import parse_binder_json, write_binder_jsonl
+from pipelines.gold.pubtator import PubTatorCounts, parse_pubtator
 
 GOLD = Path(__file__).parent / "fixtures" / "gold"
 
@@ -365,7 +365,7 @@ def test_file_stem_strips_only_known_suffixes() -> None:
 
 
 def test_binder_jsonl_unknown_keys_are_an_error_naming_them(tmp_path: Path) -> None:
-    from pipelines.convert_jsonl import parse_binder_json
+    from pipelines.gold.jsonl import parse_binder_json
 
     path = str(tmp_path / "d.jsonl")
     record = {"id": "d1", "text": "aspirin helps", "entities": [{"start": 0, "end": 7}]}
@@ -396,7 +396,7 @@ def test_binder_jsonl_unpaired_surrogates_are_an_error_naming_the_line(
     tmp_path: Path, record: dict[str, object], what: str
 ) -> None:
     """JSON's "\\ud800" escape decodes to a lone surrogate, which no UTF-8 column can hold."""
-    from pipelines.convert_jsonl import parse_binder_json
+    from pipelines.gold.jsonl import parse_binder_json
 
     with pytest.raises(InputError, match=r"d.jsonl:1: " + what):
         list(parse_binder_json(json.dumps(record), str(tmp_path / "d.jsonl")))

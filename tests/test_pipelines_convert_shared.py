@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from binder_core.schema import iter_documents
-from pipelines.convert import ConvertConfig, convert_gold
+from binder_core.contract.schema import iter_documents
+from pipelines.gold.convert import ConvertConfig, convert_gold
 
 pytestmark = pytest.mark.shared_data
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from binder_core.errors import InputError
+from binder_core.contract.errors import InputError
 from dictionaries import Entry, compile_dictionary, match, save_compiled
-from pipelines import dictionary_files
-from pipelines.dictionary_files import (
+from pipelines.silver import dictionary_files
+from pipelines.silver.dictionary_files import (
     load_dictionary,
     prefetch_dictionaries,
     preload_dictionaries,

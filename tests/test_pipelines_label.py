@@ -15,15 +15,15 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.schema import check_schema, content_doc_id, iter_documents, list_shards
-from pipelines import shards
-from pipelines.dictionary_files import dictionary_info
-from pipelines.label import YOUNG_GC_THRESHOLD, MatchSpansFn, build_silver
-from pipelines.readers import DeadLetter, Document, InputFile
-from pipelines.runners import local_execution
-from pipelines.silver_config import LocalRunnerConfig, ReadConfig, SilverConfig
-from pipelines.transforms import EncodeShardsFn, ReadCorpus, WriteShardFn, WriteSilver
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.schema import check_schema, content_doc_id, iter_documents, list_shards
+from pipelines.corpus.readers import DeadLetter, Document, InputFile
+from pipelines.runners.execution import local_execution
+from pipelines.silver import shards
+from pipelines.silver.config import LocalRunnerConfig, ReadConfig, SilverConfig
+from pipelines.silver.dictionary_files import dictionary_info
+from pipelines.silver.pipeline import YOUNG_GC_THRESHOLD, MatchSpansFn, build_silver
+from pipelines.silver.transforms import EncodeShardsFn, ReadCorpus, WriteShardFn, WriteSilver
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 
@@ -198,7 +198,7 @@ def test_write_silver_writes_shards_dead_letters_and_manifest_in_one_pass(
 
 
 def shards_schema() -> Any:
-    from binder_core.schema import document_schema
+    from binder_core.contract.schema import document_schema
 
     return document_schema(["Chemical", "Disease"], "fp")
 
@@ -419,7 +419,7 @@ def test_build_silver_names_a_missing_dictionary(tmp_path: Path) -> None:
 
 
 def test_silver_config_rejects_bad_options() -> None:
-    with pytest.raises(ConfigError, match="--shards must be between 1 and 100000, got 0"):
+    with pytest.raises(ConfigError, match=r"SilverConfig.shards must be in \[1, 100000\], got 0"):
         SilverConfig(("a",), "d", "o", shards=0)
     with pytest.raises(ConfigError, match="--overlap must be one of"):
         SilverConfig(("a",), "d", "o", overlap="some")  # type: ignore[arg-type]
@@ -441,8 +441,8 @@ def test_pipeline_counts_documents_spans_and_dead_letters_as_beam_metrics(
 ) -> None:
     from apache_beam.metrics.metric import MetricsFilter
 
-    from pipelines.label import LabelDocuments
-    from pipelines.transforms import METRICS_NAMESPACE
+    from pipelines.silver.pipeline import LabelDocuments
+    from pipelines.silver.transforms import METRICS_NAMESPACE
 
     path = CORPORA / "abstracts.txt"
     config = SilverConfig((str(path),), str(dict_file), str(tmp_path))

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binder_core.errors import ConfigError
-from binder_core.schema import SPAN_ORDER
+from binder_core.contract.errors import ConfigError
+from binder_core.contract.schema import SPAN_ORDER
 from dictionaries import Entry, Match, MatchOptions, compile_dictionary, match
 from dictionaries.abbreviations import find_abbreviations
-from pipelines import labeling
-from pipelines.labeling import Lexicons, label_document, label_documents
-from pipelines.labeling_config import LabelingConfig
+from pipelines.silver import labeling
+from pipelines.silver.labeling import Lexicons, label_document, label_documents
+from pipelines.silver.labeling_config import LabelingConfig
 
 OPTIONS = MatchOptions()
 

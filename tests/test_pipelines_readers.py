@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.schema import content_doc_id
-from pipelines import readers
-from pipelines.readers import (
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.schema import content_doc_id
+from pipelines.corpus import readers
+from pipelines.corpus.readers import (
     ByteRange,
     DeadLetter,
     Document,
@@ -27,7 +27,7 @@ from pipelines.readers import (
     plan_ranges,
     read_lines,
 )
-from pipelines.silver_config import ReadConfig
+from pipelines.silver.config import ReadConfig
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 
@@ -284,7 +284,7 @@ def test_expand_inputs_asks_for_a_glob_when_given_a_folder(tmp_path: Path) -> No
 def test_read_config_rejects_bad_values() -> None:
     with pytest.raises(ConfigError, match="unknown corpus format 'xml'"):
         ReadConfig(format="xml")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="max_doc_bytes must be at least 1"):
+    with pytest.raises(ConfigError, match=r"ReadConfig\.max_doc_bytes must be >= 1, got 0"):
         ReadConfig(max_doc_bytes=0)
     with pytest.raises(ConfigError, match="both 'x'"):
         ReadConfig(id_field="x", text_field="x")
@@ -292,7 +292,7 @@ def test_read_config_rejects_bad_values() -> None:
 
 @pytest.mark.shared_data
 def test_pubtator_corpus_text_equals_gold_conversion(shared_data: Path) -> None:
-    from pipelines.convert_pubtator import parse_pubtator
+    from pipelines.gold.pubtator import parse_pubtator
 
     path = shared_data / "bc5cdr" / "pubtator" / "CDR_TestSet.PubTator.txt"
     config = ReadConfig(format="pubtator")

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from binder_core.errors import ConfigError, InputError, SchemaError
-from binder_core.schema import (
+from binder_core.contract.errors import ConfigError, InputError, SchemaError
+from binder_core.contract.schema import (
     ANY_LABEL,
     Origin,
     document_schema,
@@ -18,8 +18,8 @@ from binder_core.schema import (
     shard_name,
     write_documents,
 )
-from pipelines.report import silver_stats, write_stats_html, write_stats_pngs
-from pipelines.silver_eval import EvalConfig, silver_eval
+from pipelines.datasets.evaluate import EvalConfig, silver_eval
+from pipelines.datasets.stats import silver_stats, write_stats_html, write_stats_pngs
 
 D1 = "Aspirin causes gastric ulcer."
 D2 = "No entities."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -19,15 +18,14 @@ from apache_beam.options.pipeline_options import (
 )
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from binder_core.errors import ConfigError
-from pipelines import label
-from pipelines.runners import (
+from binder_core.contract.errors import ConfigError
+from pipelines.runners.execution import (
     SETUP_FILE,
     canonical_runner_name,
     local_execution,
     remote_execution,
 )
-from pipelines.silver_config import LocalRunnerConfig
+from pipelines.silver.config import LocalRunnerConfig
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"
 
@@ -84,7 +82,7 @@ def test_local_execution_ignores_the_callers_command_line(monkeypatch: pytest.Mo
 
 
 def test_local_runner_config_rejects_zero_workers() -> None:
-    with pytest.raises(ConfigError, match="--workers must be at least 1, got 0"):
+    with pytest.raises(ConfigError, match=r"LocalRunnerConfig\.workers must be >= 1, got 0"):
         LocalRunnerConfig(workers=0)
 
 
@@ -146,30 +144,12 @@ def test_remote_execution_rejects_unsupported_runners(args: list[str], message: 
         remote_execution(args)
 
 
-def test_label_run_parses_module_arguments_and_runs_locally(tmp_path: Path) -> None:
-    from dictionaries import Entry, compile_dictionary, save_compiled
-
-    dict_path = tmp_path / "d.dict"
-    save_compiled(compile_dictionary([Entry("morphine", "Chemical", "D009020", "t")]), dict_path)
-    manifest = label.run(
-        [
-            "--input", str(CORPORA / "abstracts.jsonl"), "--dict", str(dict_path),
-            "--output", str(tmp_path / "out"), "--format", "jsonl", "--text_field", "body",
-            "--id_field", "pmid", "--shards", "1",
-        ]
-    )  # fmt: skip
-    assert manifest["counts"]["spans_by_label"] == {"Chemical": 1}
-    assert manifest["options"]["text_field"] == "body"
-    saved = json.loads((tmp_path / "out" / "_manifest.json").read_text())
-    assert saved["runner"] == "local FnApiRunner (1 worker(s), in_memory)"
-
-
 _TEMPLATE_CHECK = """
 import os, sys
-from pipelines.worker_pool import warm_template
+from pipelines.runners.worker_pool import warm_template
 
 def check(path, out):
-    from pipelines import dictionary_files
+    from pipelines.silver import dictionary_files
     held = path in dictionary_files._PRELOADED
     same = held and dictionary_files.load_dictionary(path) is (
         dictionary_files._PRELOADED[path].result()[1]

@@ -1,4 +1,4 @@
-"""``pipelines.self_train`` and ``binder silver augment``: counts add up, dictionary wins."""
+"""``pipelines.silver.augment`` and ``binder silver augment``: counts add up, dictionary wins."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.schema import (
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.schema import (
     document_schema,
     iter_documents,
     make_span,
@@ -17,7 +17,7 @@ from binder_core.schema import (
     write_documents,
 )
 from cli.main import app
-from pipelines.self_train import augment_silver, augment_spans
+from pipelines.silver.augment import augment_silver, augment_spans
 
 runner = CliRunner()
 TEXT = "aspirin caused severe headache and nausea in mice"
@@ -118,8 +118,8 @@ def test_cli_augment_prints_counts_and_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_augment_a_confident_prediction_types_the_broad_lexicon_span_it_overlaps() -> None:
-    from binder_core.schema import ANY_LABEL, Origin, make_span
-    from pipelines.self_train import BROAD_REPLACED, augment_spans
+    from binder_core.contract.schema import ANY_LABEL, Origin, make_span
+    from pipelines.silver.augment import BROAD_REPLACED, augment_spans
 
     broad = make_span(0, 9, ANY_LABEL, origin=Origin.DICT_UNCERTAIN, uncertain=True)
     typed = make_span(20, 28, "Disease", origin=Origin.DICT_EXACT)

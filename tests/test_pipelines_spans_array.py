@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binder_core.schema import document_schema
-from pipelines import shards
-from pipelines.shards import spans_array
+from binder_core.contract.schema import document_schema
+from pipelines.silver import shards
+from pipelines.silver.shards import spans_array
 
 LIST_TYPE = document_schema(["Chemical", "Disease"]).field("spans").type
 _compiled_only = pytest.mark.skipif(

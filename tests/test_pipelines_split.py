@@ -1,4 +1,4 @@
-"""``pipelines.split`` and ``binder data split``: deterministic, complete, metadata kept."""
+"""``pipelines.datasets.split`` and ``binder data split``: deterministic, complete, metadata."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.errors import ConfigError
-from binder_core.schema import (
+from binder_core.contract.errors import ConfigError
+from binder_core.contract.schema import (
     document_schema,
     iter_documents,
     make_span,
@@ -18,7 +18,7 @@ from binder_core.schema import (
     write_documents,
 )
 from cli.main import app
-from pipelines.split import assign_part, parse_parts, split_dataset
+from pipelines.datasets.split import assign_part, parse_parts, split_dataset
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.schema import content_doc_id
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.schema import content_doc_id
 from tests.test_train_loop import DESCRIPTIONS, LABELS, one_thread
 
 __all__ = ["one_thread"]
@@ -21,10 +21,11 @@ def model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     import torch
     from transformers import AutoTokenizer
 
-    from binder_core.config import DataConfig, ModelConfig
-    from binder_core.model import BinderModel
-    from binder_core.model_dir import ModelInfo
-    from binder_core.saved_model import save_pretrained
+    from binder_core.data.config import DataConfig
+    from binder_core.model.bi_encoder import BinderModel
+    from binder_core.model.config import ModelConfig
+    from binder_core.model.model_dir import ModelInfo
+    from binder_core.model.saved_model import save_pretrained
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("predict_model") / "model"
@@ -42,7 +43,7 @@ def model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def test_predictor_caches_type_vectors(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from binder_core.inference import Predictor
+    from binder_core.inference.torch_backend import Predictor
 
     predictor = Predictor.from_pretrained(model_dir, device="cpu")
     calls: list[int] = []
@@ -61,7 +62,7 @@ def test_predictor_caches_type_vectors(model_dir: Path, monkeypatch: pytest.Monk
 
 
 def test_predictor_predict_long_text_and_empty_inputs(model_dir: Path) -> None:
-    from binder_core.inference import Predictor
+    from binder_core.inference.torch_backend import Predictor
 
     predictor = Predictor.from_pretrained(model_dir, device="cpu")
     assert predictor.predict([]) == []
@@ -75,7 +76,7 @@ def test_predictor_predict_long_text_and_empty_inputs(model_dir: Path) -> None:
 
 
 def test_predictor_flat_output_has_no_overlaps(model_dir: Path) -> None:
-    from binder_core.inference import Predictor
+    from binder_core.inference.torch_backend import Predictor
 
     text = "Haloperidol-induced dyskinesia was not observed in patients with hypertension."
     spans = Predictor.from_pretrained(model_dir, device="cpu").predict([text], decoding="flat")[0]
@@ -84,7 +85,7 @@ def test_predictor_flat_output_has_no_overlaps(model_dir: Path) -> None:
 
 
 def test_predictor_rejects_bad_options(model_dir: Path) -> None:
-    from binder_core.inference import Predictor
+    from binder_core.inference.torch_backend import Predictor
 
     predictor = Predictor.from_pretrained(model_dir, device="cpu")
     with pytest.raises(ConfigError, match="decoding must be one of"):
@@ -94,14 +95,14 @@ def test_predictor_rejects_bad_options(model_dir: Path) -> None:
 
 
 def test_from_pretrained_missing_path_is_input_error(tmp_path: Path) -> None:
-    from binder_core.inference import Predictor
+    from binder_core.inference.torch_backend import Predictor
 
     with pytest.raises(InputError, match="no saved model here"):
         Predictor.from_pretrained(tmp_path)
 
 
 def test_read_inputs_text_and_jsonl(tmp_path: Path) -> None:
-    from binder_core.predict import InputDocument, read_inputs
+    from binder_core.inference.predict import InputDocument, read_inputs
 
     text = tmp_path / "docs.txt"
     text.write_text("first doc\n\nthird doc\n")
@@ -119,7 +120,7 @@ def test_read_inputs_text_and_jsonl(tmp_path: Path) -> None:
 
 
 def test_read_inputs_broken_jsonl_names_the_line(tmp_path: Path) -> None:
-    from binder_core.predict import read_inputs
+    from binder_core.inference.predict import read_inputs
 
     path = tmp_path / "docs.jsonl"
     path.write_text('{"text": "ok"}\n{"text": \n')
@@ -134,8 +135,8 @@ def test_read_inputs_broken_jsonl_names_the_line(tmp_path: Path) -> None:
 
 
 def test_predict_file_rejects_unknown_output_suffix(model_dir: Path, tmp_path: Path) -> None:
-    from binder_core.inference import Predictor
-    from binder_core.predict import predict_file
+    from binder_core.inference.predict import predict_file
+    from binder_core.inference.torch_backend import Predictor
 
     (tmp_path / "in.txt").write_text("aspirin\n")
     with pytest.raises(ConfigError, match=r"output must end in \.jsonl or \.parquet"):
@@ -150,10 +151,10 @@ def test_predict_file_rejects_unknown_output_suffix(model_dir: Path, tmp_path: P
 def test_predictor_many_types_give_the_few_types_spans_and_scores(model_dir: Path) -> None:
     import torch
 
-    from binder_core.collate import collate_inputs
-    from binder_core.decoding import decode_batch, merge_windows
-    from binder_core.inference import Predictor
-    from binder_core.windows import windows_for_texts
+    from binder_core.data.collate import collate_inputs
+    from binder_core.data.windows import windows_for_texts
+    from binder_core.inference.decoding import decode_batch, merge_windows
+    from binder_core.inference.torch_backend import Predictor
 
     base = Predictor.from_pretrained(model_dir, device="cpu")
     names = [f"T{i}" for i in range(1000)]
@@ -193,7 +194,7 @@ def test_predictor_many_types_give_the_few_types_spans_and_scores(model_dir: Pat
 
 
 def test_predictor_min_margin_keeps_only_confident_spans(model_dir: Path) -> None:
-    from binder_core.inference import Predictor
+    from binder_core.inference.torch_backend import Predictor
 
     text = ["Cisplatin induced nephrotoxicity and hearing loss in mice."]
     everything = Predictor.from_pretrained(model_dir, device="cpu").predict_spans(
@@ -213,15 +214,15 @@ def test_candidate_span_vectors_equal_the_models_band(model_dir: Path) -> None:
     import numpy as np
     import torch
 
-    from binder_core.batching import window_inputs
-    from binder_core.decoding import (
+    from binder_core.data.batching import window_inputs
+    from binder_core.data.windows import windows_for_texts
+    from binder_core.inference.decoding import (
         allowed_cells,
         band_cell_vectors,
         decode_batch_parts,
         decode_batch_vectors,
     )
-    from binder_core.inference import Predictor
-    from binder_core.windows import windows_for_texts
+    from binder_core.inference.torch_backend import Predictor
 
     predictor = Predictor.from_pretrained(model_dir, device="cpu")
     model = predictor.model

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from binder_core.schema import iter_documents, open_dataset
+from binder_core.contract.schema import iter_documents, open_dataset
 from cli.main import app
 from tests.conftest import SERVING_LABELS, TINY_CORPUS
 from tests.test_cli_silver_build import beam_job_service
@@ -49,7 +49,7 @@ def _spans(out: Path) -> dict[str, list[tuple[int, int, str, float]]]:
 
 
 def _expected(model: Path) -> dict[str, list[tuple[int, int, str, float]]]:
-    from binder_core.backends import load_predictor
+    from binder_core.inference.backends import load_predictor
 
     predicted = load_predictor(model).predict(list(TINY_CORPUS[:8]))
     return {

@@ -11,10 +11,11 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from binder_core.config import DataConfig, ModelConfig
-from binder_core.errors import ConfigError, InputError
-from binder_core.model import BinderModel
-from binder_core.model_dir import (
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.data.config import DataConfig
+from binder_core.model.bi_encoder import BinderModel
+from binder_core.model.config import ModelConfig
+from binder_core.model.model_dir import (
     BEST_DIR,
     CARD_NAME,
     CONFIG_NAME,
@@ -23,7 +24,7 @@ from binder_core.model_dir import (
     read_model_meta,
     resolve_model_dir,
 )
-from binder_core.saved_model import from_pretrained, save_pretrained
+from binder_core.model.saved_model import from_pretrained, save_pretrained
 
 TEXT = ["Cisplatin induced nephrotoxicity in mice."]
 DESCRIPTIONS = ["a chemical substance or drug", "a disease or disorder"]
@@ -149,7 +150,7 @@ def test_model_dir_reads_metadata_without_torch(
     assert resolve_model_dir(tmp_path) == tmp_path
     assert read_model_meta(tmp_path) == (model.config, INFO)
     code = (
-        "import sys; from binder_core.model_dir import read_model_meta; "
+        "import sys; from binder_core.model.model_dir import read_model_meta; "
         f"c, i = read_model_meta({str(tmp_path)!r}); "
         "assert i.labels == ('Chemical', 'Disease'); assert 'torch' not in sys.modules"
     )

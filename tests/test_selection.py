@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from binder_core.errors import ConfigError
-from binder_core.selection import improves, selection_score
+from binder_core.contract.errors import ConfigError
+from binder_core.training.selection import improves, selection_score
 
 METRICS = {
     "precision": 0.8,

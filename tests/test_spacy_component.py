@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from tests.conftest import TINY_CORPUS
 
 spacy = pytest.importorskip("spacy")
-import binder_core.spacy_component as component  # noqa: E402  (registers the factory)
+import binder_core.serving.spacy_component as component  # noqa: E402  (registers the factory)
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = TINY_CORPUS[:6]
@@ -24,7 +24,7 @@ def _nlp(model: Path, **config: Any) -> Any:
 
 
 def _expected(model: Path, decoding: str) -> list[list[Any]]:
-    from binder_core.backends import load_predictor
+    from binder_core.inference.backends import load_predictor
 
     return load_predictor(model).predict_spans(TEXTS, decoding=decoding)
 
@@ -41,7 +41,7 @@ def test_factory_is_declared_as_a_spacy_entry_point() -> None:
     tomllib = pytest.importorskip("tomllib")
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     points = config["project"]["entry-points"]["spacy_factories"]
-    assert points == {"binder_ner": "binder_core.spacy_component:make_binder_ner"}
+    assert points == {"binder_ner": "binder_core.serving.spacy_component:make_binder_ner"}
     assert "binder_ner" in spacy.blank("en").factory_names
 
 
@@ -66,7 +66,7 @@ def test_flat_decoding_sets_doc_ents_with_scores(
 
 
 def test_flat_entity_scores_are_the_model_scores(tiny_model_dir: Path) -> None:
-    from binder_core.engine import to_span
+    from binder_core.inference.engine import to_span
 
     nlp = _nlp(tiny_model_dir, alignment_mode="strict")
     (predictions,) = _expected(tiny_model_dir, "flat")[:1]

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from binder_core.config import DataConfig
-from binder_core.errors import InputError
-from binder_core.tokenization import TokenizerFile, encode_texts
-from binder_core.windows import tokenize_documents, windows_for_texts
+from binder_core.contract.errors import InputError
+from binder_core.data.config import DataConfig
+from binder_core.data.tokenization import TokenizerFile, encode_texts
+from binder_core.data.windows import tokenize_documents, windows_for_texts
 from tests.conftest import TINY_CORPUS
 
 TEXTS = [
@@ -25,9 +25,7 @@ TEXTS = [
 def _file_tokenizer(hf: Any, folder: Path) -> TokenizerFile:
     hf.save_pretrained(folder)
     pad = hf.pad_token_id if hf.pad_token_id is not None else 0
-    return TokenizerFile.from_file(
-        folder / "tokenizer.json", hf.cls_token_id, hf.sep_token_id, pad
-    )
+    return TokenizerFile.from_file(folder / "tokenizer.json", hf.cls_token_id, hf.sep_token_id, pad)
 
 
 def _same_everywhere(hf: Any, bare: TokenizerFile) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from binder_core.checkpoint import (
+from binder_core.training.checkpoint import (
     TrainerState,
     atomic_directory,
     capture_rng_state,
@@ -68,7 +68,7 @@ def test_latest_checkpoint_of_a_new_run_is_none(tmp_path: Path) -> None:
 
 
 def test_plot_curves_writes_a_png(tmp_path: Path) -> None:
-    from binder_core.plots import plot_curves
+    from binder_core.training.plots import plot_curves
 
     records = [
         {"kind": "train", "step": 1, "loss": 2.0},

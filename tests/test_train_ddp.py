@@ -24,8 +24,8 @@ def _ddp_worker(rank: int, world_size: int, port: int, config: dict[str, Any], o
     """One rank: train, then record the steps it took and a digest of its final weights."""
     import torch
 
-    from binder_core.train import train
-    from binder_core.train_config import TrainConfig
+    from binder_core.training.config import TrainConfig
+    from binder_core.training.loop import train
 
     torch.set_num_threads(1)
     os.environ.update(

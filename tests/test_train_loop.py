@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from binder_core.config import DataConfig, ModelConfig
-from binder_core.errors import ConfigError
-from binder_core.schema import Origin, document_schema, make_span, write_documents
+from binder_core.contract.errors import ConfigError
+from binder_core.contract.schema import Origin, document_schema, make_span, write_documents
+from binder_core.data.config import DataConfig
+from binder_core.model.config import ModelConfig
 
 LABELS = ("Chemical", "Disease")
 DOCS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -64,7 +65,7 @@ def write_types(path: Path) -> Path:
 
 def tiny_config(tiny_bert: Path, tmp_path: Path, **overrides: Any) -> Any:
     """A TrainConfig small enough to train in seconds on two CPU cores."""
-    from binder_core.train_config import TrainConfig
+    from binder_core.training.config import TrainConfig
 
     data = (
         write_tiny_data(tmp_path / "data")
@@ -99,7 +100,7 @@ def tiny_config(tiny_bert: Path, tmp_path: Path, **overrides: Any) -> Any:
 
 
 def run_to_end(config: Any) -> list[Any]:
-    from binder_core.train import train
+    from binder_core.training.loop import train
 
     return list(train(config))
 
@@ -120,9 +121,9 @@ def gold_spans(docs: list[dict[str, Any]]) -> list[list[tuple[int, int, str]]]:
 
 
 def test_train_overfits_and_predicts_training_spans(tiny_bert: Path, tmp_path: Path) -> None:
-    from binder_core.inference import Predictor
-    from binder_core.model_dir import read_model_meta
-    from binder_core.plots import read_metrics
+    from binder_core.inference.torch_backend import Predictor
+    from binder_core.model.model_dir import read_model_meta
+    from binder_core.training.plots import read_metrics
 
     config = tiny_config(tiny_bert, tmp_path)
     events = run_to_end(config)
@@ -166,9 +167,9 @@ def test_train_overfits_and_predicts_training_spans(tiny_bert: Path, tmp_path: P
 def test_train_resume_gives_the_losses_of_an_uninterrupted_run(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
-    from binder_core.checkpoint import list_checkpoints
-    from binder_core.plots import read_metrics
-    from binder_core.train import train
+    from binder_core.training.checkpoint import list_checkpoints
+    from binder_core.training.loop import train
+    from binder_core.training.plots import read_metrics
 
     # batch 3 of 4 documents: 2 micro-batches an epoch, so 8 steps cross 3 epoch boundaries
     common = dict(max_steps=8, batch_size=3, dev_dir=None, model=ModelConfig(
@@ -216,7 +217,7 @@ def test_train_missing_model_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_train_config_round_trips_through_json(tiny_bert: Path, tmp_path: Path) -> None:
-    from binder_core.train_config import TrainConfig
+    from binder_core.training.config import TrainConfig
 
     config = tiny_config(tiny_bert, tmp_path, labels=("Disease",), patience=2)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
@@ -240,7 +241,7 @@ def test_train_config_rejects_bad_values(
 
 
 def test_train_config_epoch_limit() -> None:
-    from binder_core.train_config import TrainConfig
+    from binder_core.training.config import TrainConfig
 
     model = ModelConfig(encoder="x")
     assert TrainConfig("t", "o", model=model).epoch_limit == 3
@@ -251,7 +252,7 @@ def test_train_config_epoch_limit() -> None:
 def test_resolve_amp_on_cpu() -> None:
     import torch
 
-    from binder_core.device import resolve_amp
+    from binder_core.model.device import resolve_amp
 
     assert resolve_amp("auto", torch.device("cpu")) is None
     assert resolve_amp("no", torch.device("cpu")) is None
@@ -262,7 +263,7 @@ def test_resolve_amp_on_cpu() -> None:
 def test_train_config_reads_a_config_written_before_the_span_width_moved(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
-    from binder_core.train_config import TrainConfig
+    from binder_core.training.config import TrainConfig
 
     config = tiny_config(tiny_bert, tmp_path)
     saved = config.to_dict()
@@ -275,7 +276,7 @@ def test_train_config_reads_a_config_written_before_the_span_width_moved(
 def test_train_resume_is_exact_with_sampled_and_excluded_negatives(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
-    from binder_core.train import train
+    from binder_core.training.loop import train
 
     common = dict(max_steps=8, batch_size=3, dev_dir=None, negative_rate=0.3,
                   confident_margin=0.0, confident_after=0.25)  # fmt: skip
@@ -295,7 +296,7 @@ def test_train_resume_is_exact_with_sampled_and_excluded_negatives(
 def test_train_fills_silver_defaults_from_the_data_and_saves_them(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
-    from binder_core.train_config import GOLD_DEFAULTS, SILVER_DEFAULTS
+    from binder_core.training.config import GOLD_DEFAULTS, SILVER_DEFAULTS
 
     silver_docs = tiny_documents()
     silver = tmp_path / "silver"
@@ -324,10 +325,10 @@ def test_train_fills_silver_defaults_from_the_data_and_saves_them(
 def test_an_interrupted_run_is_refused_by_readers_until_resumed(
     tiny_bert: Path, tmp_path: Path
 ) -> None:
-    from binder_core.errors import InputError
-    from binder_core.inference import Predictor
-    from binder_core.markers import read_marker
-    from binder_core.train import train
+    from binder_core.contract.errors import InputError
+    from binder_core.contract.markers import read_marker
+    from binder_core.inference.torch_backend import Predictor
+    from binder_core.training.loop import train
 
     config = tiny_config(tiny_bert, tmp_path, max_steps=4, save_every=2, dev_dir=None)
     for event in train(config, command="binder train --out run"):

@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 
-from binder_core.errors import ConfigError, InputError
-from binder_core.types import (
-    TypeInputs,
-    build_type_inputs,
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.data.type_descriptions import (
     builtin_type_descriptions,
     load_type_descriptions,
     read_type_descriptions,
     resolve_type_descriptions,
 )
+from binder_core.model.type_inputs import TypeInputs, build_type_inputs
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +64,7 @@ def test_load_type_descriptions_falls_back_to_names(
 ) -> None:
     path = tmp_path / "t.json"
     path.write_text(json.dumps({"Disease": "a disease", "Gene": "a gene"}))
-    with caplog.at_level(logging.WARNING, logger="binder_core.types"):
+    with caplog.at_level(logging.WARNING, logger="binder_core.data.type_descriptions"):
         got = load_type_descriptions(path, ["Chemical", "Disease"])
     assert got == {"Chemical": "Chemical", "Disease": "a disease"}
     assert list(got) == ["Chemical", "Disease"]

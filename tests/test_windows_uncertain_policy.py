@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from binder_core.config import DataConfig
-from binder_core.errors import ConfigError, InputError
-from binder_core.schema import ANY_LABEL, Origin, make_span
-from binder_core.windows import (
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.schema import ANY_LABEL, Origin, make_span
+from binder_core.data.config import DataConfig
+from binder_core.data.windows import (
     TokenSpan,
     WindowMeta,
     build_window,

@@ -23,7 +23,7 @@ $B silver augment "$RUN/silver_test" "$A/test_predictions.parquet" "$A/union" --
 $B silver eval "$A/union" "$GOLD" --json > "$A/union.json"
 .venv/bin/python - "$RUN" "$A" "$GOLD" <<'PY' | tee "$A/summary.txt"
 import json, sys
-from binder_core.schema import iter_documents
+from binder_core.contract.schema import iter_documents
 run, a, gold_dir = sys.argv[1:]
 def spans(path):
     return {d["doc_id"]: {(s["start"], s["end"], s["label"]) for s in d["spans"] if not s["uncertain"]}

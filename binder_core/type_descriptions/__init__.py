@@ -1,1 +1,1 @@
-"""Type-description files for common data sets (see :mod:`binder_core.types`)."""
+"""Type-description files for common data sets (see :mod:`binder_core.data.type_descriptions`)."""

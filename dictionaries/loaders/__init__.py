@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from dictionaries.config import CASE_POLICIES, CasePolicy
 from dictionaries.loaders.autoner import load_autoner
 from dictionaries.loaders.tables import load_kb, load_mesh

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from binder_core.errors import InputError
+from binder_core.contract.errors import InputError
 
 
 def open_text(path: str | os.PathLike[str]) -> TextIO:

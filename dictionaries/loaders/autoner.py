@@ -6,8 +6,10 @@ import os
 import re
 from collections.abc import Iterator
 
-from binder_core.errors import InputError
+from binder_core.contract.errors import InputError
+from binder_core.contract.options import default_of
 from dictionaries.loaders._io import iter_lines
+from dictionaries.loaders.options import AutonerOptions
 from dictionaries.records import Entry
 
 _SPACE_BEFORE = re.compile(r" (?=[)\]},;:%'])")
@@ -23,7 +25,10 @@ def detokenize(term: str) -> str:
 
 
 def load_autoner(
-    path: str | os.PathLike[str], *, detokenized: bool = True, source: str = "autoner"
+    path: str | os.PathLike[str],
+    *,
+    detokenized: bool = default_of(AutonerOptions, "detokenized"),
+    source: str = "autoner",
 ) -> Iterator[Entry]:
     """Entries of an AutoNER ``dict_core``-style file (blank lines are skipped).
 

@@ -9,8 +9,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from binder_core.errors import ConfigError, InputError
+from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.options import default_of
 from dictionaries.loaders._io import iter_lines, open_text
+from dictionaries.loaders.options import KbOptions, MeshOptions
 from dictionaries.records import Entry
 
 TableFormat = Literal["tsv", "csv", "jsonl"]
@@ -96,12 +98,12 @@ def _split_synonyms(value: Any, separator: str) -> list[str]:
 def load_kb(
     path: str | os.PathLike[str],
     *,
-    term_column: str = "term",
-    label_column: str = "label",
-    label: str | None = None,
-    id_column: str | None = None,
-    synonyms_column: str | None = None,
-    synonym_separator: str = "|",
+    term_column: str = default_of(KbOptions, "term_column"),
+    label_column: str = default_of(KbOptions, "label_column"),
+    label: str | None = default_of(KbOptions, "label"),
+    id_column: str | None = default_of(KbOptions, "id_column"),
+    synonyms_column: str | None = default_of(KbOptions, "synonyms_column"),
+    synonym_separator: str = default_of(KbOptions, "synonym_separator"),
     table_format: TableFormat | None = None,
     source: str = "kb",
 ) -> Iterator[Entry]:
@@ -165,7 +167,7 @@ def load_mesh(
     path: str | os.PathLike[str],
     *,
     branches: Mapping[str, str] | None = None,
-    include_permuted: bool = False,
+    include_permuted: bool = default_of(MeshOptions, "include_permuted"),
     trees: str | os.PathLike[str] | None = None,
     source: str = "mesh",
 ) -> Iterator[Entry]:

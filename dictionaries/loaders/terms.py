@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from binder_core.errors import ConfigError
+from binder_core.contract.errors import ConfigError
 from dictionaries.loaders._io import iter_lines
 from dictionaries.records import Entry
 

@@ -17,8 +17,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
-from binder_core.errors import InputError
+from binder_core.contract.errors import InputError
+from binder_core.contract.options import default_of
 from dictionaries.loaders._io import iter_lines
+from dictionaries.loaders.options import UmlsOptions
 from dictionaries.records import Entry
 
 logger = logging.getLogger(__name__)
@@ -107,10 +109,10 @@ def concept_labels(
 def load_umls(
     meta_dir: str | os.PathLike[str],
     *,
-    languages: Sequence[str] = ("ENG",),
-    sources: Sequence[str] = (),
-    term_types: Sequence[str] = (),
-    keep_suppressed: bool = False,
+    languages: Sequence[str] = default_of(UmlsOptions, "languages"),
+    sources: Sequence[str] = default_of(UmlsOptions, "sources"),
+    term_types: Sequence[str] = default_of(UmlsOptions, "term_types"),
+    keep_suppressed: bool = default_of(UmlsOptions, "keep_suppressed"),
     mapping: str | os.PathLike[str] | None = None,
     semantic_groups: str | os.PathLike[str] | None = None,
     source: str = "umls",

@@ -1,0 +1,139 @@
+"""Score a model on labelled Parquet data: decode every window, merge per document, compare.
+
+The same path serves the trainer's dev evaluation and ``binder evaluate``; both sit on the
+inference engine (:class:`binder_core.inference.engine.SpanTagger`, torch or ONNX). Gold spans are
+the data's spans that are not marked uncertain; a prediction is correct when its (start, end,
+label) equals a gold span (:mod:`binder_core.contract.metrics`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from binder_core.contract.metrics import SpanCounter, SpanScores
+from binder_core.contract.schema import Origin, iter_documents
+from binder_core.data.dataset import ParquetWindowDataset
+from binder_core.data.type_descriptions import check_labels
+from binder_core.inference.backends import load_predictor
+from binder_core.inference.engine import SpanTagger, check_batch_size, check_decoding, to_span
+from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
+from binder_core.inference.options import INFERENCE_BATCH_SIZE
+
+logger = logging.getLogger(__name__)
+
+HELDOUT = Origin.DICT_HELDOUT.value
+"""The origin of a held-out concept's match in a dev set (``silver build --heldout-dict``)."""
+
+
+def score_dataset(
+    predictor: SpanTagger,
+    data_dir: str | os.PathLike[str],
+    *,
+    decoding: str | None = None,
+    batch_size: int = INFERENCE_BATCH_SIZE,
+    labels: Sequence[str] | None = None,
+    dictionary: SpanSource | None = None,
+    hybrid_rule: str = "dictionary",
+    model_margin: float = DEFAULT_MODEL_MARGIN,
+) -> tuple[SpanScores, int]:
+    """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, and its document
+    count.
+
+    ``decoding`` defaults to the predictor's; ``labels`` (default: the predictor's) are the
+    types predicted and scored. With ``dictionary`` the predictions are those of the hybrid
+    (:func:`binder_core.inference.hybrid.merge_spans` with ``hybrid_rule`` and ``model_margin``).
+    Gold spans with origin ``dict_heldout`` (matches of held-out dictionary concepts) are also
+    scored as the subset ``heldout``: the share of them predicted exactly. With the data
+    config's ``unknown_labels == "error"`` a type in the data that is not among them is a
+    :class:`ConfigError`; with ``"ignore"`` its spans are left out of the scores.
+    """
+    check_decoding(decoding or predictor.decoding)
+    check_batch_size(batch_size)
+    label_set = tuple(labels) if labels is not None else predictor.labels
+    dataset = ParquetWindowDataset(
+        data_dir,
+        predictor.tokenizer,
+        predictor.data_config,
+        label_set,
+        max_span_width_tokens=predictor.max_span_width_tokens,
+        shuffle=False,
+        rank=0,
+        world_size=1,
+    )
+    if predictor.data_config.unknown_labels == "error":
+        check_labels(dataset.metadata.labels, label_set, str(data_dir))
+    counter = SpanCounter(label_set)
+    columns = ["doc_id", "spans"] + (["text"] if dictionary is not None else [])
+    documents = iter_documents(data_dir, columns=columns)
+    for meta, predicted in predictor.predict_windows(
+        dataset.iter_windows(), decoding, batch_size, label_set
+    ):
+        doc = next(documents)
+        if doc["doc_id"] != meta.doc_id:
+            raise RuntimeError(f"window of {meta.doc_id!r} met document {doc['doc_id']!r}")
+        certain = [s for s in doc["spans"] if not s["uncertain"]]
+        gold = [(s["start"], s["end"], s["label"]) for s in certain]
+        heldout = [k for k, s in zip(gold, certain, strict=True) if s["origin"] == HELDOUT]
+        if dictionary is None:
+            keys = [(p.start, p.end, p.label) for p in predicted]
+        else:
+            merged = merge_spans(
+                dictionary(doc["text"]), map(to_span, predicted), hybrid_rule, model_margin
+            )
+            keys = [(s["start"], s["end"], s["label"]) for s in merged]
+        counter.update(gold, keys, {"heldout": heldout} if heldout else None)
+    logger.info("scored %d documents of %s", counter.documents, data_dir)
+    return counter.result(), counter.documents
+
+
+def evaluate(
+    model_dir_or_run_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str],
+    decoding: str | None = None,
+    batch_size: int = INFERENCE_BATCH_SIZE,
+    *,
+    device: str | None = None,
+    labels: Sequence[str] | None = None,
+    dictionary: SpanSource | None = None,
+    hybrid_rule: str = "dictionary",
+    model_margin: float = DEFAULT_MODEL_MARGIN,
+    amp: str = "auto",
+    backend: str = "auto",
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Load a saved (or exported, :func:`binder_core.inference.backends.load_predictor`) model and
+    score it on ``data_dir``.
+
+    Returns ``{"precision", "recall", "f1", <counts>, "macro_f1", "per_label": {...}}`` plus
+    ``"documents"`` and ``"decoding"`` (default: the model's own). ``labels`` restricts
+    scoring to some of the model's types (spans of other types in the data are then ignored);
+    ``dictionary`` scores the hybrid of the model and that dictionary (see
+    :func:`score_dataset`).
+    """
+    if decoding is not None:
+        check_decoding(decoding)
+    predictor = load_predictor(
+        model_dir_or_run_dir, backend=backend, device=device, amp=amp, threads=threads
+    )
+    decoding = decoding or predictor.decoding
+    scored = predictor.labels
+    if labels is not None:
+        check_labels(labels, predictor.labels, "--labels")
+        predictor.data_config = replace(predictor.data_config, unknown_labels="ignore")
+        scored = tuple(label for label in predictor.labels if label in set(labels))
+    result, documents = score_dataset(
+        predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored,
+        dictionary=dictionary, hybrid_rule=hybrid_rule, model_margin=model_margin,
+    )  # fmt: skip
+    scores = result.to_dict()
+    scores["documents"] = documents
+    scores["decoding"] = decoding
+    scores["backend"] = predictor.backend
+    if dictionary is not None:
+        scores["hybrid"] = hybrid_rule
+        scores["hybrid_model_margin"] = model_margin
+    return scores

@@ -1,0 +1,1 @@
+"""Corpus-scale prediction: a model inside a Beam pipeline (``pipeline``)."""
