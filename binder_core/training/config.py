@@ -30,7 +30,7 @@ SILVER_DEFAULTS: dict[str, Any] = {
     "model": {"attention_dropout": 0.0},
 }
 """What ``binder train`` does on silver (dictionary-labelled) data when an option is not given:
-the settings that won on the train/dev ablations (BENCHMARKS.md, distant supervision)."""
+the settings that won on the train/dev ablations (BENCHMARKS.md, experiment 9)."""
 GOLD_DEFAULTS: dict[str, Any] = {
     "negative_rate": 1.0,
     "keep_empty_windows": 1.0,
