@@ -11,8 +11,10 @@ import typer
 from rich.table import Table
 
 from binder_core.contract.errors import ConfigError
+from binder_core.contract.options import default_of
 from cli._common import console, user_errors
-from cli._options import OVERWRITE
+from cli._options import OVERWRITE, config_option
+from pipelines.gold.convert import ConvertConfig
 
 if TYPE_CHECKING:
     from pipelines.gold.conll import IobScheme
@@ -49,16 +51,16 @@ def convert_cli(
         help="Gold files or quoted glob patterns, then the output folder (last).",
     ),
     fmt: GoldFormatChoice = typer.Option(..., "--format", "-f", help="Input format."),
-    scheme: SchemeChoice = typer.Option(
-        SchemeChoice.auto, "--scheme", help="CoNLL tag scheme; auto detects IOB1/IOB2 per file."
+    # default, help and range of each from ConvertConfig (declared once)
+    scheme: SchemeChoice = config_option(
+        ConvertConfig,
+        "scheme",
+        "--scheme",
+        default=SchemeChoice(default_of(ConvertConfig, "scheme")),
     ),
-    label_map: list[str] = typer.Option(
-        [], "--label-map", help="Rename a type, FROM=TO (repeatable), e.g. Modifier=Disease."
-    ),
-    keep_label: list[str] = typer.Option(
-        [], "--keep-label", help="Keep only these types after renaming (repeatable)."
-    ),
-    shards: int = typer.Option(1, "--shards", min=1, help="Number of Parquet shards to write."),
+    label_map: list[str] = config_option(ConvertConfig, "label_map", "--label-map", default=[]),
+    keep_label: list[str] = config_option(ConvertConfig, "keep_labels", "--keep-label"),
+    shards: int = config_option(ConvertConfig, "num_shards", "--shards"),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
 ) -> None:

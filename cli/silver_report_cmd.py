@@ -11,6 +11,8 @@ import typer
 from rich.table import Table
 
 from cli._common import console, user_errors
+from cli._options import config_option
+from pipelines.datasets.evaluate import EvalConfig
 
 if TYPE_CHECKING:
     from pipelines.datasets.evaluate import MissingPolicy, UncertainPolicy
@@ -87,24 +89,17 @@ def eval_cli(
     silver_dir: Path = typer.Argument(..., help="Silver Parquet file or folder of shards."),
     gold_dir: Path = typer.Argument(..., help="Gold Parquet (from `binder data convert`)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    uncertain: UncertainChoice = typer.Option(
-        UncertainChoice.include,
-        "--uncertain",
-        help="include: uncertain silver spans are predictions; exclude: drop them first. "
-        "Spans of any type ('*', from --uncertain-dict) are never predictions.",
+    # default and help of each from EvalConfig (declared once)
+    uncertain: UncertainChoice = config_option(
+        EvalConfig, "uncertain", "--uncertain", default=UncertainChoice(EvalConfig().uncertain)
     ),
-    missing: MissingChoice = typer.Option(
-        MissingChoice.false_negatives,
-        "--missing",
-        help="Gold documents absent from the silver: their spans count as false negatives, "
-        "or skip them. Silver documents without gold are never scored. Both are reported.",
+    missing: MissingChoice = config_option(
+        EvalConfig, "missing", "--missing", default=MissingChoice(EvalConfig().missing)
     ),
-    label: list[str] = typer.Option(
-        [], "--label", help="Score only this label (repeatable); default: the gold labels."
-    ),
+    label: list[str] = config_option(EvalConfig, "labels", "--label"),
 ) -> None:
     """Exact span + label precision, recall and F1 of silver against gold, joined on doc_id."""
-    from pipelines.datasets.evaluate import EvalConfig, silver_eval
+    from pipelines.datasets.evaluate import silver_eval
 
     config = EvalConfig(
         uncertain=cast("UncertainPolicy", uncertain.value),

@@ -38,6 +38,7 @@ from typing import Any, Literal, get_args
 
 from binder_core.contract.errors import ConfigError, InputError
 from binder_core.contract.metrics import SpanCounter, SpanKey
+from binder_core.contract.options import option
 from binder_core.contract.schema import ANY_LABEL, iter_documents, open_dataset
 
 UncertainPolicy = Literal["include", "exclude"]
@@ -51,9 +52,19 @@ EXAMPLE_IDS = 10  # doc ids listed per category in the eval report
 class EvalConfig:
     """How ``binder silver eval`` scores silver spans against gold (see the module docstring)."""
 
-    uncertain: UncertainPolicy = "include"
-    missing: MissingPolicy = "false-negatives"
-    labels: tuple[str, ...] = ()  # score only these; empty: the gold set's labels
+    uncertain: UncertainPolicy = option(
+        "include",
+        "include: uncertain silver spans are predictions; exclude: drop them first. Spans of "
+        "any type ('*', from --uncertain-dict) are never predictions.",
+    )
+    missing: MissingPolicy = option(
+        "false-negatives",
+        "Gold documents absent from the silver: their spans count as false negatives, or skip "
+        "them. Silver documents without gold are never scored. Both are reported.",
+    )
+    labels: tuple[str, ...] = option(
+        (), "Score only this label (repeatable); default: the gold labels."
+    )
 
     def __post_init__(self) -> None:
         if self.uncertain not in UNCERTAIN_POLICIES:

@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 
 from binder_core.contract.atomic import write_json_atomic
 from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.options import at_least, check_declared, option
 from binder_core.contract.outputs import check_output_path, output_folder
 from binder_core.contract.schema import (
     MANIFEST_NAME,
@@ -51,18 +52,24 @@ class ConvertConfig:
     """How to read a gold set and what to write."""
 
     format: GoldFormat
-    scheme: IobScheme = "auto"  # CoNLL only: IOB1/IOB2, or detect per file
-    label_map: Mapping[str, str] = field(default_factory=dict)  # rename types, e.g. X -> Disease
-    keep_labels: tuple[str, ...] = ()  # after renaming; empty keeps every type
-    num_shards: int = 1  # Parquet files written; documents split in file order
+    scheme: IobScheme = option("auto", "CoNLL tag scheme; auto detects IOB1/IOB2 per file.")
+    label_map: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={"help": "Rename a type, FROM=TO (repeatable), e.g. Modifier=Disease."},
+    )
+    keep_labels: tuple[str, ...] = option(
+        (), "Keep only these types after renaming (repeatable)."
+    )  # empty keeps every type
+    num_shards: int = option(
+        1, "Number of Parquet shards to write.", bounds=at_least(1)
+    )  # documents split in file order
 
     def __post_init__(self) -> None:
         if self.format not in GOLD_FORMATS:
             raise ConfigError(f"unknown gold format {self.format!r}; use one of {GOLD_FORMATS}")
         if self.scheme not in IOB_SCHEMES:
             raise ConfigError(f"unknown IOB scheme {self.scheme!r}; use one of {IOB_SCHEMES}")
-        if self.num_shards < 1:
-            raise ConfigError(f"num_shards must be at least 1, got {self.num_shards}")
+        check_declared(self)
         bad = [f"{k}={v}" for k, v in self.label_map.items() if not k or not v]
         if bad:
             raise ConfigError(f"label map entries need both sides (FROM=TO), got {bad}")
