@@ -19,6 +19,7 @@ from binder_core.errors import ConfigError
 from cli._common import console, split_labels, user_errors
 from cli._options import OVERWRITE
 from cli.silver_cmd import (
+    ALLOW_PARTIAL,
     CORPUS,
     FORMAT,
     ID_FIELD,
@@ -55,6 +56,7 @@ def predict_cli(
     ),
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
+    allow_partial: bool = ALLOW_PARTIAL,
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Local worker processes."),
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
@@ -67,6 +69,7 @@ def predict_cli(
     Local by default; with --runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner)
     other options go to Beam unchanged. Use the --shards of the silver set to augment it.
     """
+    from pipelines.damaged_input import check_partial_files
     from pipelines.predict_pipeline import PredictConfig, predict_corpus
     from pipelines.runners import LocalRunnerConfig, local_execution, remote_execution
     from pipelines.silver_config import ReadConfig
@@ -74,7 +77,7 @@ def predict_cli(
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     read = ReadConfig(
         format=fmt.value, id_field=id_field, text_field=text_field,
-        max_doc_bytes=max_doc_bytes, split_bytes=split_bytes,
+        max_doc_bytes=max_doc_bytes, split_bytes=split_bytes, allow_partial_files=allow_partial,
     )  # fmt: skip
     config = PredictConfig(
         inputs=tuple(corpus),
@@ -102,8 +105,9 @@ def predict_cli(
         manifest = predict_corpus(config, execution, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
-        return
-    _print_summary(manifest, out, time.perf_counter() - started)
+    else:
+        _print_summary(manifest, out, time.perf_counter() - started)
+    check_partial_files(manifest, read.allow_partial_files)
 
 
 def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:

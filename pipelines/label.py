@@ -44,6 +44,7 @@ from binder_core.config import default_of, help_of
 from binder_core.schema import SCHEMA_VERSION, document_schema, shard_name
 from pipelines import shards as out
 from pipelines.batches import Batch
+from pipelines.damaged_input import check_partial_files
 from pipelines.dictionary_files import dictionary_info, is_local, load_dictionary
 from pipelines.labeling_config import AbbreviationLongForm, LabelingConfig
 from pipelines.readers import expand_inputs
@@ -266,6 +267,7 @@ def _parser() -> argparse.ArgumentParser:
         (ReadConfig, "text_field", {}),
         (ReadConfig, "max_doc_bytes", {"type": int}),
         (ReadConfig, "split_bytes", {"type": int}),
+        (ReadConfig, "allow_partial_files", {"action": argparse.BooleanOptionalAction}),
         (SilverConfig, "shards", {"type": int}),
         (SilverConfig, "overlap", {"choices": get_args(Overlap)}),
         (SilverConfig, "fuzzy", {"action": argparse.BooleanOptionalAction}),
@@ -295,6 +297,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             text_field=args.text_field,
             max_doc_bytes=args.max_doc_bytes,
             split_bytes=args.split_bytes,
+            allow_partial_files=args.allow_partial_files,
         ),
         overlap=args.overlap,
         fuzzy=args.fuzzy,
@@ -311,7 +314,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         execution = remote_execution(beam_args)
     else:
         execution = local_execution(LocalRunnerConfig(workers=args.workers))
-    return build_silver(config, execution)
+    manifest = build_silver(config, execution)
+    check_partial_files(manifest, config.read.allow_partial_files)
+    return manifest
 
 
 if __name__ == "__main__":

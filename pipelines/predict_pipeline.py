@@ -41,13 +41,14 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
-from binder_core.config import BACKENDS, DECODINGS, INFERENCE_BATCH_SIZE
+from binder_core.config import BACKENDS, DECODINGS, INFERENCE_BATCH_SIZE, default_of, help_of
 from binder_core.errors import ConfigError, InputError
 from binder_core.export_dir import EXPORT_CONFIG_NAME
 from binder_core.model_dir import CONFIG_NAME
 from binder_core.schema import SCHEMA_VERSION, SPAN_FIELDS, Origin, document_schema, shard_name
 from pipelines import shards as out
 from pipelines.batches import Batch
+from pipelines.damaged_input import check_partial_files
 from pipelines.dictionary_files import is_local
 from pipelines.readers import expand_inputs
 from pipelines.runners import Execution, LocalRunnerConfig, local_execution, remote_execution
@@ -92,8 +93,8 @@ class PredictConfig:
     def options(self) -> dict[str, Any]:
         """What changes the rows (saved in the Parquet metadata and the manifest)."""
         read = asdict(self.read)
-        for speed_only in ("split_bytes", "batch_docs"):
-            read.pop(speed_only)
+        for rows_unchanged in ("split_bytes", "batch_docs", "allow_partial_files"):
+            read.pop(rows_unchanged)
         return {
             **read,
             "shards": self.shards,
@@ -298,6 +299,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--text_field", default="text")
     parser.add_argument("--max_doc_bytes", type=int, default=ReadConfig.max_doc_bytes)
     parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument(
+        "--allow_partial_files",
+        action=argparse.BooleanOptionalAction,
+        default=default_of(ReadConfig, "allow_partial_files"),
+        help=help_of(ReadConfig, "allow_partial_files"),
+    )
     parser.add_argument("--decoding", choices=DECODINGS, default=None)
     parser.add_argument("--labels", default=None, help="comma-separated subset of the types")
     parser.add_argument("--backend", choices=BACKENDS, default="auto")
@@ -322,6 +329,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             id_field=args.id_field,
             text_field=args.text_field,
             max_doc_bytes=args.max_doc_bytes,
+            allow_partial_files=args.allow_partial_files,
         ),
         shards=args.shards,
         decoding=args.decoding,
@@ -334,7 +342,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
         execution = remote_execution(beam_args)
     else:
         execution = local_execution(LocalRunnerConfig(workers=args.workers))
-    return predict_corpus(config, execution)
+    manifest = predict_corpus(config, execution)
+    check_partial_files(manifest, config.read.allow_partial_files)
+    return manifest
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Reading is split in two so that large uncompressed files are read in parallel without moving
 their text through a shuffle: :func:`plan_ranges` cuts a file into byte ranges that start on a
 record boundary (and knows the line number each range starts at), and :func:`iter_records`
-reads one range. Compressed files (``.gz``, ``.bz2``, ...) are one range each.
+reads one range. Compressed files (``.gz``, ``.bz2``, ...) are one range each; one that ends
+early or is damaged ends in a ``truncated_file`` or ``corrupt_file`` dead letter
+(:mod:`pipelines.damaged_input`), never silently short.
 
 A record is one line (``text``, ``jsonl``) or one blank-line separated block (``pubtator``).
 :func:`parse_record` turns a record into a :class:`Document`, or into a :class:`DeadLetter`
@@ -20,13 +22,15 @@ import json
 import os
 from collections.abc import Iterator
 from enum import Enum
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from binder_core.errors import InputError
+from binder_core.input_files import compression_suffix, decompressing
 from binder_core.schema import content_doc_id, surrogate_problem
+from pipelines.damaged_input import DamageGuard, with_damage
 from pipelines.pubtator import TITLE_BYTES, document_text, header
 from pipelines.silver_config import ReadConfig
 
@@ -45,6 +49,8 @@ class DeadLetterReason(str, Enum):
     BAD_ID_FIELD = "bad_id_field"
     TOO_LARGE = "too_large"
     BROKEN_PUBTATOR = "broken_pubtator"
+    TRUNCATED_FILE = "truncated_file"  # a compressed file that ends early: the rest is lost
+    CORRUPT_FILE = "corrupt_file"  # compressed data that does not decompress: the rest is lost
 
 
 class InputFile(NamedTuple):
@@ -62,12 +68,18 @@ class ByteRange(NamedTuple):
 
 
 class RawRecord(NamedTuple):
-    """One record's bytes (None when it was over the size limit and not kept in memory)."""
+    """One record's bytes (None when it was over the size limit and not kept in memory).
+
+    ``damage`` is set on the last record of a damaged compressed file: ``(reason, detail)``,
+    the reason a :class:`DeadLetterReason` value; ``data`` is then what was read of the record
+    the data stops in (possibly nothing).
+    """
 
     path: str
     line: int
     data: bytes | None
     size_bytes: int
+    damage: tuple[str, str] | None = None
 
 
 class Document(NamedTuple):
@@ -112,15 +124,18 @@ def _is_hidden_or_dir(path: str) -> bool:
 
 
 def is_splittable(path: str) -> bool:
-    return CompressionTypes.detect_compression_type(path) == CompressionTypes.UNCOMPRESSED
+    return compression_suffix(path) is None
 
 
 def open_input(path: str) -> IO[bytes]:
-    """Open a local or remote file, decompressing by extension (``.gz``, ``.bz2``, ...)."""
+    """Open a local or remote file, decompressing by extension (``.gz``, ``.bz2``, ...); a
+    compressed file raises :class:`binder_core.input_files.PartialFileError` where its data
+    ends early or is damaged."""
     try:
-        return FileSystems.open(path, compression_type=CompressionTypes.AUTO)
+        raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open ({exc})", path=path) from None
+    return decompressing(raw, path)
 
 
 def plan_ranges(file: InputFile, config: ReadConfig, multiple: int = 1) -> list[ByteRange]:
@@ -187,8 +202,12 @@ def _count_newlines(stream: IO[bytes], start: int, end: int) -> int:
     return count
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 def read_lines(
-    stream: IO[bytes], limit_bytes: int | None, max_line_bytes: int
+    stream: Readable, limit_bytes: int | None, max_line_bytes: int
 ) -> Iterator[tuple[bytes | None, int]]:
     """Yield ``(line, size)`` for each line of the next ``limit_bytes`` (None: to EOF).
 
@@ -233,17 +252,29 @@ def read_lines(
 
 
 def iter_records(byte_range: ByteRange, config: ReadConfig) -> Iterator[RawRecord]:
-    """The records of one byte range, each with the 1-based line it starts on."""
+    """The records of one byte range, each with the 1-based line it starts on; a damaged
+    compressed file's records end with one that carries the damage."""
     with open_input(byte_range.path) as stream:
         if byte_range.start:
             stream.seek(byte_range.start)
         limit = None if byte_range.end is None else byte_range.end - byte_range.start
-        lines = read_lines(stream, limit, config.max_doc_bytes)
-        if config.format == "pubtator":
-            yield from _blocks(byte_range, lines, config.max_doc_bytes)
+        guard = None if is_splittable(byte_range.path) else DamageGuard(stream)
+        lines = read_lines(guard or stream, limit, config.max_doc_bytes)
+        records = (
+            _blocks(byte_range, lines, config.max_doc_bytes)
+            if config.format == "pubtator"
+            else _lines(byte_range, lines)
+        )
+        if guard is None:
+            yield from records
             return
-        for offset, (line, size) in enumerate(lines):
-            yield RawRecord(byte_range.path, byte_range.first_line + offset, line, size)
+        for record in with_damage(records, guard, byte_range, config.format == "pubtator"):
+            yield RawRecord(*record)
+
+
+def _lines(byte_range: ByteRange, lines: Iterator[tuple[bytes | None, int]]) -> Iterator[RawRecord]:
+    for offset, (line, size) in enumerate(lines):
+        yield RawRecord(byte_range.path, byte_range.first_line + offset, line, size)
 
 
 def _blocks(
@@ -275,6 +306,12 @@ def _blocks(
 def parse_record(record: RawRecord, config: ReadConfig) -> Document | DeadLetter:
     """Validate one record and turn it into a document, or say why not."""
     source = os.path.basename(record.path)
+    if record.damage is not None:
+        reason, detail = record.damage
+        return _dead(
+            record, DeadLetterReason(reason), detail,
+            (record.data or b"").decode("utf-8", errors="replace"),
+        )  # fmt: skip
     if record.data is None or record.size_bytes > config.max_doc_bytes:
         return _dead(
             record,

@@ -17,6 +17,7 @@ from apache_beam.metrics import Metrics
 
 from pipelines import shards as out
 from pipelines.batches import Batch
+from pipelines.damaged_input import partial_files
 from pipelines.labeling import LABELING_COUNTS
 from pipelines.readers import (
     ByteRange,
@@ -216,13 +217,20 @@ def _finish(
     for kind, part in group[1]:
         (letters if kind == DEAD else counts).append(part)
     counts.append(out.write_dead_letters(letters, output))
-    return _write_manifest(out.merge_counts(counts), static, output)
+    return _write_manifest(out.merge_counts(counts), static, output, partial_files(letters))
 
 
 def _write_manifest(
-    counts: Mapping[str, int], static: Mapping[str, Any], output: str
+    counts: Mapping[str, int],
+    static: Mapping[str, Any],
+    output: str,
+    partial: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     every = {out.LABELING_PREFIX + key: 0 for key in LABELING_COUNTS}
-    manifest = {**static, "counts": out.manifest_counts({**every, **counts})}
+    manifest = {
+        **static,
+        "counts": out.manifest_counts({**every, **counts}),
+        "partial_files": list(partial),
+    }
     out.write_manifest(manifest, output)
     return manifest
