@@ -149,7 +149,7 @@ def open_local(path: str | os.PathLike[str], what: str = "file") -> IO[bytes]:
         raise InputError(f"is a folder; give the {what} itself", path=str(p))
     if not p.is_file():
         raise InputError(f"no such {what}; check the path", path=str(p))
-    stream = decompressing(open(p, "rb"), p)
+    stream = decompressing(open(p, "rb"), p)  # noqa: SIM115 - the caller closes it
     # buffered for line reads: whatever a read gathered before the damage is lost, which is
     # fine here, where the damage is an error
     return stream if compression_suffix(p) is None else io.BufferedReader(stream)
