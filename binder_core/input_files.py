@@ -86,19 +86,20 @@ class CheckedDecompressor(io.RawIOBase):
         self._raw, self._new, self._path = raw, _DECOMPRESSORS[suffix], path
         self._decompressor = self._new()
         self._started = False  # the current stream has taken at least one byte
-        self._out = b""
+        self._out = b""  # decompressed bytes of the last step
+        self._taken = 0  # how many of them were read
         self._errors = _decompression_errors()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self._out:
+        while self._taken >= len(self._out):
             if not self._step():
                 return 0
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
+        n = min(len(buffer), len(self._out) - self._taken)
+        buffer[:n] = memoryview(self._out)[self._taken : self._taken + n]
+        self._taken += n
         return n
 
     def _step(self) -> bool:
@@ -118,7 +119,7 @@ class CheckedDecompressor(io.RawIOBase):
                 raise PartialFileError("truncated_file", why, path=self._path)
         self._started = True
         try:
-            self._out = self._decompressor.decompress(data)
+            self._out, self._taken = self._decompressor.decompress(data), 0
         except self._errors as exc:
             raise PartialFileError("corrupt_file", str(exc) or type(exc).__name__,
                                    path=self._path) from None  # fmt: skip
@@ -149,10 +150,13 @@ def open_local(path: str | os.PathLike[str], what: str = "file") -> IO[bytes]:
         raise InputError(f"is a folder; give the {what} itself", path=str(p))
     if not p.is_file():
         raise InputError(f"no such {what}; check the path", path=str(p))
-    stream = decompressing(open(p, "rb"), p)  # noqa: SIM115 - the caller closes it
+    raw = open(p, "rb")  # noqa: SIM115 - the caller closes it
+    suffix = compression_suffix(p)
+    if suffix is None:
+        return raw
     # buffered for line reads: whatever a read gathered before the damage is lost, which is
     # fine here, where the damage is an error
-    return stream if compression_suffix(p) is None else io.BufferedReader(stream)
+    return io.BufferedReader(CheckedDecompressor(raw, suffix, str(p)))
 
 
 def read_local_text(path: str | os.PathLike[str], what: str = "file") -> str:

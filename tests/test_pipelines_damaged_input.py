@@ -129,8 +129,10 @@ def test_silver_build_names_a_half_gzip_as_truncated_and_exits_2(
     assert counts["balanced"] and counts["dead_letters_by_reason"] == {"truncated_file": 1}
     assert counts["rows"] == partial["line"] - 1 and counts["rows"] > 100
     assert "truncated_file" in result.output and "truncated file" in result.output  # the table
-    assert result.output.strip().splitlines()[-1].startswith(
-        f"error: 1 input file(s) read only in part: {corpus} (truncated at line"
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .startswith(f"error: 1 input file(s) read only in part: {corpus} (truncated at line")
     )
 
 
