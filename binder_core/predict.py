@@ -24,6 +24,7 @@ from binder_core.config import INFERENCE_BATCH_SIZE, InputFormat
 from binder_core.engine import SpanTagger
 from binder_core.errors import ConfigError, InputError
 from binder_core.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
+from binder_core.input_files import compression_suffix, iter_local_lines
 from binder_core.schema import (
     Origin,
     content_doc_id,
@@ -45,6 +46,8 @@ class InputDocument(NamedTuple):
 def detect_format(path: Path) -> InputFormat:
     """``text``, ``jsonl`` or ``parquet`` from the file suffix."""
     suffix = path.suffix.lower()
+    if compression_suffix(path) is not None:  # corpus.jsonl.gz reads as corpus.jsonl
+        suffix = Path(path.stem).suffix.lower()
     if suffix == ".parquet" or path.is_dir():
         return "parquet"
     if suffix in (".jsonl", ".json", ".ndjson"):
@@ -77,35 +80,34 @@ def read_inputs(
         return
     if not p.is_file():
         raise InputError("input file not found", path=str(p))
-    with p.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\n").rstrip("\r")
-            if kind == "text":
-                yield InputDocument(content_doc_id(line), line, p.name)
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not a JSON line ({exc.msg})", path=str(p), line=number) from None
-            if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-                raise InputError(
-                    f"no string field {text_field!r}; choose the text field with --text-field",
-                    path=str(p),
-                    line=number,
-                )
-            text = record[text_field]
-            doc_id = record.get(id_field)
-            for what, value in ((text_field, text), (id_field, doc_id)):
-                problem = (
-                    surrogate_problem(value, f"field {what!r}") if isinstance(value, str) else None
-                )
-                if problem is not None:
-                    raise InputError(problem, path=str(p), line=number)
-            yield InputDocument(
-                str(doc_id) if doc_id is not None else content_doc_id(text), text, p.name
+    # decompressed by suffix, no byte-order mark, CRLF or LF
+    for number, line in iter_local_lines(p, "input file"):
+        if kind == "text":
+            yield InputDocument(content_doc_id(line), line, p.name)
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not a JSON line ({exc.msg})", path=str(p), line=number) from None
+        if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+            raise InputError(
+                f"no string field {text_field!r}; choose the text field with --text-field",
+                path=str(p),
+                line=number,
             )
+        text = record[text_field]
+        doc_id = record.get(id_field)
+        for what, value in ((text_field, text), (id_field, doc_id)):
+            problem = (
+                surrogate_problem(value, f"field {what!r}") if isinstance(value, str) else None
+            )
+            if problem is not None:
+                raise InputError(problem, path=str(p), line=number)
+        yield InputDocument(
+            str(doc_id) if doc_id is not None else content_doc_id(text), text, p.name
+        )
 
 
 def _chunks(items: Iterable[InputDocument], size: int) -> Iterator[list[InputDocument]]:

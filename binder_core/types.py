@@ -20,6 +20,7 @@ import torch
 import yaml
 
 from binder_core.errors import ConfigError, InputError
+from binder_core.input_files import read_local_text
 
 _LOG = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ def resolve_type_descriptions(name_or_path: str | os.PathLike[str]) -> Path:
 def read_type_descriptions(path: str | os.PathLike[str]) -> dict[str, str]:
     """Every ``name -> description`` in a JSON, YAML or JSON Lines file, in file order."""
     p = Path(path)
-    if not p.is_file():
+    if not p.is_file() and not p.is_dir():
         raise InputError("type-description file not found", path=str(p))
-    text = p.read_text(encoding="utf-8")
+    text = read_local_text(p, "type-description file")  # a byte-order mark is dropped
     if p.suffix == ".jsonl":
         data: Any = []
         for number, line in enumerate(text.splitlines(), start=1):
