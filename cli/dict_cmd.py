@@ -96,7 +96,10 @@ def register(app: typer.Typer) -> None:
         from dictionaries.loaders import iter_sources
         from dictionaries.loaders.tables import parse_branch_map
 
+        from binder_core.atomic import check_file_output
+
         started = time.perf_counter()
+        check_file_output(out_file)
         specs = [parse_source_spec(s) for s in source]
         config = CompileConfig(
             min_length=min_length,
@@ -164,6 +167,7 @@ def register(app: typer.Typer) -> None:
         `binder silver build --dict TRAIN --heldout-dict HELDOUT`: its origin dict_heldout spans
         are entities the training dictionary does not hold.
         """
+        from binder_core.atomic import check_file_output
         from binder_core.errors import ConfigError
         from dictionaries import load_compiled, save_compiled
         from dictionaries.split import split_dictionary
@@ -171,6 +175,7 @@ def register(app: typer.Typer) -> None:
         config = SplitConfig(holdout=holdout, seed=seed)
         if Path(train).resolve() == Path(heldout).resolve():
             raise ConfigError("--train and --heldout must be different files")
+        check_file_output(train), check_file_output(heldout)
         result = split_dictionary(load_compiled(dictionary), config)
         counts = result.counts
         if not counts["keys_train"] or not counts["keys_heldout"]:
