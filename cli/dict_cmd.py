@@ -175,7 +175,8 @@ def register(app: typer.Typer) -> None:
         config = SplitConfig(holdout=holdout, seed=seed)
         if Path(train).resolve() == Path(heldout).resolve():
             raise ConfigError("--train and --heldout must be different files")
-        check_file_output(train), check_file_output(heldout)
+        for target in (train, heldout):
+            check_file_output(target)
         result = split_dictionary(load_compiled(dictionary), config)
         counts = result.counts
         if not counts["keys_train"] or not counts["keys_heldout"]:
