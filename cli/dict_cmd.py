@@ -87,6 +87,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Compile dictionary sources into one matcher artifact."""
+        from binder_core.atomic import check_file_output
         from dictionaries import (
             CompileConfig,
             compile_dictionary,
@@ -95,8 +96,6 @@ def register(app: typer.Typer) -> None:
         )
         from dictionaries.loaders import iter_sources
         from dictionaries.loaders.tables import parse_branch_map
-
-        from binder_core.atomic import check_file_output
 
         started = time.perf_counter()
         check_file_output(out_file)
