@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import pyarrow.parquet as pq
 
-from binder_core.atomic import atomic_path
+from binder_core.atomic import atomic_path, check_file_output
 from binder_core.config import INFERENCE_BATCH_SIZE, InputFormat
 from binder_core.engine import SpanTagger
 from binder_core.errors import ConfigError, InputError
@@ -143,9 +143,10 @@ def predict_file(
     ``model_margin``).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
-    The output is written to a temp file and renamed into place when complete.
+    The output is written to a temp file and renamed into place when complete; an input
+    without any document is an :class:`InputError` (and nothing is written).
     """
-    out = Path(output_path)
+    out = check_file_output(output_path)
     suffix = out.suffix.lower()
     if suffix not in (".jsonl", ".parquet"):
         raise ConfigError(f"{out}: output must end in .jsonl or .parquet")
@@ -177,4 +178,10 @@ def predict_file(
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             done += len(rows)
             yield done
+        if not done:  # a wrong file, most likely: say so rather than write an empty output
+            raise InputError(
+                "no documents in this file; check that it is not empty and that --format "
+                "matches it",
+                path=str(input_path),
+            )
     logger.info("wrote %d documents to %s", done, out)
