@@ -97,7 +97,8 @@ class DeadLetter(NamedTuple):
 
 
 def expand_inputs(patterns: list[str] | tuple[str, ...]) -> list[InputFile]:
-    """Expand paths and globs (local or remote); a pattern that matches nothing is an error.
+    """Expand paths and globs (local or remote); a pattern that matches nothing is an error,
+    and so is a corpus whose files are all empty.
 
     The result is sorted and de-duplicated, so the same inputs always give the same list.
     """
@@ -116,6 +117,10 @@ def expand_inputs(patterns: list[str] | tuple[str, ...]) -> list[InputFile]:
             raise InputError("no file matches this path or glob", path=result.pattern)
         for meta in found:
             files[meta.path] = meta.size_in_bytes
+    if not any(files.values()):
+        raise InputError(
+            "every corpus file is empty (0 bytes); check the paths", path=", ".join(sorted(files))
+        )
     return [InputFile(p, files[p]) for p in sorted(files)]
 
 

@@ -64,6 +64,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     put("corrupt_corpus", "corrupt.jsonl.gz", _flipped(whole, len(whole) // 2))
     put("cut_gold", "gold.PubTator.txt.gz", _half(gzip.compress((PUBTATOR * 200).encode())))
     put("empty_gz", "empty.conll.gz", b"")
+    put("empty", "empty.txt", b"")
     put("pubtator", "gold.pubtator", PUBTATOR)
     typed = {"text": "Cisplatin.", "entity_types": ["Chemical"], "entity_start_chars": ["0"],
              "entity_end_chars": [9]}  # fmt: skip
@@ -112,6 +113,8 @@ def _cases(f: dict[str, Path]) -> list[Case]:
         ("silver build: .jsonl.gz with a damaged block", ["silver", "build",
          str(f["corrupt_corpus"]), *dict_, "--out", str(r / "s4"), "--format", "jsonl",
          "--json"], f"{f['corrupt_corpus']} (corrupt at line"),
+        ("silver build: an empty corpus", ["silver", "build", str(f["empty"]), *dict_,
+         "--out", str(r / "s6")], "empty.txt: every corpus file is empty"),
         ("silver build: a file as the output", ["silver", "build", str(f["corpus"]), *dict_,
          "--out", str(f["a_file"])], "a_file.txt"),
         ("silver submit: table fails its checksum", ["silver", "submit", str(f["corpus"]),
