@@ -53,6 +53,8 @@ def resolve_type_descriptions(name_or_path: str | os.PathLike[str]) -> Path:
     builtin = builtin_type_descriptions()
     if str(name_or_path) in builtin:
         return builtin[str(name_or_path)]
+    if path.is_dir():
+        raise InputError("is a folder; give the type-description file itself", path=str(path))
     raise InputError(
         f"no such type-description file, and no shipped one of that name "
         f"(shipped: {sorted(builtin)})",

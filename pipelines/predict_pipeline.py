@@ -106,7 +106,8 @@ class PredictConfig:
 
 def read_model_info(path: str) -> dict[str, Any]:
     """``{"labels", "decoding", "kind"}`` of the model folder at ``path`` (local or remote),
-    from its config file alone (no weights are read)."""
+    from its config file (no weights are read), once the folder has passed the checks the
+    workers would make first (:func:`check_model_folder`)."""
     from binder_core.model_dir import BEST_DIR, ModelInfo
 
     folders = [path] if not is_local(path) else [path, os.path.join(path, BEST_DIR)]
@@ -119,14 +120,45 @@ def read_model_info(path: str) -> dict[str, Any]:
                 config_path, compression_type=CompressionTypes.UNCOMPRESSED
             ) as handle:
                 meta = json.loads(handle.read().decode("utf-8"))
-            info = ModelInfo.from_dict(meta.get("extra") or {})
             kind = "onnx" if name == MODEL_CONFIG_FILES[0] else "torch"
+            check_model_folder(folder, meta, kind)
+            info = ModelInfo.from_dict(meta.get("extra") or {})
             return {"labels": list(info.labels), "decoding": info.decoding, "kind": kind}
     raise InputError(
         "no model here (looked for binder_export.json and binder_config.json); pass an export "
         "folder (`binder export`) or a model folder (`binder train`)",
         path=path,
     )
+
+
+def check_model_folder(folder: str, meta: Any, kind: str) -> None:
+    """What a worker checks first when it loads the model, checked here, before the pipeline:
+    the format version and the files the folder must hold (all of a local folder's checks)."""
+    if is_local(folder):
+        if kind == "onnx":
+            from binder_core.export_dir import read_export
+
+            read_export(folder)
+        else:
+            from binder_core.model_dir import read_model_meta
+
+            read_model_meta(folder)
+        return
+    from binder_core import export_dir, model_dir
+
+    if kind == "onnx":
+        version, needed = export_dir.EXPORT_FORMAT_VERSION, export_dir.EXPORT_FILES
+    else:
+        version, needed = model_dir.FORMAT_VERSION, (model_dir.WEIGHTS_NAME,)
+    found = meta.get("format_version") if isinstance(meta, dict) else None
+    if found != version:
+        raise ConfigError(
+            f"{folder}: {kind} model format version {found!r}, this binder-ner reads version "
+            f"{version}; export or train it again with this version"
+        )
+    for name in needed:
+        if not FileSystems.exists(FileSystems.join(folder, name)):
+            raise InputError(f"incomplete model folder: {name} is missing", path=folder)
 
 
 def local_model_folder(path: str, scratch: str) -> str:

@@ -21,6 +21,7 @@ from tests.bad_inputs import failed_cases
 
 pytestmark = pytest.mark.slow
 
+
 def _put(f: dict[str, Path], key: str, path: Path) -> Path:
     f[key] = path
     return path

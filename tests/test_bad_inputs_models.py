@@ -21,7 +21,7 @@ from binder_core.export_dir import EXPORT_CONFIG_NAME, GRAPH_NAME
 from binder_core.model_dir import CONFIG_NAME, WEIGHTS_NAME
 from cli.main import main
 from dictionaries import Entry, compile_dictionary, save_compiled
-from tests.bad_inputs import Case, failed_cases
+from tests.bad_inputs import Case, failed_cases, run_case
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +124,27 @@ def _cases(f: dict[str, Path]) -> list[Case]:
          "--model", export, "--out", str(r / "sp6"), "--json"],
          f"{f['cut']} (truncated at line"),
     ]  # fmt: skip
+
+
+def test_silver_predict_checks_the_model_folder_before_the_pipeline(
+    models: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import apache_beam as beam
+
+    def no_pipeline(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the pipeline was built")
+
+    monkeypatch.setattr(beam, "Pipeline", no_pipeline)
+    for folder, needle in (
+        ("partial_export", GRAPH_NAME),
+        ("newer_export", "export format version 99"),
+        ("partial_model", WEIGHTS_NAME),
+        ("newer_model", "model format version 99"),
+    ):
+        argv = ["silver", "predict", str(models["text"]), "--model", str(models[folder]),
+                "--out", str(models["root"] / f"early_{folder}")]  # fmt: skip
+        code, lines, _ = run_case(argv, capsys)
+        assert (code, len(lines)) == (2, 1) and needle in lines[0], (folder, lines)
 
 
 def test_every_bad_model_input_is_one_line_with_exit_code_2(
