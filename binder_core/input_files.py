@@ -31,7 +31,8 @@ TEXT_ENCODING = "utf-8-sig"
 
 PartialReason = Literal["truncated_file", "corrupt_file"]
 
-_RAW_CHUNK_BYTES = 1 << 16  # compressed bytes per step: bounds what one step can decompress to
+_RAW_CHUNK_BYTES = 1 << 14  # compressed bytes per step: bounds what one step decompresses to,
+# and what a damaged block takes with it (a step that fails gives nothing)
 
 _DECOMPRESSORS: dict[str, Callable[[], Any]] = {
     ".gz": lambda: zlib.decompressobj(zlib.MAX_WBITS | 16),
