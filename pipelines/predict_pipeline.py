@@ -146,10 +146,10 @@ def check_model_folder(folder: str, meta: Any, kind: str) -> None:
         return
     from binder_core import export_dir, model_dir
 
+    needed: tuple[str, ...] = (model_dir.WEIGHTS_NAME,)
+    version = model_dir.FORMAT_VERSION
     if kind == "onnx":
         version, needed = export_dir.EXPORT_FORMAT_VERSION, export_dir.EXPORT_FILES
-    else:
-        version, needed = model_dir.FORMAT_VERSION, (model_dir.WEIGHTS_NAME,)
     found = meta.get("format_version") if isinstance(meta, dict) else None
     if found != version:
         raise ConfigError(
