@@ -175,11 +175,12 @@ def test_spacy_component_with_a_bad_model_is_one_binder_error(
     models: dict[str, Path], folder: str, needle: str
 ) -> None:
     spacy = pytest.importorskip("spacy")
-    import binder_core.spacy_component  # noqa: F401  (registers the factory)
+    from binder_core.spacy_component import BinderNER
 
     nlp = spacy.blank("en")
-    nlp.add_pipe("binder_ner", config={"model": str(models["root"] / folder)})
-    _one_line_error(lambda: nlp("Cisplatin induced nephrotoxicity."), needle)
+    # the component as the factory makes it (the factory's registration is tested beside it)
+    component = BinderNER(nlp, "binder_ner", str(models["root"] / folder))
+    _one_line_error(lambda: component(nlp.make_doc("Cisplatin induced nephrotoxicity.")), needle)
 
 
 @pytest.mark.parametrize(
