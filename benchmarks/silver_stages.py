@@ -29,9 +29,9 @@ from pipelines.corpus.readers import (
     DeadLetter,
     expand_inputs,
     iter_records,
-    parse_record,
     plan_ranges,
 )
+from pipelines.corpus.records import parse_record
 from pipelines.silver import shards as out
 from pipelines.silver.config import ReadConfig
 from pipelines.silver.labeling import Lexicons, label_documents

@@ -93,6 +93,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Compile dictionary sources into one matcher artifact."""
+        from binder_core.contract.atomic import check_file_output
         from dictionaries import (
             compile_dictionary,
             parse_source_spec,
@@ -102,6 +103,7 @@ def register(app: typer.Typer) -> None:
         from dictionaries.loaders.tables import parse_branch_map
 
         started = time.perf_counter()
+        check_file_output(out_file)
         specs = [parse_source_spec(s) for s in source]
         config = CompileConfig(
             min_length=min_length,
@@ -167,6 +169,7 @@ def register(app: typer.Typer) -> None:
         `binder silver build --dict TRAIN --heldout-dict HELDOUT`: its origin dict_heldout spans
         are entities the training dictionary does not hold.
         """
+        from binder_core.contract.atomic import check_file_output
         from binder_core.contract.errors import ConfigError
         from dictionaries import load_compiled, save_compiled
         from dictionaries.split import split_dictionary
@@ -174,6 +177,8 @@ def register(app: typer.Typer) -> None:
         config = SplitConfig(holdout=holdout, seed=seed)
         if Path(train).resolve() == Path(heldout).resolve():
             raise ConfigError("--train and --heldout must be different files")
+        for target in (train, heldout):
+            check_file_output(target)
         result = split_dictionary(load_compiled(dictionary), config)
         counts = result.counts
         if not counts["keys_train"] or not counts["keys_heldout"]:

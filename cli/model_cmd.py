@@ -150,7 +150,10 @@ def predict_cli(
     predictor = load_predictor(run_dir, backend=backend, device=device, amp=amp, threads=threads)
     done = 0
     with Progress(
-        SpinnerColumn(), TextColumn("predict: {task.completed} documents"), console=err_console
+        SpinnerColumn(),
+        TextColumn("predict: {task.completed} documents"),
+        console=err_console,
+        transient=True,  # "wrote N documents" follows; an error is the only line on stderr
     ) as progress:
         task = progress.add_task("predict", total=None)
         for done in predict_file(

@@ -53,6 +53,7 @@ FUZZY = config_option(SilverConfig, "fuzzy", "--fuzzy/--no-fuzzy")
 FUZZY_THRESHOLD = config_option(SilverConfig, "fuzzy_threshold", "--fuzzy-threshold")
 MAX_DOC_BYTES = config_option(ReadConfig, "max_doc_bytes", "--max-doc-bytes")
 SPLIT_BYTES = config_option(ReadConfig, "split_bytes", "--split-bytes")
+ALLOW_PARTIAL = config_option(ReadConfig, "allow_partial_files", "--allow-partial-files")
 AS_JSON = typer.Option(False, "--json", help="Print the run manifest as one JSON object.")
 ABBREVIATIONS = config_option(LabelingConfig, "abbreviations", "--abbreviations/--no-abbreviations")
 LONG_FORM = config_option(
@@ -94,6 +95,7 @@ def _config(
     uncertain_dict: str | None,
     name_labels: list[str],
     composites: bool,
+    allow_partial: bool,
 ) -> SilverConfig:
     read = ReadConfig(
         format=fmt.value,
@@ -101,6 +103,7 @@ def _config(
         text_field=text_field,
         max_doc_bytes=max_doc_bytes,
         split_bytes=split_bytes,
+        allow_partial_files=allow_partial,
     )
     return SilverConfig(
         inputs=tuple(corpus),
@@ -123,6 +126,7 @@ def _config(
 
 
 def _run(config: SilverConfig, execution: Execution, as_json: bool, overwrite: bool) -> None:
+    from pipelines.corpus.damaged_input import check_partial_files
     from pipelines.silver.pipeline import build_silver
 
     started = time.perf_counter()
@@ -130,8 +134,9 @@ def _run(config: SilverConfig, execution: Execution, as_json: bool, overwrite: b
         manifest = build_silver(config, execution, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
-        return
-    _print_summary(manifest, config.output, time.perf_counter() - started)
+    else:
+        _print_summary(manifest, config.output, time.perf_counter() - started)
+    check_partial_files(manifest, config.read.allow_partial_files)
 
 
 def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:
@@ -163,6 +168,9 @@ def print_pipeline_summary(
     table.add_row("dead letters", f"{counts['dead_letters']:,}")
     for reason, n in counts["dead_letters_by_reason"].items():
         table.add_row(f"  {reason}", f"{n:,}")
+    for partial in manifest.get("partial_files", []):
+        state = "truncated" if partial["reason"] == "truncated_file" else "corrupt"
+        table.add_row(f"  {state} file", f"{partial['path']} (at line {partial['line']})")
     table.add_row("output", f"{output} ({len(manifest['shards'])} shards)")
     table.add_row("runner", manifest["runner"])
     table.add_row("time", f"{seconds:.1f} s")
@@ -186,6 +194,7 @@ def build_cli(
     fuzzy_threshold: float = FUZZY_THRESHOLD,
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
+    allow_partial: bool = ALLOW_PARTIAL,
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
     name_labels: list[str] = NAME_LABELS,
@@ -214,7 +223,7 @@ def build_cli(
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
-        heldout_dict, uncertain_dict, name_labels, composites,
+        heldout_dict, uncertain_dict, name_labels, composites, allow_partial,
     )  # fmt: skip
     _run(config, local_execution(LocalRunnerConfig(workers=workers)), as_json, overwrite)
 
@@ -234,6 +243,7 @@ def submit_cli(
     fuzzy_threshold: float = FUZZY_THRESHOLD,
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
+    allow_partial: bool = ALLOW_PARTIAL,
     abbreviations: bool = ABBREVIATIONS,
     long_form: LongFormChoice = LONG_FORM,
     name_labels: list[str] = NAME_LABELS,
@@ -258,7 +268,7 @@ def submit_cli(
     config = _config(
         corpus, dictionary, out, fmt, id_field, text_field, shards, overlap, fuzzy,
         fuzzy_threshold, max_doc_bytes, split_bytes, abbreviations, long_form,
-        heldout_dict, uncertain_dict, name_labels, composites,
+        heldout_dict, uncertain_dict, name_labels, composites, allow_partial,
     )  # fmt: skip
     _run(config, remote_execution(beam_args, stage_package=stage), as_json, overwrite)
 

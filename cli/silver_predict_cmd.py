@@ -21,6 +21,7 @@ from cli._common import console, split_labels, user_errors
 from cli._options import OVERWRITE
 from cli.model_cmd import BACKEND, BATCH_SIZE, DECODING, THREADS
 from cli.silver_cmd import (
+    ALLOW_PARTIAL,
     CORPUS,
     FORMAT,
     ID_FIELD,
@@ -54,6 +55,7 @@ def predict_cli(
     threads: int | None = THREADS,
     max_doc_bytes: int = MAX_DOC_BYTES,
     split_bytes: int = SPLIT_BYTES,
+    allow_partial: bool = ALLOW_PARTIAL,
     workers: int = WORKERS,
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
@@ -66,6 +68,7 @@ def predict_cli(
     Local by default; with --runner (DataflowRunner, FlinkRunner, SparkRunner, PortableRunner)
     other options go to Beam unchanged. Use the --shards of the silver set to augment it.
     """
+    from pipelines.corpus.damaged_input import check_partial_files
     from pipelines.predict.pipeline import PredictConfig, predict_corpus
     from pipelines.runners.execution import LocalRunnerConfig, local_execution, remote_execution
     from pipelines.silver.config import ReadConfig
@@ -73,7 +76,7 @@ def predict_cli(
     beam_args, corpus = _split_beam_args(ctx.args, corpus)
     read = ReadConfig(
         format=fmt.value, id_field=id_field, text_field=text_field,
-        max_doc_bytes=max_doc_bytes, split_bytes=split_bytes,
+        max_doc_bytes=max_doc_bytes, split_bytes=split_bytes, allow_partial_files=allow_partial,
     )  # fmt: skip
     config = PredictConfig(
         inputs=tuple(corpus),
@@ -101,8 +104,9 @@ def predict_cli(
         manifest = predict_corpus(config, execution, overwrite=overwrite)
     if as_json:
         typer.echo(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
-        return
-    _print_summary(manifest, out, time.perf_counter() - started)
+    else:
+        _print_summary(manifest, out, time.perf_counter() - started)
+    check_partial_files(manifest, read.allow_partial_files)
 
 
 def _print_summary(manifest: dict[str, Any], output: str, seconds: float) -> None:

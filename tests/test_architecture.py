@@ -4,7 +4,7 @@
 - inside ``binder_core`` every import points down: contract, data, model, inference, then
   training and serving (which do not import each other);
 - ``dictionaries`` and ``pipelines`` use ``binder_core.contract`` only (corpus-scale prediction,
-  ``pipelines.predict``, also runs a model through ``binder_core.inference``);
+  ``pipelines.predict``, also runs a model through ``binder_core.inference.torch_backend``);
 - nothing imports ``cli``; no folder holds more than 15 modules; no module is over 400 lines.
 """
 

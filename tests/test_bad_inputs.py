@@ -17,6 +17,7 @@ import pytest
 
 from cli.main import main
 from dictionaries import Entry, compile_dictionary, save_compiled
+from tests.bad_inputs import failed_cases
 
 pytestmark = pytest.mark.slow
 
@@ -130,18 +131,5 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
 def test_every_bad_input_is_one_line_with_exit_code_2(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    failures = []
-    for name, argv, needle in _cases(files):
-        capsys.readouterr()
-        try:
-            code = main(argv)
-        except SystemExit as exc:  # typer.Exit from a command
-            code = exc.code if isinstance(exc.code, int) else 1
-        except Exception as exc:  # a traceback: the bug this test exists to catch
-            failures.append(f"{name}: raised {type(exc).__name__}: {exc}")
-            continue
-        captured = capsys.readouterr()
-        lines = [line for line in captured.err.splitlines() if line.strip()]
-        if code != 2 or len(lines) != 1 or needle not in lines[0] or "Traceback" in captured.err:
-            failures.append(f"{name}: exit {code}, stderr {captured.err!r}")
+    failures = failed_cases(_cases(files), capsys)
     assert not failures, "\n".join(failures)

@@ -21,9 +21,9 @@ from pipelines.corpus.readers import (
     Document,
     InputFile,
     iter_records,
-    parse_record,
     plan_ranges,
 )
+from pipelines.corpus.records import parse_record
 from pipelines.silver.config import ReadConfig
 
 FORMATS = ("text", "jsonl", "pubtator")

@@ -22,11 +22,10 @@ from pipelines.corpus.readers import (
     RawRecord,
     expand_inputs,
     iter_records,
-    parse_pubtator_block,
-    parse_record,
     plan_ranges,
     read_lines,
 )
+from pipelines.corpus.records import parse_pubtator_block, parse_record
 from pipelines.silver.config import ReadConfig
 
 CORPORA = Path(__file__).parent / "fixtures" / "corpora"

@@ -5,8 +5,9 @@ name in the target's own folder (same file system, so the final ``os.replace`` i
 renamed into place only once it is complete. A crash or a kill leaves at most a hidden
 ``.NAME.tmp-*`` entry, which no reader lists.
 
-Torch-free and Beam-free (stdlib only), so every package can import it. Remote file systems
-(Beam's ``FileSystems``) have their own staged writer in :mod:`pipelines.silver.shards`.
+Torch-free and Beam-free (stdlib and :mod:`binder_core.contract.errors` only), so every package
+can import it. Remote file systems (Beam's ``FileSystems``) have their own staged writer in
+:mod:`pipelines.silver.shards`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from binder_core.contract.errors import ConfigError
+
 
 def temp_sibling(target: str | os.PathLike[str], suffix: str = "") -> Path:
     """A hidden name next to ``target`` for its content while it is being written."""
     target = Path(target)
     return target.with_name(f".{target.name}.tmp-{os.getpid()}{suffix}")
+
+
+def check_file_output(target: str | os.PathLike[str]) -> Path:
+    """``target`` as a path, unless it is a folder (a :class:`ConfigError`): commands call it
+    before their work, so that the mistake costs nothing."""
+    path = Path(target)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; the output is a file (give a file name)")
+    return path
 
 
 @contextmanager
@@ -34,7 +46,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     ``suffix`` keeps an extension on the temporary name for writers that choose their format
     from it (matplotlib's ``savefig``).
     """
-    target = Path(target)
+    target = check_file_output(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_sibling(target, suffix)
     try:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.input_files import read_local_text
 
 _LOG = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def resolve_type_descriptions(name_or_path: str | os.PathLike[str]) -> Path:
     builtin = builtin_type_descriptions()
     if str(name_or_path) in builtin:
         return builtin[str(name_or_path)]
+    if path.is_dir():
+        raise InputError("is a folder; give the type-description file itself", path=str(path))
     raise InputError(
         f"no such type-description file, and no shipped one of that name "
         f"(shipped: {sorted(builtin)})",
@@ -53,9 +56,9 @@ def resolve_type_descriptions(name_or_path: str | os.PathLike[str]) -> Path:
 def read_type_descriptions(path: str | os.PathLike[str]) -> dict[str, str]:
     """Every ``name -> description`` in a JSON, YAML or JSON Lines file, in file order."""
     p = Path(path)
-    if not p.is_file():
+    if not p.is_file() and not p.is_dir():
         raise InputError("type-description file not found", path=str(p))
-    text = p.read_text(encoding="utf-8")
+    text = read_local_text(p, "type-description file")  # a byte-order mark is dropped
     if p.suffix == ".jsonl":
         data: Any = []
         for number, line in enumerate(text.splitlines(), start=1):

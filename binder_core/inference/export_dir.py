@@ -37,6 +37,8 @@ from binder_core.model.model_dir import BEST_DIR, ModelInfo
 GRAPH_NAME = "model.onnx"
 VECTORS_NAME = "vectors.npz"
 TOKENIZER_NAME = "tokenizer.json"
+EXPORT_FILES = (GRAPH_NAME, VECTORS_NAME, TOKENIZER_NAME)
+"""What an export folder holds besides its config."""
 EXPORT_FORMAT_NAME = "binder-ner-onnx"
 EXPORT_FORMAT_VERSION = 1
 
@@ -138,7 +140,7 @@ def read_export(path: str | os.PathLike[str]) -> ExportMeta:
             f"{config_file}: export format version {meta.get('format_version')!r}, this "
             f"binder-ner reads version {EXPORT_FORMAT_VERSION}; export the model again"
         )
-    for name in (GRAPH_NAME, VECTORS_NAME, TOKENIZER_NAME):
+    for name in EXPORT_FILES:
         if not (folder / name).is_file():
             raise InputError(f"incomplete export folder: {name} is missing", path=str(folder))
     try:

@@ -19,8 +19,9 @@ from typing import NamedTuple
 
 import pyarrow.parquet as pq
 
-from binder_core.contract.atomic import atomic_path
+from binder_core.contract.atomic import atomic_path, check_file_output
 from binder_core.contract.errors import ConfigError, InputError
+from binder_core.contract.input_files import compression_suffix, iter_local_lines
 from binder_core.contract.schema import (
     Origin,
     content_doc_id,
@@ -45,6 +46,8 @@ class InputDocument(NamedTuple):
 def detect_format(path: Path) -> InputFormat:
     """``text``, ``jsonl`` or ``parquet`` from the file suffix."""
     suffix = path.suffix.lower()
+    if compression_suffix(path) is not None:  # corpus.jsonl.gz reads as corpus.jsonl
+        suffix = Path(path.stem).suffix.lower()
     if suffix == ".parquet" or path.is_dir():
         return "parquet"
     if suffix in (".jsonl", ".json", ".ndjson"):
@@ -77,35 +80,34 @@ def read_inputs(
         return
     if not p.is_file():
         raise InputError("input file not found", path=str(p))
-    with p.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\n").rstrip("\r")
-            if kind == "text":
-                yield InputDocument(content_doc_id(line), line, p.name)
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not a JSON line ({exc.msg})", path=str(p), line=number) from None
-            if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-                raise InputError(
-                    f"no string field {text_field!r}; choose the text field with --text-field",
-                    path=str(p),
-                    line=number,
-                )
-            text = record[text_field]
-            doc_id = record.get(id_field)
-            for what, value in ((text_field, text), (id_field, doc_id)):
-                problem = (
-                    surrogate_problem(value, f"field {what!r}") if isinstance(value, str) else None
-                )
-                if problem is not None:
-                    raise InputError(problem, path=str(p), line=number)
-            yield InputDocument(
-                str(doc_id) if doc_id is not None else content_doc_id(text), text, p.name
+    # decompressed by suffix, no byte-order mark, CRLF or LF
+    for number, line in iter_local_lines(p, "input file"):
+        if kind == "text":
+            yield InputDocument(content_doc_id(line), line, p.name)
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not a JSON line ({exc.msg})", path=str(p), line=number) from None
+        if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+            raise InputError(
+                f"no string field {text_field!r}; choose the text field with --text-field",
+                path=str(p),
+                line=number,
             )
+        text = record[text_field]
+        doc_id = record.get(id_field)
+        for what, value in ((text_field, text), (id_field, doc_id)):
+            problem = (
+                surrogate_problem(value, f"field {what!r}") if isinstance(value, str) else None
+            )
+            if problem is not None:
+                raise InputError(problem, path=str(p), line=number)
+        yield InputDocument(
+            str(doc_id) if doc_id is not None else content_doc_id(text), text, p.name
+        )
 
 
 def _chunks(items: Iterable[InputDocument], size: int) -> Iterator[list[InputDocument]]:
@@ -141,9 +143,10 @@ def predict_file(
     ``model_margin``).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
-    The output is written to a temp file and renamed into place when complete.
+    The output is written to a temp file and renamed into place when complete; an input
+    without any document is an :class:`InputError` (and nothing is written).
     """
-    out = Path(output_path)
+    out = check_file_output(output_path)
     suffix = out.suffix.lower()
     if suffix not in (".jsonl", ".parquet"):
         raise ConfigError(f"{out}: output must end in .jsonl or .parquet")
@@ -175,4 +178,10 @@ def predict_file(
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             done += len(rows)
             yield done
+        if not done:  # a wrong file, most likely: say so rather than write an empty output
+            raise InputError(
+                "no documents in this file; check that it is not empty and that --format "
+                "matches it",
+                path=str(input_path),
+            )
     logger.info("wrote %d documents to %s", done, out)

@@ -3,12 +3,14 @@
 Reading is split in two so that large uncompressed files are read in parallel without moving
 their text through a shuffle: :func:`plan_ranges` cuts a file into byte ranges that start on a
 record boundary (and knows the line number each range starts at), and :func:`iter_records`
-reads one range. Compressed files (``.gz``, ``.bz2``, ...) are one range each.
+reads one range. Compressed files (``.gz``, ``.bz2``, ...) are one range each; one that ends
+early or is damaged ends in a ``truncated_file`` or ``corrupt_file`` dead letter
+(:mod:`pipelines.corpus.damaged_input`), never silently short.
 
 A record is one line (``text``, ``jsonl``) or one blank-line separated block (``pubtator``).
-:func:`parse_record` turns a record into a :class:`Document`, or into a :class:`DeadLetter`
-that carries the reason, the file and the 1-based line where the record starts. Nothing is
-dropped: every record becomes exactly one of the two.
+:func:`pipelines.corpus.records.parse_record` turns a record into a :class:`Document`, or into a
+:class:`DeadLetter` that carries the reason, the file and the 1-based line where the record
+starts. Nothing is dropped: every record becomes exactly one of the two.
 
 Everything here is plain Python over file handles opened with Beam's ``FileSystems``, so local
 paths and remote ones (``gs://``, ``s3://``, ...) read the same way.
@@ -16,23 +18,21 @@ paths and remote ones (``gs://``, ``s3://``, ...) read the same way.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from enum import Enum
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from binder_core.contract.errors import InputError
-from binder_core.contract.schema import content_doc_id, surrogate_problem
-from pipelines.corpus.pubtator import TITLE_BYTES, document_text, header
+from binder_core.contract.input_files import compression_suffix, decompressing
+from pipelines.corpus.damaged_input import DamageGuard, with_damage
+from pipelines.corpus.pubtator import TITLE_BYTES
 from pipelines.silver.config import ReadConfig
 
 _CHUNK_BYTES = 1 << 20
-_BOM = "\ufeff"
-_SNIPPET_CHARS = 1000
 
 
 class DeadLetterReason(str, Enum):
@@ -45,6 +45,8 @@ class DeadLetterReason(str, Enum):
     BAD_ID_FIELD = "bad_id_field"
     TOO_LARGE = "too_large"
     BROKEN_PUBTATOR = "broken_pubtator"
+    TRUNCATED_FILE = "truncated_file"  # a compressed file that ends early: the rest is lost
+    CORRUPT_FILE = "corrupt_file"  # compressed data that does not decompress: the rest is lost
 
 
 class InputFile(NamedTuple):
@@ -62,12 +64,18 @@ class ByteRange(NamedTuple):
 
 
 class RawRecord(NamedTuple):
-    """One record's bytes (None when it was over the size limit and not kept in memory)."""
+    """One record's bytes (None when it was over the size limit and not kept in memory).
+
+    ``damage`` is set on the last record of a damaged compressed file: ``(reason, detail)``,
+    the reason a :class:`DeadLetterReason` value; ``data`` is then what was read of the record
+    the data stops in (possibly nothing).
+    """
 
     path: str
     line: int
     data: bytes | None
     size_bytes: int
+    damage: tuple[str, str] | None = None
 
 
 class Document(NamedTuple):
@@ -85,7 +93,8 @@ class DeadLetter(NamedTuple):
 
 
 def expand_inputs(patterns: list[str] | tuple[str, ...]) -> list[InputFile]:
-    """Expand paths and globs (local or remote); a pattern that matches nothing is an error.
+    """Expand paths and globs (local or remote); a pattern that matches nothing is an error,
+    and so is a corpus whose files are all empty.
 
     The result is sorted and de-duplicated, so the same inputs always give the same list.
     """
@@ -104,6 +113,10 @@ def expand_inputs(patterns: list[str] | tuple[str, ...]) -> list[InputFile]:
             raise InputError("no file matches this path or glob", path=result.pattern)
         for meta in found:
             files[meta.path] = meta.size_in_bytes
+    if not any(files.values()):
+        raise InputError(
+            "every corpus file is empty (0 bytes); check the paths", path=", ".join(sorted(files))
+        )
     return [InputFile(p, files[p]) for p in sorted(files)]
 
 
@@ -112,15 +125,18 @@ def _is_hidden_or_dir(path: str) -> bool:
 
 
 def is_splittable(path: str) -> bool:
-    return CompressionTypes.detect_compression_type(path) == CompressionTypes.UNCOMPRESSED
+    return compression_suffix(path) is None
 
 
 def open_input(path: str) -> IO[bytes]:
-    """Open a local or remote file, decompressing by extension (``.gz``, ``.bz2``, ...)."""
+    """Open a local or remote file, decompressing by extension (``.gz``, ``.bz2``, ...); a
+    compressed file raises :class:`binder_core.contract.input_files.PartialFileError` where its data
+    ends early or is damaged."""
     try:
-        return FileSystems.open(path, compression_type=CompressionTypes.AUTO)
+        raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot open ({exc})", path=path) from None
+    return decompressing(raw, path)
 
 
 def plan_ranges(file: InputFile, config: ReadConfig, multiple: int = 1) -> list[ByteRange]:
@@ -187,8 +203,12 @@ def _count_newlines(stream: IO[bytes], start: int, end: int) -> int:
     return count
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 def read_lines(
-    stream: IO[bytes], limit_bytes: int | None, max_line_bytes: int
+    stream: Readable, limit_bytes: int | None, max_line_bytes: int
 ) -> Iterator[tuple[bytes | None, int]]:
     """Yield ``(line, size)`` for each line of the next ``limit_bytes`` (None: to EOF).
 
@@ -233,17 +253,29 @@ def read_lines(
 
 
 def iter_records(byte_range: ByteRange, config: ReadConfig) -> Iterator[RawRecord]:
-    """The records of one byte range, each with the 1-based line it starts on."""
+    """The records of one byte range, each with the 1-based line it starts on; a damaged
+    compressed file's records end with one that carries the damage."""
     with open_input(byte_range.path) as stream:
         if byte_range.start:
             stream.seek(byte_range.start)
         limit = None if byte_range.end is None else byte_range.end - byte_range.start
-        lines = read_lines(stream, limit, config.max_doc_bytes)
-        if config.format == "pubtator":
-            yield from _blocks(byte_range, lines, config.max_doc_bytes)
+        guard = None if is_splittable(byte_range.path) else DamageGuard(stream)
+        lines = read_lines(guard or stream, limit, config.max_doc_bytes)
+        records = (
+            _blocks(byte_range, lines, config.max_doc_bytes)
+            if config.format == "pubtator"
+            else _lines(byte_range, lines)
+        )
+        if guard is None:
+            yield from records
             return
-        for offset, (line, size) in enumerate(lines):
-            yield RawRecord(byte_range.path, byte_range.first_line + offset, line, size)
+        for record in with_damage(records, guard, byte_range, config.format == "pubtator"):
+            yield RawRecord(*record)
+
+
+def _lines(byte_range: ByteRange, lines: Iterator[tuple[bytes | None, int]]) -> Iterator[RawRecord]:
+    for offset, (line, size) in enumerate(lines):
+        yield RawRecord(byte_range.path, byte_range.first_line + offset, line, size)
 
 
 def _blocks(
@@ -270,123 +302,3 @@ def _blocks(
             parts.append(line)
     if size or too_large:
         yield RawRecord(byte_range.path, start_line, None if too_large else b"\n".join(parts), size)
-
-
-def parse_record(record: RawRecord, config: ReadConfig) -> Document | DeadLetter:
-    """Validate one record and turn it into a document, or say why not."""
-    source = os.path.basename(record.path)
-    if record.data is None or record.size_bytes > config.max_doc_bytes:
-        return _dead(
-            record,
-            DeadLetterReason.TOO_LARGE,
-            f"record of {record.size_bytes} bytes is over the limit of {config.max_doc_bytes} "
-            "bytes (raise --max-doc-bytes to keep it)",
-        )
-    try:
-        raw = record.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _dead(
-            record,
-            DeadLetterReason.INVALID_UTF8,
-            f"not UTF-8: {exc.reason} at byte {exc.start}",
-            record.data.decode("utf-8", errors="replace"),
-        )
-    if record.line == 1 and raw.startswith(_BOM):
-        raw = raw[1:]
-    if config.format == "text":
-        if not raw.strip():
-            return _dead(record, DeadLetterReason.EMPTY_TEXT, "empty line", raw)
-        return Document(content_doc_id(raw), raw, source)
-    if config.format == "jsonl":
-        return _parse_json(raw, config, source, record)
-    return _parse_pubtator(raw, source, record)
-
-
-def _dead(record: RawRecord, reason: DeadLetterReason, detail: str, text: str = "") -> DeadLetter:
-    return DeadLetter(reason.value, record.path, record.line, detail, text[:_SNIPPET_CHARS])
-
-
-def _parse_json(
-    raw: str, config: ReadConfig, source: str, record: RawRecord
-) -> Document | DeadLetter:
-    if not raw.strip():
-        return _dead(record, DeadLetterReason.EMPTY_TEXT, "blank line", raw)
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return _dead(record, DeadLetterReason.BROKEN_JSON, f"invalid JSON: {exc}", raw)
-    if not isinstance(obj, dict):
-        return _dead(
-            record, DeadLetterReason.BROKEN_JSON, f"a JSON {type(obj).__name__}, not an object", raw
-        )
-    text = obj.get(config.text_field)
-    if text is None:
-        return _dead(
-            record,
-            DeadLetterReason.MISSING_TEXT_FIELD,
-            f"no {config.text_field!r} field (fields: {sorted(obj)[:10]}); set --text-field",
-            raw,
-        )
-    if not isinstance(text, str):
-        return _dead(
-            record,
-            DeadLetterReason.MISSING_TEXT_FIELD,
-            f"field {config.text_field!r} is a {type(text).__name__}, not a string",
-            raw,
-        )
-    if not text.strip():
-        return _dead(
-            record, DeadLetterReason.EMPTY_TEXT, f"field {config.text_field!r} is empty", raw
-        )
-    problem = surrogate_problem(text, f"field {config.text_field!r}")
-    if problem is not None:
-        return _dead(record, DeadLetterReason.INVALID_UTF8, problem, raw)
-    doc_id = obj.get(config.id_field)
-    if doc_id is None or doc_id == "":
-        return Document(content_doc_id(text), text, source)
-    if isinstance(doc_id, bool) or not isinstance(doc_id, str | int):
-        return _dead(
-            record,
-            DeadLetterReason.BAD_ID_FIELD,
-            f"field {config.id_field!r} is a {type(doc_id).__name__}; ids must be strings or "
-            "integers",
-            raw,
-        )
-    problem = (
-        surrogate_problem(doc_id, f"field {config.id_field!r}") if isinstance(doc_id, str) else None
-    )
-    if problem is not None:
-        return _dead(record, DeadLetterReason.BAD_ID_FIELD, problem, raw)
-    return Document(str(doc_id), text, source)
-
-
-def _parse_pubtator(raw: str, source: str, record: RawRecord) -> Document | DeadLetter:
-    parsed = parse_pubtator_block(raw)
-    if isinstance(parsed, str):
-        return _dead(record, DeadLetterReason.BROKEN_PUBTATOR, parsed, raw)
-    pmid, text = parsed
-    if not text.strip():
-        return _dead(
-            record, DeadLetterReason.EMPTY_TEXT, f"document {pmid} has no title or abstract", raw
-        )
-    return Document(pmid, text, source)
-
-
-def parse_pubtator_block(block: str) -> tuple[str, str] | str:
-    """``(pmid, title + " " + abstract)`` of one PubTator block, or a message saying what is wrong.
-
-    The grammar and the text are :mod:`pipelines.corpus.pubtator`'s, as for the gold converter; a
-    missing ``|a|`` line counts as an empty abstract. Annotation lines are not read here.
-    """
-    lines = block.split("\n")
-    head = header(lines[0])
-    if head is None or head[1] != "t":
-        return f"first line is not 'PMID|t|title': {lines[0][:80]!r}"
-    pmid, _, title = head
-    for line in lines[1:]:
-        found = header(line)
-        if found is not None and found[1] == "a":
-            if found[0] != pmid:
-                return f"abstract line has PMID {found[0]!r}, title line has {pmid!r}"
-            return pmid, document_text(title, found[2])
-    return pmid, document_text(title, "")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from binder_core.contract.errors import InputError
+from binder_core.contract.input_files import compression_suffix, read_local_text
 from binder_core.contract.schema import Origin, make_span
 
 _KNOWN_SUFFIXES = {".txt", ".tsv", ".conll", ".iob", ".iob1", ".iob2", ".bio", ".json", ".jsonl"}
@@ -17,13 +16,14 @@ _KNOWN_SUFFIXES = {".txt", ".tsv", ".conll", ".iob", ".iob1", ".iob2", ".bio", "
 def file_stem(path: str | Path) -> str:
     """Name used in generated doc ids: ``test.tsv`` -> ``test``, ``eng.testa`` stays whole.
 
-    Only well-known data suffixes (and ``.gz``) are stripped, so ``eng.train`` and ``eng.testa``
-    do not both become ``eng``.
+    Only well-known data suffixes (and a compression suffix) are stripped, so ``eng.train`` and
+    ``eng.testa`` do not both become ``eng``.
     """
     p = Path(path)
     name = p.name
-    if name.endswith(".gz"):
-        name = name[: -len(".gz")]
+    suffix = compression_suffix(name)
+    if suffix is not None:
+        name = name[: -len(suffix)]
     suffix = Path(name).suffix
     if suffix.lower() in _KNOWN_SUFFIXES:
         name = name[: -len(suffix)]
@@ -31,22 +31,9 @@ def file_stem(path: str | Path) -> str:
 
 
 def read_text(path: str | Path) -> str:
-    """The whole file as text (UTF-8, ``.gz`` transparently); a decoding error names the line."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("no such file; check the path", path=str(p))
-    if p.name.endswith(".gz"):
-        with gzip.open(p) as f:
-            raw = f.read()
-    else:
-        raw = p.read_bytes()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not valid UTF-8 (byte {exc.start}); convert the file to UTF-8", path=str(p), line=line
-        ) from None
+    """The whole file as text: decompressed (a file that ends early is an error), UTF-8 with or
+    without a byte-order mark; a decoding error names the line."""
+    return read_local_text(path, "gold file")
 
 
 def iter_lines(text: str) -> Iterator[tuple[int, str]]:

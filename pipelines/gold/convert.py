@@ -99,6 +99,10 @@ def expand_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
             paths.extend(matches)
         elif Path(text).is_file():
             paths.append(Path(text))
+        elif Path(text).is_dir():
+            raise InputError(
+                f"is a folder; give the gold files or a quoted glob such as '{text}/*'", path=text
+            )
         else:
             raise InputError("no such file; give a gold file or a glob pattern", path=text)
     return paths

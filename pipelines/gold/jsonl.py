@@ -121,7 +121,11 @@ def _char_form(record: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         )
     spans = []
     for label, start, end in zip(*cols, strict=True):
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+        for name, value in (("entity_start_chars", start), ("entity_end_chars", end)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _RecordError(f"{name} holds {value!r}, a {type(value).__name__}; "
+                                   "offsets are integers")  # fmt: skip
+        if not 0 <= start < end <= len(text):
             raise _RecordError(
                 f"entity [{start}, {end}) is not inside the text of length {len(text)}"
             )

@@ -50,7 +50,10 @@ from binder_core.contract.schema import (
     document_schema,
     shard_name,
 )
-from binder_core.inference.options import Backend, InferenceOptions
+from binder_core.inference.options import (
+    Backend,
+    InferenceOptions,
+)
 from binder_core.model.config import Decoding
 from binder_core.model.model_dir import CONFIG_NAME
 from pipelines.corpus.readers import expand_inputs
@@ -101,8 +104,8 @@ class PredictConfig:
     def options(self) -> dict[str, Any]:
         """What changes the rows (saved in the Parquet metadata and the manifest)."""
         read = asdict(self.read)
-        for speed_only in ("split_bytes", "batch_docs"):
-            read.pop(speed_only)
+        for rows_unchanged in ("split_bytes", "batch_docs", "allow_partial_files"):
+            read.pop(rows_unchanged)
         return {
             **read,
             "shards": self.shards,
@@ -114,7 +117,8 @@ class PredictConfig:
 
 def read_model_info(path: str) -> dict[str, Any]:
     """``{"labels", "decoding", "kind"}`` of the model folder at ``path`` (local or remote),
-    from its config file alone (no weights are read)."""
+    from its config file (no weights are read), once the folder has passed the checks the
+    workers would make first (:func:`check_model_folder`)."""
     from binder_core.model.model_dir import BEST_DIR, ModelInfo
 
     folders = [path] if not is_local(path) else [path, os.path.join(path, BEST_DIR)]
@@ -127,14 +131,46 @@ def read_model_info(path: str) -> dict[str, Any]:
                 config_path, compression_type=CompressionTypes.UNCOMPRESSED
             ) as handle:
                 meta = json.loads(handle.read().decode("utf-8"))
-            info = ModelInfo.from_dict(meta.get("extra") or {})
             kind = "onnx" if name == MODEL_CONFIG_FILES[0] else "torch"
+            check_model_folder(folder, meta, kind)
+            info = ModelInfo.from_dict(meta.get("extra") or {})
             return {"labels": list(info.labels), "decoding": info.decoding, "kind": kind}
     raise InputError(
         "no model here (looked for binder_export.json and binder_config.json); pass an export "
         "folder (`binder export`) or a model folder (`binder train`)",
         path=path,
     )
+
+
+def check_model_folder(folder: str, meta: Any, kind: str) -> None:
+    """What a worker checks first when it loads the model, checked here, before the pipeline:
+    the format version and the files the folder must hold (all of a local folder's checks)."""
+    if is_local(folder):
+        if kind == "onnx":
+            from binder_core.inference.export_dir import read_export
+
+            read_export(folder)
+        else:
+            from binder_core.model.model_dir import read_model_meta
+
+            read_model_meta(folder)
+        return
+    from binder_core.inference import export_dir
+    from binder_core.model import model_dir
+
+    needed: tuple[str, ...] = (model_dir.WEIGHTS_NAME,)
+    version = model_dir.FORMAT_VERSION
+    if kind == "onnx":
+        version, needed = export_dir.EXPORT_FORMAT_VERSION, export_dir.EXPORT_FILES
+    found = meta.get("format_version") if isinstance(meta, dict) else None
+    if found != version:
+        raise ConfigError(
+            f"{folder}: {kind} model format version {found!r}, this binder-ner reads version "
+            f"{version}; export or train it again with this version"
+        )
+    for name in needed:
+        if not FileSystems.exists(FileSystems.join(folder, name)):
+            raise InputError(f"incomplete model folder: {name} is missing", path=folder)
 
 
 def local_model_folder(path: str, scratch: str) -> str:

@@ -33,6 +33,11 @@ class ReadConfig:
         8 * 1024 * 1024, "Read uncompressed files in ranges of this size.", bounds=at_least(1)
     )  # target byte-range size for parallel reading
     batch_docs: int = 1024  # records per batch handed to the labeler (one staged piece per shard)
+    allow_partial_files: bool = option(
+        False,
+        "Exit 0 even when a compressed input ends early or is damaged (its records up to the "
+        "damage are kept, and the manifest lists it under partial_files).",
+    )
 
     def __post_init__(self) -> None:
         if self.format not in CORPUS_FORMATS:
@@ -90,8 +95,8 @@ class SilverConfig:
     def options(self) -> dict[str, Any]:
         """What changes the rows (saved in the Parquet metadata and the manifest)."""
         read = asdict(self.read)
-        for speed_only in ("split_bytes", "batch_docs"):
-            read.pop(speed_only)
+        for rows_unchanged in ("split_bytes", "batch_docs", "allow_partial_files"):
+            read.pop(rows_unchanged)
         labeling = asdict(self.labeling)
         for added_later in ("name_labels", "composite_mentions"):
             if not labeling[added_later]:  # so runs without them keep their metadata, byte for byte

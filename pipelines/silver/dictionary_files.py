@@ -121,20 +121,26 @@ def load_dictionary(path: str) -> Any:
 
 
 def dictionary_info(path: str) -> DictionaryInfo:
-    """The header of a compiled dictionary (labels, fingerprint), local or remote.
+    """The header of a compiled dictionary (labels, fingerprint), local or remote, once every
+    section of the file has passed its checksum.
 
-    Reads a few bytes, not the matcher: the driver needs only these for the schema and manifest.
+    The driver needs only the header for the schema and manifest; the checksums are what the
+    workers would check first when they load it (:func:`dictionaries.artifact.verify_info`: one
+    sequential read, no automaton built), so a damaged file is one line here, before the
+    pipeline starts.
     """
-    from dictionaries.artifact import load_info, read_info
+    from dictionaries.artifact import verify_compiled, verify_info
 
     if is_local(path):
+        if os.path.isdir(path):
+            raise InputError("is a folder; give the compiled dictionary file", path=path)
         if not os.path.isfile(path):
             raise _missing(path)
-        return load_info(path)
+        return verify_compiled(path)
     from apache_beam.io.filesystem import CompressionTypes
     from apache_beam.io.filesystems import FileSystems
 
     if not FileSystems.exists(path):
         raise _missing(path)
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
-        return read_info(stream, path)
+        return verify_info(stream, path)

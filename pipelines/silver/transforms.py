@@ -15,14 +15,15 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics import Metrics
 
+from pipelines.corpus.damaged_input import partial_files
 from pipelines.corpus.readers import (
     ByteRange,
     DeadLetter,
     InputFile,
     iter_records,
-    parse_record,
     plan_ranges,
 )
+from pipelines.corpus.records import parse_record
 from pipelines.silver import shards as out
 from pipelines.silver.batches import Batch
 from pipelines.silver.config import ReadConfig
@@ -216,13 +217,20 @@ def _finish(
     for kind, part in group[1]:
         (letters if kind == DEAD else counts).append(part)
     counts.append(out.write_dead_letters(letters, output))
-    return _write_manifest(out.merge_counts(counts), static, output)
+    return _write_manifest(out.merge_counts(counts), static, output, partial_files(letters))
 
 
 def _write_manifest(
-    counts: Mapping[str, int], static: Mapping[str, Any], output: str
+    counts: Mapping[str, int],
+    static: Mapping[str, Any],
+    output: str,
+    partial: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     every = {out.LABELING_PREFIX + key: 0 for key in LABELING_COUNTS}
-    manifest = {**static, "counts": out.manifest_counts({**every, **counts})}
+    manifest = {
+        **static,
+        "counts": out.manifest_counts({**every, **counts}),
+        "partial_files": list(partial),
+    }
     out.write_manifest(manifest, output)
     return manifest
