@@ -34,6 +34,7 @@ from binder_core.config import DataConfig
 from binder_core.data import ParquetWindowDataset
 from binder_core.device import cpu_has_native_bf16, pick_device, resolve_amp
 from binder_core.distributed import DistInfo
+from binder_core.encoders import check_encoder, load_encoder_config
 from binder_core.errors import ConfigError
 from binder_core.evaluate import score_dataset
 from binder_core.inference import Predictor
@@ -241,6 +242,9 @@ def _prepare(
             f"cannot load a tokenizer from {model_config.encoder!r} ({reason}); "
             "pass a local Hugging Face model directory with --model"
         ) from None
+    # refuse an encoder that cannot be served now, not at its first long window or at export
+    encoder_config = load_encoder_config(model_config.encoder)
+    check_encoder(model_config.encoder, encoder_config, tokenizer, data_config)
     types = build_type_inputs(tokenizer, labels, descriptions)
     model = BinderModel.from_pretrained_encoder(model_config).to(device)
     step_module: nn.Module = TrainStep(model)
