@@ -258,7 +258,8 @@ def build_tiny_decoder(out: Path) -> Path:
     tokenizer = GPT2Tokenizer(vocab=vocab, merges=merges)
     tokenizer.save_pretrained(out)
     torch.manual_seed(0)
+    end = tokenizer.eos_token_id
     config = GPT2Config(vocab_size=len(tokenizer), n_embd=HIDDEN, n_layer=LAYERS, n_head=HEADS,
-                        n_positions=MAX_POSITIONS)  # fmt: skip
+                        n_positions=MAX_POSITIONS, bos_token_id=end, eos_token_id=end)  # fmt: skip
     AutoModel.from_config(config).save_pretrained(out)
     return out
