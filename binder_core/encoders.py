@@ -44,6 +44,15 @@ OFFSET_POSITIONS: frozenset[str] = frozenset(
 514 position embeddings hold 512 tokens."""
 
 
+def unloadable_encoder(name: str, exc: Exception) -> ConfigError:
+    """The one-line error for an encoder whose config or weights transformers cannot load."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ConfigError(
+        f"cannot load encoder {name!r} ({first_line}); pass a local Hugging Face model "
+        "directory or an id that is in the local cache"
+    )
+
+
 def load_encoder_config(name: str) -> Any:
     """The Hugging Face config of ``name`` (a local folder or a cached id); runs no code."""
     from transformers import AutoConfig
@@ -51,11 +60,7 @@ def load_encoder_config(name: str) -> Any:
     try:
         return AutoConfig.from_pretrained(name)
     except (OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(
-            f"cannot load encoder {name!r} ({first_line}); pass a local Hugging Face model "
-            "directory or an id that is in the local cache"
-        ) from None
+        raise unloadable_encoder(name, exc) from None
 
 
 def position_limit(encoder_config: Any) -> int | None:
