@@ -118,3 +118,22 @@ def test_build_type_inputs_shapes_and_special_tokens(tokenizer: Any) -> None:
 def test_build_type_inputs_rejects_duplicates(tokenizer: Any) -> None:
     with pytest.raises(ConfigError, match="duplicate entity types"):
         build_type_inputs(tokenizer, ["A", "A"], {})
+
+
+def test_build_type_inputs_pads_right_whatever_the_tokenizer_says(tiny_bert: Path) -> None:
+    """The type vector is read at position 0: a tokenizer that pads on the left must not move
+    the CLS token of a short description."""
+    from transformers import AutoTokenizer
+
+    left = AutoTokenizer.from_pretrained(tiny_bert, padding_side="left")
+    assert left.padding_side == "left"
+    descriptions = {"Chemical": "a chemical substance or drug", "Disease": "a disease"}
+    inputs = build_type_inputs(left, ["Chemical", "Disease"], descriptions)
+    chemical, disease = (left(text)["input_ids"] for text in descriptions.values())
+    assert inputs.type_input_ids.tolist() == [
+        chemical,
+        disease + [left.pad_token_id] * (len(chemical) - len(disease)),
+    ]
+    assert inputs.type_attention_mask[1].tolist() == [1] * len(disease) + [0] * (
+        len(chemical) - len(disease)
+    )

@@ -20,10 +20,11 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import AutoModel, PretrainedConfig, PreTrainedModel
 
 from binder_core.contract.errors import ConfigError
 from binder_core.model.config import ModelConfig
+from binder_core.model.encoders import load_encoder_config, unloadable_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
 def _load_pretrained(name: str, attention_dropout: float | None = None) -> PreTrainedModel:
     """An encoder with the pretrained weights of ``name`` (a local path or a cached id), its
     attention dropout set to ``attention_dropout`` unless that is None."""
+    config = load_encoder_config(name)
     try:
-        config = AutoConfig.from_pretrained(name)
         if attention_dropout is not None:
             keys = [k for k in ATTENTION_DROPOUT_KEYS if hasattr(config, k)]
             if not keys:
@@ -68,11 +69,7 @@ def _load_pretrained(name: str, attention_dropout: float | None = None) -> PreTr
                 setattr(config, key, attention_dropout)
         return AutoModel.from_pretrained(name, config=config, dtype=torch.float32)
     except (OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(
-            f"cannot load encoder {name!r} ({first_line}); pass a local Hugging Face model "
-            "directory or an id that is in the local cache"
-        ) from None
+        raise unloadable_encoder(name, exc) from None
 
 
 def _without_pooler(encoder: PreTrainedModel) -> PreTrainedModel:

@@ -32,6 +32,7 @@ from binder_core.inference.evaluate import score_dataset
 from binder_core.inference.torch_backend import Predictor
 from binder_core.model.bi_encoder import BinderModel, build_optimizer
 from binder_core.model.device import cpu_has_native_bf16, pick_device, resolve_amp
+from binder_core.model.encoders import check_encoder, load_encoder_config
 from binder_core.model.model_dir import ModelInfo, TrainingProvenance
 from binder_core.model.saved_model import save_pretrained
 from binder_core.model.type_inputs import TypeInputs, build_type_inputs
@@ -237,6 +238,9 @@ def _prepare(
             f"cannot load a tokenizer from {model_config.encoder!r} ({reason}); "
             "pass a local Hugging Face model directory with --model"
         ) from None
+    # refuse an encoder that cannot be served now, not at its first long window or at export
+    encoder_config = load_encoder_config(model_config.encoder)
+    check_encoder(model_config.encoder, encoder_config, tokenizer, data_config)
     types = build_type_inputs(tokenizer, labels, descriptions)
     model = BinderModel.from_pretrained_encoder(model_config).to(device)
     step_module: nn.Module = TrainStep(model)
