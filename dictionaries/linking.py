@@ -54,7 +54,9 @@ class LinkConfig:
     ngram_min: int = 3  # shortest character n-gram (inside words, padded with a space)
     ngram_max: int = 3  # longest character n-gram
     hash_bits: int = 20  # features are hashed into 2 ** hash_bits columns
-    threshold: float = 0.6  # cosine below which a mention keeps concept_id "" (abstains)
+    # cosine below which a mention keeps concept_id "" (abstains); chosen on BC5CDR dev: it
+    # costs 0.002 accuracy@1 there and abstains on a third of the mentions no name can ground
+    threshold: float = 0.5
     top_k: int = 5  # candidates kept per mention
 
     def __post_init__(self) -> None:
