@@ -30,6 +30,7 @@ Design choices, stated once:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -134,10 +135,22 @@ def vectorizer(config: LinkConfig) -> HashingVectorizer:
         ngram_range=(config.ngram_min, config.ngram_max),
         n_features=2**config.hash_bits,
         lowercase=False,  # keys and queries are folded already
+        preprocessor=singular_words,
         alternate_sign=False,
         norm=None,
         dtype=np.float32,
     )
+
+
+_PLURAL = re.compile(r"(?<=\w\w)(?:(?<![aei])ies|(?<![aeo])es|(?<![us])s)\b")
+_PLURAL_ENDINGS = {"ies": "y", "es": "e", "s": ""}
+
+
+def singular_words(folded: str) -> str:
+    """Each word's regular plural ending removed (Harman's S-stemmer: -ies -> -y, -es -> -e,
+    -s -> ""; not after a/e/i, a/e/o, u/s respectively), for names and mentions alike, so
+    "cardiomyopathies" and "cardiomyopathy" share their last n-grams."""
+    return _PLURAL.sub(lambda m: _PLURAL_ENDINGS[m.group()], folded)
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,12 +299,12 @@ class Linker:
         surfaces = [text[s:e] for s, e, _ in spans]
         labels = [label for _, _, label in spans]
         links = self.link(surfaces, labels)
-        long_forms = defined_long_forms(text) if spans else {}
+        long_forms = document_long_forms(text, spans) if spans else {}
         if not long_forms:
             return links
-        redo = [i for i, surface in enumerate(surfaces) if surface.strip() in long_forms]
+        redo = [i for i, s in enumerate(spans) if (surfaces[i].strip(), s[2]) in long_forms]
         expanded = self.link(
-            [long_forms[surfaces[i].strip()] for i in redo], [labels[i] for i in redo]
+            [long_forms[surfaces[i].strip(), labels[i]] for i in redo], [labels[i] for i in redo]
         )
         for i, alt in zip(redo, expanded, strict=True):
             if alt.concept_id:
@@ -315,6 +328,34 @@ def defined_long_forms(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for a in find_abbreviations(text):
         found.setdefault(text[a.short_start : a.short_end], text[a.long_start : a.long_end])
+    return found
+
+
+def document_long_forms(
+    text: str, spans: Sequence[tuple[int, int, str]]
+) -> dict[tuple[str, str], str]:
+    """``(short form, label) -> long form`` for the spans of a document: the definitions that
+    :func:`find_abbreviations` finds, for every label, overridden by :func:`span_long_forms`."""
+    labels = {label for _, _, label in spans}
+    found = {(short, label): long for short, long in defined_long_forms(text).items()
+             for label in labels}  # fmt: skip
+    found.update(span_long_forms(text, spans))
+    return found
+
+
+def span_long_forms(text: str, spans: Sequence[tuple[int, int, str]]) -> dict[tuple[str, str], str]:
+    """``(short form, label) -> long form`` where a span sits in parentheses right after a
+    longer span of its label ("myotonic dystrophy (DM)"): a definition whose letters need
+    not follow the long form's, which :func:`find_abbreviations` requires. First one wins."""
+    by_end = {(end, label): (start, end) for start, end, label in sorted(spans, reverse=True)}
+    found: dict[tuple[str, str], str] = {}
+    for start, end, label in sorted(spans):
+        if start < 2 or text[start - 1] != "(" or text[end : end + 1] != ")":
+            continue
+        before = len(text[: start - 1].rstrip())
+        outer = by_end.get((before, label))
+        if outer is not None and outer[1] - outer[0] > end - start:
+            found.setdefault((text[start:end], label), text[outer[0] : outer[1]])
     return found
 
 

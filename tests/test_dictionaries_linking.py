@@ -29,6 +29,8 @@ from dictionaries.linking import (
     defined_long_forms,
     dictionary_names,
     exact_test,
+    singular_words,
+    span_long_forms,
 )
 
 ENTRIES = [
@@ -82,7 +84,17 @@ def test_linker_inflection_and_word_order(linker: Linker) -> None:
         ["Disease", "Disease", "Chemical"],
     )
     assert [link.concept_id for link in links] == ["D001943", "D009203", "D001241"]
-    assert all(0.5 <= link.score < 1.0 for link in links)
+    # a regular plural is the singular once each word's plural ending is removed
+    assert links[2].score == 1.0
+    assert all(0.5 <= link.score < 1.0 for link in links[:2])
+
+
+def test_singular_words_removes_regular_plural_endings() -> None:
+    assert singular_words("cardiomyopathies of the kidneys") == "cardiomyopathy of the kidney"
+    assert singular_words("diseases, tumours") == "disease, tumour"
+    # not after a/e/i (-ies), a/e/o (-es), u/s (-s), nor within a word's first two letters;
+    # a crude rule ("series" -> "sery"), harmless since names and mentions get the same one
+    assert singular_words("series toes virus glass its is") == "sery toe virus glass it is"
 
 
 def test_linker_searches_the_names_of_its_type_only(linker: Linker) -> None:
@@ -152,6 +164,24 @@ def test_link_in_document_links_a_short_form_by_its_long_form(linker: Linker) ->
     links = linker.link_in_document(text, spans)
     assert [link.concept_id for link in links] == ["D009203"] * 3 + ["D001241"]
     assert linker.link_in_document(text, []) == []
+
+
+def test_span_long_forms_pairs_a_parenthesized_span_with_the_span_before_it() -> None:
+    text = "Myotonic dystrophy (DM) and DM; aspirin (ASA)."
+    spans = [(0, 18, "Disease"), (20, 22, "Disease"), (28, 30, "Disease"), (32, 39, "Chemical"),
+             (41, 44, "Disease")]  # fmt: skip
+    assert span_long_forms(text, spans) == {("DM", "Disease"): "Myotonic dystrophy"}
+
+
+def test_link_in_document_links_a_short_form_defined_out_of_letter_order() -> None:
+    names = [Name("dystrophia myotonica", "Disease", "D009223", "Dystrophia Myotonica"),
+             Name("myotonic dystrophy", "Disease", "D009223", "Myotonic Dystrophy"),
+             Name("dm", "Disease", "D003920", "DM")]  # fmt: skip
+    linker = Linker(build_index(names, "f"))
+    text = "Myotonic dystrophy (DM) is inherited. DM"
+    spans = [(0, 18, "Disease"), (20, 22, "Disease"), (38, 40, "Disease")]
+    assert [link.concept_id for link in linker.link_in_document(text, spans)] == ["D009223"] * 3
+    assert linker.link(["DM"], ["Disease"])[0].concept_id == "D003920"
 
 
 def test_exact_test_needs_the_key_under_that_label(compiled: CompiledDictionary) -> None:
