@@ -13,13 +13,14 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pyarrow.parquet as pq
 
 from binder_core.atomic import atomic_path
+from binder_core.concepts import SpanLinker
 from binder_core.config import INFERENCE_BATCH_SIZE, InputFormat
 from binder_core.engine import SpanTagger
 from binder_core.errors import ConfigError, InputError
@@ -119,6 +120,12 @@ def _chunks(items: Iterable[InputDocument], size: int) -> Iterator[list[InputDoc
         yield chunk
 
 
+def _linked(
+    spans: Sequence[Mapping[str, Any]], text: str, linker: SpanLinker | None
+) -> Sequence[Mapping[str, Any]]:
+    return spans if linker is None else linker(text, spans)
+
+
 def predict_file(
     predictor: SpanTagger,
     input_path: str | os.PathLike[str],
@@ -133,12 +140,14 @@ def predict_file(
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
     model_margin: float = DEFAULT_MODEL_MARGIN,
+    linker: SpanLinker | None = None,
 ) -> Iterator[int]:
     """Tag every document of ``input_path`` and write ``output_path`` (.jsonl or .parquet).
 
     With ``dictionary`` each document gets the hybrid of its dictionary matches and the model's
     predictions (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule`` and
-    ``model_margin``).
+    ``model_margin``). With ``linker`` every span without a concept id is linked
+    (:data:`binder_core.concepts.SpanLinker`), before the merge.
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
     The output is written to a temp file and renamed into place when complete.
@@ -159,11 +168,14 @@ def predict_file(
         docs_in = read_inputs(input_path, fmt, text_field, id_field)
         for chunk in _chunks(docs_in, docs_per_chunk):
             spans = predictor.predict([d.text for d in chunk], decoding, batch_size)
+            if linker is not None:
+                spans = [linker(d.text, s) for d, s in zip(chunk, spans, strict=True)]
             if dictionary is not None:
                 spans = [
-                    merge_spans(dictionary(d.text), s, hybrid_rule, model_margin)
+                    merge_spans(_linked(dictionary(d.text), d.text, linker), s, hybrid_rule,
+                                model_margin)
                     for d, s in zip(chunk, spans, strict=True)
-                ]
+                ]  # fmt: skip
             rows = [
                 {"doc_id": d.doc_id, "text": d.text, "source": d.source, "spans": s}
                 for d, s in zip(chunk, spans, strict=True)

@@ -185,7 +185,11 @@ def build_index(
     per_label = Counter(n.label for n in rows)
     labels = tuple(sorted(per_label))
     label_start = np.cumsum([0, *(per_label[label] for label in labels)], dtype=np.int64)
-    counts = vectorizer(config).transform([n.key for n in rows]).tocsr()
+    counts = (
+        vectorizer(config).transform([n.key for n in rows]).tocsr()
+        if rows  # a dictionary without concept ids has no names: every link abstains
+        else sparse.csr_matrix((0, 2**config.hash_bits), dtype=np.float32)
+    )
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = smooth_idf(df, len(rows))
     concepts = sorted({n.concept_id for n in rows})
@@ -214,6 +218,8 @@ def smooth_idf(df: np.ndarray, num_names: int) -> np.ndarray:
 def weigh(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """n-gram counts -> L2-normalized TF-IDF rows (float32)."""
     weighted = counts.multiply(idf[np.newaxis, :]).tocsr().astype(np.float32)
+    if weighted.shape[0] == 0:
+        return weighted
     result: sparse.csr_matrix = normalize(weighted, norm="l2", copy=False)
     return result
 

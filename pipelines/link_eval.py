@@ -21,21 +21,13 @@ Rules:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from binder_core.concepts import gold_ids
 from binder_core.schema import ANY_LABEL, iter_documents
 from dictionaries.linking import Linker
-
-_ID_SEPARATORS = re.compile(r"[|+,;]")
-
-
-def gold_ids(concept_id: str) -> frozenset[str]:
-    """The ids of a gold concept field ("" and "-1" are none)."""
-    ids = (part.strip() for part in _ID_SEPARATORS.split(concept_id))
-    return frozenset(i for i in ids if i and i != "-1")
 
 
 @dataclass

@@ -144,6 +144,14 @@ def test_linker_tie_goes_to_the_concept_with_more_names() -> None:
     assert [c.concept_id for c in link.candidates] == ["D2", "D1"]
 
 
+def test_build_index_without_names_abstains_everywhere(tmp_path: Path) -> None:
+    index = build_index([], "sha256:none")
+    assert (index.num_names, index.labels, list(index.concepts)) == (0, (), [])
+    save_link_index(index, tmp_path / "e.link.npz")
+    [link] = Linker(load_link_index(tmp_path / "e.link.npz")).link(["aspirin"], ["Chemical"])
+    assert link.abstain is Abstain.UNKNOWN_LABEL
+
+
 def test_build_index_does_not_depend_on_name_order(compiled: CompiledDictionary) -> None:
     names = list(dictionary_names(compiled))
     a = build_index(names, "f")

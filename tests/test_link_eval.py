@@ -8,11 +8,12 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from binder_core.concepts import gold_ids
 from cli.main import app
 from dictionaries import Entry, compile_dictionary
 from dictionaries.link_index_file import build_link_index, link_index_path
 from dictionaries.linking import Linker, exact_test
-from pipelines.link_eval import evaluate_linking, gold_ids
+from pipelines.link_eval import evaluate_linking
 
 GOLD = Path(__file__).parent / "fixtures" / "gold"
 runner = CliRunner()
