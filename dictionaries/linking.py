@@ -12,9 +12,10 @@ Design choices, stated once:
   concept id, read through :func:`dictionary_names`; a key with several concept ids gives one
   row per id, and a key with no id none. The name reported with a candidate is the dictionary
   term of that key (``matched_term`` of an exact match).
-* Features are character n-grams inside words (scikit-learn's ``char_wb`` analyzer, so word
-  order does not change the bag), hashed into ``2 ** hash_bits`` columns: the vectorizer has no
-  vocabulary, and the index is numbers and strings only (:mod:`dictionaries.link_index_file`).
+* Features are character n-grams inside words (so word order does not change the bag), after
+  each word's regular plural ending is removed, hashed into ``2 ** hash_bits`` columns
+  (:mod:`dictionaries.ngrams`): there is no vocabulary, and the index is numbers and strings
+  only (:mod:`dictionaries.link_index_file`).
 * Weights are smoothed IDF over the names (``ln((1 + N) / (1 + df)) + 1``, scikit-learn's
   formula) times the n-gram count, rows L2-normalized, so a dot product is the cosine.
 * Rows are grouped by label: a query searches only the names of its own type.
@@ -35,15 +36,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from binder_core.errors import ConfigError
 from dictionaries.abbreviations import find_abbreviations
+from dictionaries.ngrams import l2_normalize_rows, ngram_counts
 from dictionaries.normalize import normalize_term
 from dictionaries.tables import StrTable
 
@@ -128,17 +129,10 @@ def dictionary_names(compiled: Any) -> Iterator[Name]:
                 yield Name(key, label, concept, term)
 
 
-def vectorizer(config: LinkConfig) -> HashingVectorizer:
-    """The stateless n-gram counter shared by names and mentions."""
-    return HashingVectorizer(
-        analyzer="char_wb",
-        ngram_range=(config.ngram_min, config.ngram_max),
-        n_features=2**config.hash_bits,
-        lowercase=False,  # keys and queries are folded already
-        preprocessor=singular_words,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
+def ngram_vectors(strings: Sequence[str], config: LinkConfig) -> sparse.csr_matrix:
+    """n-gram counts of folded strings (names or mentions), plural endings removed first."""
+    return ngram_counts(
+        strings, config.ngram_min, config.ngram_max, config.hash_bits, singular_words
     )
 
 
@@ -181,15 +175,12 @@ def build_index(
     names: Iterator[Name] | Sequence[Name], fingerprint: str, config: LinkConfig = LinkConfig()
 ) -> LinkIndex:
     """Vectorize ``names`` (see the module docstring); the result does not depend on their order."""
-    rows = sorted(set(names), key=lambda n: (n.label, n.key, n.concept_id, n.term))
+    rows = sorted(set(names))  # by key, label, concept, term; then stably by label:
+    rows.sort(key=itemgetter(1))
     per_label = Counter(n.label for n in rows)
     labels = tuple(sorted(per_label))
     label_start = np.cumsum([0, *(per_label[label] for label in labels)], dtype=np.int64)
-    counts = (
-        vectorizer(config).transform([n.key for n in rows]).tocsr()
-        if rows  # a dictionary without concept ids has no names: every link abstains
-        else sparse.csr_matrix((0, 2**config.hash_bits), dtype=np.float32)
-    )
+    counts = ngram_vectors([n.key for n in rows], config)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = smooth_idf(df, len(rows))
     concepts = sorted({n.concept_id for n in rows})
@@ -217,11 +208,7 @@ def smooth_idf(df: np.ndarray, num_names: int) -> np.ndarray:
 
 def weigh(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """n-gram counts -> L2-normalized TF-IDF rows (float32)."""
-    weighted = counts.multiply(idf[np.newaxis, :]).tocsr().astype(np.float32)
-    if weighted.shape[0] == 0:
-        return weighted
-    result: sparse.csr_matrix = normalize(weighted, norm="l2", copy=False)
-    return result
+    return l2_normalize_rows(counts.multiply(idf[np.newaxis, :]).tocsr())
 
 
 class Linker:
@@ -230,7 +217,6 @@ class Linker:
 
     def __init__(self, index: LinkIndex) -> None:
         self.index = index
-        self._vectorizer = vectorizer(index.config)
         self._blocks: dict[str, tuple[int, sparse.csr_matrix]] = {}
         counts = np.bincount(index.row_concept, minlength=len(index.concepts))
         self._names_per_concept = counts
@@ -249,7 +235,7 @@ class Linker:
 
     def vectors(self, strings: Sequence[str]) -> sparse.csr_matrix:
         """Folded TF-IDF rows of mention strings, shape ``(len(strings), 2 ** hash_bits)``."""
-        counts = self._vectorizer.transform([normalize_term(s) for s in strings]).tocsr()
+        counts = ngram_vectors([normalize_term(s) for s in strings], self.index.config)
         return weigh(counts, self.index.idf)
 
     def candidates(self, mentions: Sequence[str], label: str) -> list[list[Candidate]]:
