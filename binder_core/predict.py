@@ -13,9 +13,9 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pyarrow.parquet as pq
 
@@ -120,12 +120,6 @@ def _chunks(items: Iterable[InputDocument], size: int) -> Iterator[list[InputDoc
         yield chunk
 
 
-def _linked(
-    spans: Sequence[Mapping[str, Any]], text: str, linker: SpanLinker | None
-) -> Sequence[Mapping[str, Any]]:
-    return spans if linker is None else linker(text, spans)
-
-
 def predict_file(
     predictor: SpanTagger,
     input_path: str | os.PathLike[str],
@@ -146,8 +140,8 @@ def predict_file(
 
     With ``dictionary`` each document gets the hybrid of its dictionary matches and the model's
     predictions (:func:`binder_core.hybrid.merge_spans` with ``hybrid_rule`` and
-    ``model_margin``). With ``linker`` every span without a concept id is linked
-    (:data:`binder_core.concepts.SpanLinker`), before the merge.
+    ``model_margin``). With ``linker`` every written span without a concept id is linked
+    (:data:`binder_core.concepts.SpanLinker`).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
     The output is written to a temp file and renamed into place when complete.
@@ -168,14 +162,13 @@ def predict_file(
         docs_in = read_inputs(input_path, fmt, text_field, id_field)
         for chunk in _chunks(docs_in, docs_per_chunk):
             spans = predictor.predict([d.text for d in chunk], decoding, batch_size)
-            if linker is not None:
-                spans = [linker(d.text, s) for d, s in zip(chunk, spans, strict=True)]
             if dictionary is not None:
                 spans = [
-                    merge_spans(_linked(dictionary(d.text), d.text, linker), s, hybrid_rule,
-                                model_margin)
+                    merge_spans(dictionary(d.text), s, hybrid_rule, model_margin)
                     for d, s in zip(chunk, spans, strict=True)
-                ]  # fmt: skip
+                ]
+            if linker is not None:  # after the merge: only the spans that are written
+                spans = [linker(d.text, s) for d, s in zip(chunk, spans, strict=True)]
             rows = [
                 {"doc_id": d.doc_id, "text": d.text, "source": d.source, "spans": s}
                 for d, s in zip(chunk, spans, strict=True)
