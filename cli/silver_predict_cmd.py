@@ -59,6 +59,12 @@ def predict_cli(
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
     ),
+    link_dict: str | None = typer.Option(
+        None,
+        "--link-dict",
+        help="A compiled dictionary: give each predicted span the concept id of the nearest "
+        "dictionary concept of its type (none below the linker's threshold).",
+    ),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON."),
 ) -> None:
@@ -87,6 +93,7 @@ def predict_cli(
         backend=backend,
         batch_size=batch_size,
         threads=threads,
+        link_dictionary=link_dict,
     )
     if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         execution = remote_execution(beam_args, stage_package=stage)

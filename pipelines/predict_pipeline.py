@@ -74,6 +74,8 @@ class PredictConfig:
     backend: str = "auto"  # auto: onnx for an export folder, torch for a model folder
     batch_size: int = INFERENCE_BATCH_SIZE  # windows per forward pass
     threads: int | None = None  # onnxruntime intra-op threads per worker
+    # a compiled dictionary whose linker gives each predicted span a concept id (None: no ids)
+    link_dictionary: str | None = None
 
     def __post_init__(self) -> None:
         if not self.inputs:
@@ -100,6 +102,7 @@ class PredictConfig:
             "decoding": self.decoding,
             "labels": list(self.labels) if self.labels else None,
             "backend": self.backend,
+            "link_dictionary": self.link_dictionary,
         }
 
 
@@ -128,6 +131,21 @@ def read_model_info(path: str) -> dict[str, Any]:
     )
 
 
+def check_link_dictionary(path: str, labels: Sequence[str]) -> None:
+    """Refuse, before any worker starts, a link dictionary that is not a compiled dictionary
+    (its header is read where the file is local) or that holds none of the model's types."""
+    if not is_local(path):
+        return
+    from dictionaries.artifact import load_info
+
+    info = load_info(path)
+    if not set(info.labels) & set(labels):
+        raise ConfigError(
+            f"{path}: the link dictionary's types {list(info.labels)} are none of the model's "
+            f"({list(labels)}); no span could be linked"
+        )
+
+
 def local_model_folder(path: str, scratch: str) -> str:
     """``path`` itself when local; a remote model folder is copied into ``scratch`` first."""
     if is_local(path):
@@ -145,23 +163,35 @@ def local_model_folder(path: str, scratch: str) -> str:
     return target
 
 
-def tag_batch(predictor: Any, docs: Sequence[Any], config: PredictConfig) -> Batch:
+def tag_batch(
+    predictor: Any, docs: Sequence[Any], config: PredictConfig, linker: Any = None
+) -> Batch:
     """A batch of documents -> a batch of rows ``(doc_id, text, source, spans)``, the spans as
-    tuples in schema field order (what :class:`pipelines.transforms.EncodeShardsFn` takes)."""
+    tuples in schema field order (what :class:`pipelines.transforms.EncodeShardsFn` takes).
+    With ``linker`` (a ``(text, spans) -> spans`` hook), the spans get concept ids."""
     from binder_core.engine import to_span
 
     predictions = predictor.predict_spans(
         [doc.text for doc in docs], config.decoding, config.batch_size, config.labels
     )
-    return Batch(
-        (
-            doc.doc_id,
-            doc.text,
-            doc.source,
-            [tuple(span[f] for f in SPAN_FIELDS) for span in map(to_span, predicted)],
+    rows = []
+    for doc, predicted in zip(docs, predictions, strict=True):
+        spans = [to_span(p) for p in predicted]
+        if linker is not None:
+            spans = linker(doc.text, spans)
+        rows.append(
+            (doc.doc_id, doc.text, doc.source, [tuple(s[f] for f in SPAN_FIELDS) for s in spans])
         )
-        for doc, predicted in zip(docs, predictions, strict=True)
-    )
+    return Batch(rows)
+
+
+@dataclass(frozen=True)
+class LoadedTagger:
+    """What a worker loads once: the model, and the linker of ``--link-dict`` (or None). A
+    class, not a tuple: ``RunInference`` keeps a weak reference to it."""
+
+    predictor: Any
+    linker: Any
 
 
 class TagDocumentsHandler(ModelHandler[Batch, Batch, Any]):
@@ -181,12 +211,19 @@ class TagDocumentsHandler(ModelHandler[Batch, Batch, Any]):
             self._scratch = tempfile.mkdtemp(prefix="binder-model-")
         local = local_model_folder(c.model, self._scratch or "")
         logger.info("loading %s (%s) on a worker", c.model, c.backend)
-        return load_predictor(local, backend=c.backend, threads=c.threads)
+        predictor = load_predictor(local, backend=c.backend, threads=c.threads)
+        linker = None
+        if c.link_dictionary is not None:
+            from dictionaries.span_linking import span_linker
+            from pipelines.dictionary_files import load_dictionary
+
+            linker = span_linker(c.link_dictionary, load_dictionary(c.link_dictionary))
+        return LoadedTagger(predictor, linker)
 
     def run_inference(
         self, batch: Sequence[Batch], model: Any, inference_args: dict[str, Any] | None = None
     ) -> Iterable[Batch]:
-        return [tag_batch(model, docs, self._config) for docs in batch]
+        return [tag_batch(model.predictor, docs, self._config, model.linker) for docs in batch]
 
     def get_num_bytes(self, batch: Sequence[Batch]) -> int:
         return sum(len(doc.text.encode("utf-8")) for docs in batch for doc in docs)
@@ -242,8 +279,11 @@ def predict_corpus(
             "inputs": tuple(_absolute(p) for p in config.inputs),
             "model": _absolute(config.model),
             "output": _absolute(config.output),
+            "link_dictionary": config.link_dictionary and _absolute(config.link_dictionary),
         }
     )
+    if config.link_dictionary is not None:
+        check_link_dictionary(config.link_dictionary, read_model_info(config.model)["labels"])
     files = expand_inputs(config.inputs)
     inputs = [f.path for f in files] + [config.model]
     out.check_pipeline_output(config.output, "prediction", inputs, overwrite)
