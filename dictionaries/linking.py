@@ -211,6 +211,10 @@ def weigh(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     return l2_normalize_rows(counts.multiply(idf[np.newaxis, :]).tocsr())
 
 
+CACHE_SIZE = 200_000
+"""Mentions (folded form, label) whose candidates a :class:`Linker` keeps."""
+
+
 class Linker:
     """Queries one :class:`LinkIndex`; build once per index and worker (it keeps each label's
     names transposed for the products)."""
@@ -220,6 +224,7 @@ class Linker:
         self._blocks: dict[str, tuple[int, sparse.csr_matrix]] = {}
         counts = np.bincount(index.row_concept, minlength=len(index.concepts))
         self._names_per_concept = counts
+        self._cache: dict[tuple[str, str], list[Candidate]] = {}
 
     def _block(self, label: str) -> tuple[int, sparse.csr_matrix] | None:
         found = self._blocks.get(label)
@@ -233,19 +238,27 @@ class Linker:
             found = self._blocks[label] = (lo, index.matrix[lo:hi].T.tocsr())
         return found
 
-    def vectors(self, strings: Sequence[str]) -> sparse.csr_matrix:
-        """Folded TF-IDF rows of mention strings, shape ``(len(strings), 2 ** hash_bits)``."""
-        counts = ngram_vectors([normalize_term(s) for s in strings], self.index.config)
-        return weigh(counts, self.index.idf)
-
     def candidates(self, mentions: Sequence[str], label: str) -> list[list[Candidate]]:
-        """The top candidates (best first) of each mention among the names of ``label``."""
+        """The top candidates (best first) of each mention among the names of ``label``.
+
+        A mention's candidates depend on its folded form and label alone, so they are kept
+        (up to :data:`CACHE_SIZE` of them): a corpus names the same entities over and over.
+        """
         block = self._block(label)
         if block is None or not mentions:
             return [[] for _ in mentions]
-        lo, names_t = block
-        scores = (self.vectors(mentions) @ names_t).tocsr()
-        return [self._rank(scores, i, lo) for i in range(len(mentions))]
+        keys = [normalize_term(m) for m in mentions]
+        cache = self._cache
+        todo = sorted({k for k in keys if (k, label) not in cache})
+        if todo:
+            if len(cache) + len(todo) > CACHE_SIZE:
+                cache.clear()
+            lo, names_t = block
+            counts = ngram_vectors(todo, self.index.config)
+            scores = (weigh(counts, self.index.idf) @ names_t).tocsr()
+            for i, key in enumerate(todo):
+                cache[key, label] = self._rank(scores, i, lo)
+        return [cache[k, label] for k in keys]
 
     def _rank(self, scores: sparse.csr_matrix, i: int, lo: int) -> list[Candidate]:
         start, end = scores.indptr[i], scores.indptr[i + 1]

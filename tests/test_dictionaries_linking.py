@@ -283,3 +283,11 @@ def test_linker_for_reads_the_sibling_or_builds_in_memory(
     sibling = tmp_path / "b.dict"
     save_link_index(build_link_index(compiled, LinkConfig(top_k=2)), link_index_path(sibling))
     assert linker_for(sibling, compiled).index.config.top_k == 2
+
+
+def test_linker_keeps_candidates_per_folded_mention(compiled: CompiledDictionary) -> None:
+    linker = Linker(build_link_index(compiled))
+    first = linker.link(["Heart attack", "heart  ATTACK", "cold"], ["Disease"] * 3)
+    assert sorted(linker._cache) == [("cold", "Disease"), ("heart attack", "Disease")]
+    again = linker.link(["cold", "heart attack"], ["Disease", "Disease"])
+    assert again == [first[2], first[0]] and first[0] == first[1]
