@@ -43,9 +43,10 @@ import numpy as np
 from scipy import sparse
 
 from binder_core.errors import ConfigError
-from dictionaries.abbreviations import find_abbreviations
+from dictionaries.long_forms import document_long_forms
 from dictionaries.ngrams import l2_normalize_rows, ngram_counts
 from dictionaries.normalize import normalize_term
+from dictionaries.synonyms import mine_synonyms, word_variants
 from dictionaries.tables import StrTable
 
 
@@ -225,6 +226,7 @@ class Linker:
         counts = np.bincount(index.row_concept, minlength=len(index.concepts))
         self._names_per_concept = counts
         self._cache: dict[tuple[str, str], list[Candidate]] = {}
+        self._synonyms: dict[str, tuple[str, ...]] | None = None
 
     def _block(self, label: str) -> tuple[int, sparse.csr_matrix] | None:
         found = self._blocks.get(label)
@@ -254,11 +256,33 @@ class Linker:
             if len(cache) + len(todo) > CACHE_SIZE:
                 cache.clear()
             lo, names_t = block
-            counts = ngram_vectors(todo, self.index.config)
+            synonyms = self.synonyms
+            variants = [word_variants(singular_words(k), synonyms) for k in todo]
+            queries = [*todo, *(v for vs in variants for v in vs)]
+            counts = ngram_vectors(queries, self.index.config)
             scores = (weigh(counts, self.index.idf) @ names_t).tocsr()
+            ranked = [self._rank(scores, i, lo) for i in range(len(queries))]
+            at = len(todo)
             for i, key in enumerate(todo):
-                cache[key, label] = self._rank(scores, i, lo)
+                found = ranked[i] + [c for r in ranked[at : at + len(variants[i])] for c in r]
+                at += len(variants[i])
+                cache[key, label] = _best_per_concept(found, self.index.config.top_k)
         return [cache[k, label] for k in keys]
+
+    @property
+    def synonyms(self) -> dict[str, tuple[str, ...]]:
+        """Word synonyms mined from the index's names (:mod:`dictionaries.synonyms`), once."""
+        if self._synonyms is None:
+            index = self.index
+            by_concept: dict[int, set[int]] = {}
+            for concept, term in zip(index.row_concept.tolist(), index.row_term.tolist(),
+                                     strict=True):  # fmt: skip
+                by_concept.setdefault(concept, set()).add(term)
+            terms = index.terms
+            self._synonyms = mine_synonyms(
+                [singular_words(normalize_term(terms[t])) for t in ts] for ts in by_concept.values()
+            )
+        return self._synonyms
 
     def _rank(self, scores: sparse.csr_matrix, i: int, lo: int) -> list[Candidate]:
         start, end = scores.indptr[i], scores.indptr[i + 1]
@@ -317,6 +341,16 @@ class Linker:
         return links
 
 
+def _best_per_concept(found: Sequence[Candidate], top_k: int) -> list[Candidate]:
+    """The best-scoring candidate of each concept, best first; on a tie the one found first
+    (the mention's own ranking before its variants')."""
+    best: dict[str, Candidate] = {}
+    for c in found:
+        if c.concept_id not in best or c.score > best[c.concept_id].score:
+            best[c.concept_id] = c
+    return sorted(best.values(), key=lambda c: -c.score)[:top_k]
+
+
 def decide(candidates: Sequence[Candidate], threshold: float) -> Link:
     """The link that ``candidates`` (best first) give under ``threshold``."""
     if not candidates:
@@ -325,43 +359,6 @@ def decide(candidates: Sequence[Candidate], threshold: float) -> Link:
     if best.score < threshold or math.isclose(best.score, 0.0):
         return Link("", best.score, best.name, Abstain.BELOW_THRESHOLD, tuple(candidates))
     return Link(best.concept_id, best.score, best.name, Abstain.NONE, tuple(candidates))
-
-
-def defined_long_forms(text: str) -> dict[str, str]:
-    """Short form -> long form of every abbreviation defined in ``text`` (the first definition
-    of a short form wins)."""
-    found: dict[str, str] = {}
-    for a in find_abbreviations(text):
-        found.setdefault(text[a.short_start : a.short_end], text[a.long_start : a.long_end])
-    return found
-
-
-def document_long_forms(
-    text: str, spans: Sequence[tuple[int, int, str]]
-) -> dict[tuple[str, str], str]:
-    """``(short form, label) -> long form`` for the spans of a document: the definitions that
-    :func:`find_abbreviations` finds, for every label, overridden by :func:`span_long_forms`."""
-    labels = {label for _, _, label in spans}
-    found = {(short, label): long for short, long in defined_long_forms(text).items()
-             for label in labels}  # fmt: skip
-    found.update(span_long_forms(text, spans))
-    return found
-
-
-def span_long_forms(text: str, spans: Sequence[tuple[int, int, str]]) -> dict[tuple[str, str], str]:
-    """``(short form, label) -> long form`` where a span sits in parentheses right after a
-    longer span of its label ("myotonic dystrophy (DM)"): a definition whose letters need
-    not follow the long form's, which :func:`find_abbreviations` requires. First one wins."""
-    by_end = {(end, label): (start, end) for start, end, label in sorted(spans, reverse=True)}
-    found: dict[tuple[str, str], str] = {}
-    for start, end, label in sorted(spans):
-        if start < 2 or text[start - 1] != "(" or text[end : end + 1] != ")":
-            continue
-        before = len(text[: start - 1].rstrip())
-        outer = by_end.get((before, label))
-        if outer is not None and outer[1] - outer[0] > end - start:
-            found.setdefault((text[start:end], label), text[outer[0] : outer[1]])
-    return found
 
 
 def exact_test(compiled: Any) -> Callable[[str, str], bool]:

@@ -26,12 +26,11 @@ from dictionaries.linking import (
     Name,
     build_index,
     decide,
-    defined_long_forms,
     dictionary_names,
     exact_test,
     singular_words,
-    span_long_forms,
 )
+from dictionaries.long_forms import defined_long_forms, span_long_forms
 
 ENTRIES = [
     Entry("breast cancer", "Disease", "D001943", "mesh"),
