@@ -18,6 +18,7 @@ from cli import (
     data_cmd,
     dict_cmd,
     export_cmd,
+    link_cmd,
     model_cmd,
     silver_augment_cmd,
     silver_cmd,
@@ -41,6 +42,10 @@ silver_app = typer.Typer(
     help="Build, submit, inspect, score and augment silver labels; predict a corpus in Beam.",
     no_args_is_help=True,
 )
+link_app = typer.Typer(
+    help="Ground mentions in the dictionary's concepts (concept ids), and measure it.",
+    no_args_is_help=True,
+)
 data_app = typer.Typer(
     help="Convert gold data sets to the binder-ner Parquet schema, and split data sets.",
     no_args_is_help=True,
@@ -52,6 +57,7 @@ silver_report_cmd.register(silver_app)
 silver_augment_cmd.register(silver_app)
 silver_predict_cmd.register(silver_app)
 data_cmd.register(data_app)
+link_cmd.register(link_app)
 train_cmd.register(app)
 model_cmd.register(app)
 export_cmd.register(app)
@@ -59,6 +65,7 @@ export_cmd.register(app)
 app.add_typer(dict_app, name="dict")
 app.add_typer(silver_app, name="silver")
 app.add_typer(data_app, name="data")
+app.add_typer(link_app, name="link")
 
 
 @app.callback()

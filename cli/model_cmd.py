@@ -44,6 +44,11 @@ BATCH_SIZE = config_option(InferenceOptions, "batch_size", "--batch-size")
 BACKEND = config_option(InferenceOptions, "backend", "--backend")
 THREADS = config_option(InferenceOptions, "threads", "--threads")
 AMP = config_option(InferenceOptions, "amp", "--amp")
+LINK_HELP = (
+    "With --dictionary: give every span without a concept id (the model's) the id of the "
+    "dictionary concept whose names are nearest, or none below the linker's threshold "
+    "(`binder link evaluate` measures it)."
+)
 
 
 def _tagger(dictionary: Path | None, model: Path) -> Any:
@@ -59,6 +64,16 @@ def _tagger(dictionary: Path | None, model: Path) -> Any:
     info = model_info(model)
     options = info.provenance.silver_options if info.provenance is not None else {}
     return dictionary_tagger(str(dictionary), info.labels, LabelingConfig.from_options(options))
+
+
+def _linker(dictionary: Path | None, link: bool) -> Any:
+    """The concept linker of ``dictionary`` as a span hook (or None)."""
+    if dictionary is None or not link:
+        return None
+    from dictionaries.linking.spans import span_linker
+    from pipelines.silver.dictionary_files import load_dictionary
+
+    return span_linker(dictionary, load_dictionary(str(dictionary)))
 
 
 @user_errors
@@ -78,6 +93,7 @@ def evaluate_cli(
     hybrid_margin: float = typer.Option(
         DEFAULT_MODEL_MARGIN, "--hybrid-margin", min=0.0, help=MARGIN_HELP
     ),
+    link: bool = typer.Option(True, "--link/--no-link", help=LINK_HELP),
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
     require_backend_extra(run_dir, backend, scoring=True)
@@ -87,6 +103,7 @@ def evaluate_cli(
         run_dir, data_dir, decoding, batch_size, device=device, labels=split_labels(labels),
         amp=amp, dictionary=_tagger(dictionary, run_dir), hybrid_rule=hybrid,
         model_margin=hybrid_margin, backend=backend, threads=threads,
+        linker=_linker(dictionary, link),
     )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(scores, sort_keys=True))
@@ -110,6 +127,8 @@ def evaluate_cli(
             f"found exactly, recall {n['recall']:.4f}",
             highlight=False,
         )
+    if "systems" in scores:
+        _print_systems(scores["systems"])
     if "heldout" in scores:
         h = scores["heldout"]
         console.print(
@@ -117,6 +136,21 @@ def evaluate_cli(
             f"recall {h['recall']:.4f}",
             highlight=False,
         )
+
+
+def _print_systems(systems: dict[str, Any]) -> None:
+    """Micro F1 of the model, the dictionary and the hybrid: span + type, and + concept."""
+    from rich.table import Table
+
+    table = Table(title="each side alone (micro F1)")
+    for column in ("system", "span + type", "span + type + concept"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for name in ("model", "dictionary", "hybrid"):
+        if name in systems:
+            concept = systems.get(name + "_concept")
+            table.add_row(name, f"{systems[name]['f1']:.4f}",
+                          f"{concept['f1']:.4f}" if concept else "-")  # fmt: skip
+    console.print(table)
 
 
 @user_errors
@@ -138,6 +172,7 @@ def predict_cli(
     hybrid_margin: float = typer.Option(
         DEFAULT_MODEL_MARGIN, "--hybrid-margin", min=0.0, help=MARGIN_HELP
     ),
+    link: bool = typer.Option(True, "--link/--no-link", help=LINK_HELP),
 ) -> None:
     """Tag documents with a trained or exported model (with --dictionary: the hybrid)."""
     require_backend_extra(run_dir, backend)
@@ -147,6 +182,7 @@ def predict_cli(
     from binder_core.inference.predict import predict_file
 
     tagger = _tagger(dictionary, run_dir)
+    linker = _linker(dictionary, link)
     predictor = load_predictor(run_dir, backend=backend, device=device, amp=amp, threads=threads)
     done = 0
     with Progress(
@@ -160,6 +196,7 @@ def predict_cli(
             predictor, input_path, output, fmt=fmt, text_field=text_field,
             id_field=id_field, decoding=decoding, batch_size=batch_size,
             dictionary=tagger, hybrid_rule=hybrid, model_margin=hybrid_margin,
+            linker=linker,
         ):  # fmt: skip
             progress.update(task, completed=done)
     console.print(f"wrote {done} documents to {output} ({predictor.backend})")

@@ -18,7 +18,7 @@ from binder_core.contract.errors import ConfigError
 from binder_core.inference.options import Backend
 from binder_core.model.config import Decoding
 from cli._common import console, split_labels, user_errors
-from cli._options import OVERWRITE
+from cli._options import OVERWRITE, config_option
 from cli.model_cmd import BACKEND, BATCH_SIZE, DECODING, THREADS
 from cli.silver_cmd import (
     ALLOW_PARTIAL,
@@ -34,6 +34,7 @@ from cli.silver_cmd import (
     _split_beam_args,
     print_pipeline_summary,
 )
+from pipelines.predict.config import PredictConfig
 
 
 @user_errors
@@ -60,6 +61,7 @@ def predict_cli(
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="With --runner: stage this package to the workers."
     ),
+    link_dict: str | None = config_option(PredictConfig, "link_dictionary", "--link-dict"),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print the run manifest as JSON."),
 ) -> None:
@@ -69,7 +71,7 @@ def predict_cli(
     other options go to Beam unchanged. Use the --shards of the silver set to augment it.
     """
     from pipelines.corpus.damaged_input import check_partial_files
-    from pipelines.predict.pipeline import PredictConfig, predict_corpus
+    from pipelines.predict.pipeline import predict_corpus
     from pipelines.runners.execution import LocalRunnerConfig, local_execution, remote_execution
     from pipelines.silver.config import ReadConfig
 
@@ -89,6 +91,7 @@ def predict_cli(
         backend=backend,
         batch_size=batch_size,
         threads=threads,
+        link_dictionary=link_dict,
     )
     if any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         execution = remote_execution(beam_args, stage_package=stage)

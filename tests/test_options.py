@@ -107,7 +107,7 @@ def test_config_option_refuses_a_value_out_of_range_while_parsing() -> None:
 
 def test_silver_and_matcher_share_the_fuzzy_threshold_declaration() -> None:
     from dictionaries.config import MatchOptions
-    from pipelines.predict.pipeline import PredictConfig
+    from pipelines.predict.config import PredictConfig
     from pipelines.silver.config import SilverConfig
 
     for name in ("overlap", "fuzzy", "fuzzy_threshold"):

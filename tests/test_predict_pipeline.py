@@ -149,3 +149,42 @@ def test_silver_predict_submits_a_real_job_on_the_portable_runner(
     assert manifest["counts"]["balanced"] is True
     assert (manifest["counts"]["rows"], manifest["counts"]["dead_letters"]) == (8, 2)
     _same(_spans(out), _expected(tiny_export_dir))
+
+
+def test_silver_predict_link_dict_gives_concept_ids(
+    tiny_export_dir: Path, corpus: Path, tmp_path: Path
+) -> None:
+    from binder_core.inference.backends import load_predictor
+    from dictionaries import Entry, compile_dictionary, load_compiled, save_compiled
+    from dictionaries.linking.spans import span_linker
+
+    dict_file = tmp_path / "names.dict"
+    names = ["cisplatin", "delirium", "hearing loss", "aspirin", "gastric ulcer", "lithium"]
+    entries = [Entry(name, label, f"{label[:1]}{i}", "t")
+               for i, name in enumerate(names) for label in SERVING_LABELS]  # fmt: skip
+    save_compiled(compile_dictionary(entries), dict_file)
+    out = tmp_path / "preds"
+    manifest = _predict(tiny_export_dir, corpus, out, "--link-dict", str(dict_file))
+    assert manifest["options"]["link_dictionary"] == str(dict_file)
+    link = span_linker(dict_file, load_compiled(dict_file))
+    texts = list(TINY_CORPUS[:8])
+    predicted = load_predictor(tiny_export_dir).predict(texts)
+    expected = {f"d{i}": [(s["start"], s["end"], s["concept_id"], s["matched_term"])
+                          for s in link(text, spans)]
+                for i, (text, spans) in enumerate(zip(texts, predicted, strict=True))}  # fmt: skip
+    got = {d["doc_id"]: [(s["start"], s["end"], s["concept_id"], s["matched_term"])
+                         for s in d["spans"]] for d in iter_documents(out)}  # fmt: skip
+    assert got == expected
+    assert any(s[2] for spans in got.values() for s in spans)  # some spans got an id
+
+
+def test_silver_predict_link_dict_is_checked_before_the_run(
+    tiny_export_dir: Path, corpus: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        ["silver", "predict", str(corpus), "--model", str(tiny_export_dir), "--out",
+         str(tmp_path / "o"), "--format", "jsonl", "--link-dict", str(tmp_path / "none.dict")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "no compiled dictionary here" in result.output

@@ -181,3 +181,32 @@ def test_bad_options_are_config_errors(tiny_model_dir: Path) -> None:
     with pytest.raises(ConfigError, match="decoding must be one of"):
         _nlp(tiny_model_dir, decoding="greedy")
     assert component.FACTORY == "binder_ner"
+
+
+def test_dictionary_links_entities_to_kb_ids(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from dictionaries import CompileConfig, Entry, compile_dictionary, save_compiled
+    from dictionaries.normalize import normalize_term
+
+    (predictions,) = _expected(tiny_model_dir, "flat")[:1]
+    text = TEXTS[0]
+    ids = {(normalize_term(text[p.start : p.end]), p.label): f"C{i}" for i, p in
+           enumerate(predictions)}  # fmt: skip
+    entries = [Entry(key, label, concept, "test") for (key, label), concept in ids.items()]
+    dictionary = tmp_path / "names.dict"
+    keep_all = CompileConfig(min_length=1, use_stopwords=False, drop_numeric=False)
+    save_compiled(compile_dictionary(entries, keep_all), dictionary)
+    # the component itself (not through add_pipe), whichever package the entry point names
+    nlp = spacy.blank("en")
+    linked = component.BinderNER(nlp, "binder_ner", str(tiny_model_dir), alignment_mode="strict",
+                                 dictionary=str(dictionary))  # fmt: skip
+    doc = linked(nlp.make_doc(text))
+    assert doc.ents
+    for e in doc.ents:
+        # every predicted surface is a name of its own concept: linked exactly
+        assert e.kb_id_ == e._.binder_concept_id == ids[normalize_term(e.text), e.label_]
+        assert e._.binder_link_score == 1.0
+    plain = component.BinderNER(nlp, "binder_ner", str(tiny_model_dir), alignment_mode="strict")(
+        nlp.make_doc(text)
+    )
+    assert {e.kb_id_ for e in plain.ents} == {""}
+    assert {e._.binder_link_score for e in plain.ents} == {None}

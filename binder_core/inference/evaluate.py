@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
+from binder_core.contract.concepts import SpanLinker, concept_keys
 from binder_core.contract.metrics import SpanCounter, SpanScores
 from binder_core.contract.schema import Origin, iter_documents
 from binder_core.data.dataset import ParquetWindowDataset
@@ -39,6 +40,8 @@ def score_dataset(
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
     model_margin: float = DEFAULT_MODEL_MARGIN,
+    linker: SpanLinker | None = None,
+    systems: dict[str, SpanScores] | None = None,
 ) -> tuple[SpanScores, int]:
     """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, and its document
     count.
@@ -50,6 +53,14 @@ def score_dataset(
     scored as the subset ``heldout``: the share of them predicted exactly. With the data
     config's ``unknown_labels == "error"`` a type in the data that is not among them is a
     :class:`ConfigError`; with ``"ignore"`` its spans are left out of the scores.
+
+    With ``systems`` (a dict to fill) and ``linker``
+    (:data:`binder_core.contract.concepts.SpanLinker`),
+    the spans are also scored at the concept level
+    (:func:`binder_core.contract.concepts.concept_keys`) and ``systems`` gets, for ``model``, and
+    with ``dictionary`` for ``dictionary`` and ``hybrid`` too, the span + type scores and
+    (``<name>_concept``) the span + type + concept scores, each side's spans linked by ``linker``
+    before any merge.
     """
     check_decoding(decoding or predictor.decoding)
     check_batch_size(batch_size)
@@ -67,7 +78,9 @@ def score_dataset(
     if predictor.data_config.unknown_labels == "error":
         check_labels(dataset.metadata.labels, label_set, str(data_dir))
     counter = SpanCounter(label_set)
-    columns = ["doc_id", "spans"] + (["text"] if dictionary is not None else [])
+    side_counters: dict[str, SpanCounter] = {}
+    with_text = dictionary is not None or systems is not None
+    columns = ["doc_id", "spans"] + (["text"] if with_text else [])
     documents = iter_documents(data_dir, columns=columns)
     for meta, predicted in predictor.predict_windows(
         dataset.iter_windows(), decoding, batch_size, label_set
@@ -78,16 +91,63 @@ def score_dataset(
         certain = [s for s in doc["spans"] if not s["uncertain"]]
         gold = [(s["start"], s["end"], s["label"]) for s in certain]
         heldout = [k for k, s in zip(gold, certain, strict=True) if s["origin"] == HELDOUT]
-        if dictionary is None:
+        if dictionary is None and systems is None:
             keys = [(p.start, p.end, p.label) for p in predicted]
         else:
-            merged = merge_spans(
-                dictionary(doc["text"]), map(to_span, predicted), hybrid_rule, model_margin
-            )
+            sides = _sides(doc["text"], predicted, dictionary, hybrid_rule, model_margin, linker)
+            merged = sides["hybrid" if dictionary is not None else "model"]
             keys = [(s["start"], s["end"], s["label"]) for s in merged]
+            if systems is not None:
+                _count_sides(side_counters, label_set, certain, sides, linker is not None)
         counter.update(gold, keys, {"heldout": heldout} if heldout else None)
     logger.info("scored %d documents of %s", counter.documents, data_dir)
+    if systems is not None:
+        systems.update({name: c.result() for name, c in side_counters.items()})
     return counter.result(), counter.documents
+
+
+def _sides(
+    text: str,
+    predicted: Sequence[Any],
+    dictionary: SpanSource | None,
+    hybrid_rule: str,
+    model_margin: float,
+    linker: SpanLinker | None,
+) -> dict[str, list[dict[str, Any]]]:
+    """One document's spans of the model, and with ``dictionary`` of the dictionary and of
+    their hybrid, each linked by ``linker`` (when given) before the merge."""
+    sides = {"model": [to_span(p) for p in predicted]}
+    if dictionary is not None:
+        sides["dictionary"] = [dict(s) for s in dictionary(text)]
+    if linker is not None:
+        sides = {name: linker(text, spans) for name, spans in sides.items()}
+    if dictionary is not None:
+        sides["hybrid"] = merge_spans(
+            sides["dictionary"], sides["model"], hybrid_rule, model_margin
+        )
+        # the hybrid's own rule: uncertain dictionary spans never enter any output
+        sides["dictionary"] = [s for s in sides["dictionary"] if not s["uncertain"]]
+    return sides
+
+
+def _count_sides(
+    counters: dict[str, SpanCounter],
+    labels: Sequence[str],
+    gold: Sequence[Mapping[str, Any]],
+    sides: Mapping[str, Sequence[Mapping[str, Any]]],
+    concepts: bool,
+) -> None:
+    """Add one document's spans of every side to its span (and concept) counters."""
+    gold_keys = [(s["start"], s["end"], s["label"]) for s in gold]
+    for name, spans in sides.items():
+        counters.setdefault(name, SpanCounter(labels)).update(
+            gold_keys, [(s["start"], s["end"], s["label"]) for s in spans]
+        )
+        if concepts:
+            gold_concepts, predicted_concepts = concept_keys(gold, spans)
+            # concept keys are span keys with a fourth field; the counter reads [0:3] only
+            counter = counters.setdefault(name + "_concept", SpanCounter(labels))
+            counter.update(cast(Any, gold_concepts), cast(Any, predicted_concepts))
 
 
 def evaluate(
@@ -104,6 +164,7 @@ def evaluate(
     amp: str = "auto",
     backend: str = "auto",
     threads: int | None = None,
+    linker: SpanLinker | None = None,
 ) -> dict[str, Any]:
     """Load a saved (or exported, :func:`binder_core.inference.backends.load_predictor`) model and
     score it on ``data_dir``.
@@ -112,7 +173,9 @@ def evaluate(
     ``"documents"`` and ``"decoding"`` (default: the model's own). ``labels`` restricts
     scoring to some of the model's types (spans of other types in the data are then ignored);
     ``dictionary`` scores the hybrid of the model and that dictionary (see
-    :func:`score_dataset`).
+    :func:`score_dataset`). With ``dictionary`` or ``linker``, ``"systems"`` holds, for the
+    model alone, the dictionary alone and the hybrid, span + type and (with ``linker``) span +
+    type + concept micro and per-type scores.
     """
     if decoding is not None:
         check_decoding(decoding)
@@ -125,11 +188,17 @@ def evaluate(
         check_labels(labels, predictor.labels, "--labels")
         predictor.data_config = replace(predictor.data_config, unknown_labels="ignore")
         scored = tuple(label for label in predictor.labels if label in set(labels))
+    systems: dict[str, SpanScores] | None = (
+        {} if dictionary is not None or linker is not None else None
+    )
     result, documents = score_dataset(
         predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored,
         dictionary=dictionary, hybrid_rule=hybrid_rule, model_margin=model_margin,
+        linker=linker, systems=systems,
     )  # fmt: skip
     scores = result.to_dict()
+    if systems is not None:
+        scores["systems"] = {name: s.to_dict() for name, s in systems.items()}
     scores["documents"] = documents
     scores["decoding"] = decoding
     scores["backend"] = predictor.backend

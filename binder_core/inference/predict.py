@@ -20,6 +20,7 @@ from typing import NamedTuple
 import pyarrow.parquet as pq
 
 from binder_core.contract.atomic import atomic_path, check_file_output
+from binder_core.contract.concepts import SpanLinker
 from binder_core.contract.errors import ConfigError, InputError
 from binder_core.contract.input_files import compression_suffix, iter_local_lines
 from binder_core.contract.schema import (
@@ -135,12 +136,14 @@ def predict_file(
     dictionary: SpanSource | None = None,
     hybrid_rule: str = "dictionary",
     model_margin: float = DEFAULT_MODEL_MARGIN,
+    linker: SpanLinker | None = None,
 ) -> Iterator[int]:
     """Tag every document of ``input_path`` and write ``output_path`` (.jsonl or .parquet).
 
     With ``dictionary`` each document gets the hybrid of its dictionary matches and the model's
     predictions (:func:`binder_core.inference.hybrid.merge_spans` with ``hybrid_rule`` and
-    ``model_margin``).
+    ``model_margin``). With ``linker`` every written span without a concept id is linked
+    (:data:`binder_core.contract.concepts.SpanLinker`).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
     The output is written to a temp file and renamed into place when complete; an input
@@ -167,6 +170,8 @@ def predict_file(
                     merge_spans(dictionary(d.text), s, hybrid_rule, model_margin)
                     for d, s in zip(chunk, spans, strict=True)
                 ]
+            if linker is not None:  # after the merge: only the spans that are written
+                spans = [linker(d.text, s) for d, s in zip(chunk, spans, strict=True)]
             rows = [
                 {"doc_id": d.doc_id, "text": d.text, "source": d.source, "spans": s}
                 for d, s in zip(chunk, spans, strict=True)

@@ -24,10 +24,14 @@ Rules, stated once:
   keeps its place, as in flat decoding; two nested spans that align to the same tokens and
   label are one span with the higher score.
 - **Scores and concept ids.** Every span the component sets carries ``span._.binder_score``
-  (sigmoid of its margin over the window's threshold, in (0.5, 1)) and
-  ``span._.binder_concept_id`` (the concept id where one is known, else None; the model
-  predicts types, not concepts). Both are read from ``doc.user_data`` keyed by the span's
-  offsets *and label*, so two nested spans on the same characters keep their own scores.
+  (sigmoid of its margin over the window's threshold, in (0.5, 1)),
+  ``span._.binder_concept_id`` and ``span._.binder_link_score``. The model predicts types, not
+  concepts: with ``dictionary`` (a compiled dictionary; its linking index is read from beside
+  it, or built in memory), each predicted span is linked to the nearest concept of its type
+  (:mod:`dictionaries.linking`), which sets ``span.kb_id_``, the concept id and the link's
+  score; where the linker abstains, or without a dictionary, the id is None (``kb_id_`` "").
+  All are read from ``doc.user_data`` keyed by the span's offsets *and label*, so two nested
+  spans on the same characters keep their own values.
   Nested span groups also carry the scores in ``doc.spans[key].attrs["scores"]``, in span
   order, as spaCy's span categorizer does.
 - **Batching.** ``nlp.pipe(texts, batch_size=n)`` hands ``n`` documents at a time to the model,
@@ -61,6 +65,7 @@ FACTORY = "binder_ner"
 SPANS_KEY = "binder"
 SCORE_EXTENSION = "binder_score"
 CONCEPT_EXTENSION = "binder_concept_id"
+LINK_SCORE_EXTENSION = "binder_link_score"
 ALIGNMENT_MODES = ("expand", "contract", "strict")
 MODEL_FOLDER = "model"
 """The folder of a saved component (``nlp.to_disk``) that holds its model."""
@@ -76,16 +81,27 @@ def _getter(field: str) -> Any:
     return get
 
 
-for _name, _field in ((SCORE_EXTENSION, "score"), (CONCEPT_EXTENSION, "concept_id")):
+for _name, _field in (
+    (SCORE_EXTENSION, "score"),
+    (CONCEPT_EXTENSION, "concept_id"),
+    (LINK_SCORE_EXTENSION, "link_score"),
+):
     if not Span.has_extension(_name):
         Span.set_extension(_name, getter=_getter(_field))
 
 
-def _set(doc: Doc, span: Span, score: float, concept_id: str | None) -> None:
+Linked = tuple[str, float] | None
+"""A span's concept id and link score, or None where none was linked."""
+
+
+def _set(doc: Doc, span: Span, score: float, link: Linked) -> None:
     key = (span.start_char, span.end_char, span.label_)
     user_data: dict[Any, Any] = doc.user_data
     user_data[(_USER_DATA, "score", *key)] = score
-    user_data[(_USER_DATA, "concept_id", *key)] = concept_id
+    user_data[(_USER_DATA, "concept_id", *key)] = link[0] if link else None
+    user_data[(_USER_DATA, "link_score", *key)] = link[1] if link else None
+    if link:
+        span.kb_id_ = link[0]
 
 
 def _overlap(a: Span, b: Span) -> bool:
@@ -111,6 +127,7 @@ class BinderNER:
         device: str | None = None,
         threads: int | None = None,
         min_margin: float = 0.0,
+        dictionary: str | None = None,
     ) -> None:
         if not model:
             raise ConfigError(
@@ -135,7 +152,9 @@ class BinderNER:
         self.device = device
         self.threads = threads
         self.min_margin = float(min_margin)
+        self.dictionary = str(dictionary) if dictionary else None
         self._predictor: SpanTagger | None = None
+        self._linker: Any = None
 
     @property
     def predictor(self) -> SpanTagger:
@@ -146,6 +165,18 @@ class BinderNER:
                 min_margin=self.min_margin,
             )  # fmt: skip
         return self._predictor
+
+    @property
+    def linker(self) -> Any:
+        """The dictionary's concept linker (loaded on first use), or None without one."""
+        if self.dictionary is None:
+            return None
+        if self._linker is None:
+            from dictionaries import load_compiled
+            from dictionaries.linking.index_file import linker_for
+
+            self._linker = linker_for(self.dictionary, load_compiled(self.dictionary))
+        return self._linker
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -182,37 +213,47 @@ class BinderNER:
                 self._set_spans(doc, predicted)
         return docs
 
-    def _aligned(self, doc: Doc, predicted: Sequence[SpanPrediction]) -> list[tuple[Span, float]]:
-        """(span, score) of each prediction that aligns to tokens, best score first."""
+    def _links(self, doc: Doc, predicted: Sequence[SpanPrediction]) -> list[Linked]:
+        """Each prediction's concept id and link score (None where none is linked)."""
+        linker = self.linker
+        if linker is None:
+            return [None] * len(predicted)
+        links = linker.link_in_document(doc.text, [(p.start, p.end, p.label) for p in predicted])
+        return [(link.concept_id, link.score) if link.concept_id else None for link in links]
+
+    def _aligned(
+        self, doc: Doc, predicted: Sequence[SpanPrediction]
+    ) -> list[tuple[Span, float, Linked]]:
+        """(span, score, link) of each prediction that aligns to tokens, best score first."""
         aligned = []
-        for p in predicted:
+        for p, link in zip(predicted, self._links(doc, predicted), strict=True):
             span = doc.char_span(p.start, p.end, label=p.label, alignment_mode=self.alignment_mode)
             if span is not None and len(span):
-                aligned.append((span, float(to_span(p)["score"])))
+                aligned.append((span, float(to_span(p)["score"]), link))
         aligned.sort(key=lambda item: (-item[1], item[0].start, item[0].end, item[0].label_))
         return aligned
 
     def _set_ents(self, doc: Doc, predicted: Sequence[SpanPrediction]) -> None:
         kept: list[Span] = []
-        for span, score in self._aligned(doc, predicted):
+        for span, score, link in self._aligned(doc, predicted):
             if any(_overlap(span, other) for other in kept):
                 continue
             if not self.overwrite_ents and any(_overlap(span, e) for e in doc.ents):
                 continue
             kept.append(span)
-            _set(doc, span, score, None)
+            _set(doc, span, score, link)
         old = [e for e in doc.ents if not any(_overlap(e, span) for span in kept)]
         doc.ents = sorted([*old, *kept], key=lambda s: s.start)
 
     def _set_spans(self, doc: Doc, predicted: Sequence[SpanPrediction]) -> None:
-        best: dict[tuple[int, int, str], tuple[Span, float]] = {}
-        for span, score in self._aligned(doc, predicted):
-            best.setdefault((span.start, span.end, span.label_), (span, score))
+        best: dict[tuple[int, int, str], tuple[Span, float, Linked]] = {}
+        for span, score, link in self._aligned(doc, predicted):
+            best.setdefault((span.start, span.end, span.label_), (span, score, link))
         ordered = [best[key] for key in sorted(best)]
-        for span, score in ordered:
-            _set(doc, span, score, None)
-        doc.spans[self.spans_key] = [span for span, _ in ordered]
-        doc.spans[self.spans_key].attrs["scores"] = [score for _, score in ordered]
+        for span, score, link in ordered:
+            _set(doc, span, score, link)
+        doc.spans[self.spans_key] = [span for span, _, _ in ordered]
+        doc.spans[self.spans_key].attrs["scores"] = [score for _, score, _ in ordered]
 
     # -- serialization ------------------------------------------------------------------------
     def _model_folder(self) -> Path:
@@ -254,6 +295,7 @@ class BinderNER:
         "device": None,
         "threads": None,
         "min_margin": 0.0,
+        "dictionary": None,
     },
     assigns=["doc.ents", "doc.spans"],
 )
@@ -271,11 +313,12 @@ def make_binder_ner(
     device: str | None,
     threads: int | None,
     min_margin: float,
+    dictionary: str | None,
 ) -> BinderNER:
     """The ``binder_ner`` factory (the ``spacy_factories`` entry point)."""
     return BinderNER(
         nlp, name, model, backend=backend, decoding=decoding, labels=labels,
         spans_key=spans_key, overwrite_ents=overwrite_ents, alignment_mode=alignment_mode,
         window_batch_size=window_batch_size, device=device, threads=threads,
-        min_margin=min_margin,
+        min_margin=min_margin, dictionary=dictionary,
     )  # fmt: skip

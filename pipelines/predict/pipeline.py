@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
@@ -41,7 +41,6 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 
 from binder_core.contract.errors import ConfigError, InputError
-from binder_core.contract.options import check_declared, same_option
 from binder_core.contract.outputs import EXPORT_CONFIG_NAME
 from binder_core.contract.schema import (
     SCHEMA_VERSION,
@@ -50,19 +49,14 @@ from binder_core.contract.schema import (
     document_schema,
     shard_name,
 )
-from binder_core.inference.options import (
-    Backend,
-    InferenceOptions,
-)
-from binder_core.model.config import Decoding
 from binder_core.model.model_dir import CONFIG_NAME
 from pipelines.corpus.readers import expand_inputs
+from pipelines.predict.config import PredictConfig
 from pipelines.runners.execution import (
     Execution,
 )
 from pipelines.silver import shards as out
 from pipelines.silver.batches import Batch
-from pipelines.silver.config import ReadConfig, SilverConfig
 from pipelines.silver.dictionary_files import is_local
 from pipelines.silver.transforms import METRICS_NAMESPACE, EncodeShardsFn, ReadCorpus, WriteSilver
 
@@ -70,49 +64,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_CONFIG_FILES = (EXPORT_CONFIG_NAME, CONFIG_NAME)
 """What marks a model folder: an export (``binder export``) or a saved torch model."""
-
-
-@dataclass(frozen=True)
-class PredictConfig:
-    """One prediction run: what to read, which model, how to decode, where to write."""
-
-    inputs: tuple[str, ...]  # files or globs, local or remote
-    model: str  # an export folder or a model folder (local or remote); a local run folder too
-    output: str  # folder for shards, ``_dead_letters/`` and ``_manifest.json``
-    read: ReadConfig = field(default_factory=ReadConfig)
-    # as ``binder silver build``: the same count keeps the silver set's order
-    shards: int = same_option(SilverConfig, "shards")
-    decoding: Decoding | None = same_option(InferenceOptions, "decoding")
-    labels: tuple[str, ...] | None = None  # a subset of the model's types (default: all)
-    backend: Backend = same_option(InferenceOptions, "backend")
-    batch_size: int = same_option(InferenceOptions, "batch_size")
-    threads: int | None = same_option(InferenceOptions, "threads")  # per worker
-
-    def __post_init__(self) -> None:
-        if not self.inputs:
-            raise ConfigError("no corpus given; pass one or more files or globs")
-        if not self.model or not self.output:
-            raise ConfigError("both a model (--model) and an output folder (--out) are needed")
-        check_declared(self)
-        InferenceOptions(
-            decoding=self.decoding,
-            batch_size=self.batch_size,
-            backend=self.backend,
-            threads=self.threads,
-        )
-
-    def options(self) -> dict[str, Any]:
-        """What changes the rows (saved in the Parquet metadata and the manifest)."""
-        read = asdict(self.read)
-        for rows_unchanged in ("split_bytes", "batch_docs", "allow_partial_files"):
-            read.pop(rows_unchanged)
-        return {
-            **read,
-            "shards": self.shards,
-            "decoding": self.decoding,
-            "labels": list(self.labels) if self.labels else None,
-            "backend": self.backend,
-        }
 
 
 def read_model_info(path: str) -> dict[str, Any]:
@@ -173,6 +124,21 @@ def check_model_folder(folder: str, meta: Any, kind: str) -> None:
             raise InputError(f"incomplete model folder: {name} is missing", path=folder)
 
 
+def check_link_dictionary(path: str, labels: Sequence[str]) -> None:
+    """Refuse, before any worker starts, a link dictionary that is not a compiled dictionary
+    (its header is read where the file is local) or that holds none of the model's types."""
+    if not is_local(path):
+        return
+    from dictionaries.artifact import load_info
+
+    info = load_info(path)
+    if not set(info.labels) & set(labels):
+        raise ConfigError(
+            f"{path}: the link dictionary's types {list(info.labels)} are none of the model's "
+            f"({list(labels)}); no span could be linked"
+        )
+
+
 def local_model_folder(path: str, scratch: str) -> str:
     """``path`` itself when local; a remote model folder is copied into ``scratch`` first."""
     if is_local(path):
@@ -190,24 +156,35 @@ def local_model_folder(path: str, scratch: str) -> str:
     return target
 
 
-def tag_batch(predictor: Any, docs: Sequence[Any], config: PredictConfig) -> Batch:
+def tag_batch(
+    predictor: Any, docs: Sequence[Any], config: PredictConfig, linker: Any = None
+) -> Batch:
     """A batch of documents -> a batch of rows ``(doc_id, text, source, spans)``, the spans as
     tuples in schema field order (what :class:`pipelines.silver.transforms.EncodeShardsFn`
-    takes)."""
+    takes). With ``linker`` (a ``(text, spans) -> spans`` hook), the spans get concept ids."""
     from binder_core.inference.engine import to_span
 
     predictions = predictor.predict_spans(
         [doc.text for doc in docs], config.decoding, config.batch_size, config.labels
     )
-    return Batch(
-        (
-            doc.doc_id,
-            doc.text,
-            doc.source,
-            [tuple(span[f] for f in SPAN_FIELDS) for span in map(to_span, predicted)],
+    rows = []
+    for doc, predicted in zip(docs, predictions, strict=True):
+        spans = [to_span(p) for p in predicted]
+        if linker is not None:
+            spans = linker(doc.text, spans)
+        rows.append(
+            (doc.doc_id, doc.text, doc.source, [tuple(s[f] for f in SPAN_FIELDS) for s in spans])
         )
-        for doc, predicted in zip(docs, predictions, strict=True)
-    )
+    return Batch(rows)
+
+
+@dataclass(frozen=True)
+class LoadedTagger:
+    """What a worker loads once: the model, and the linker of ``--link-dict`` (or None). A
+    class, not a tuple: ``RunInference`` keeps a weak reference to it."""
+
+    predictor: Any
+    linker: Any
 
 
 class TagDocumentsHandler(ModelHandler[Batch, Batch, Any]):
@@ -227,12 +204,19 @@ class TagDocumentsHandler(ModelHandler[Batch, Batch, Any]):
             self._scratch = tempfile.mkdtemp(prefix="binder-model-")
         local = local_model_folder(c.model, self._scratch or "")
         logger.info("loading %s (%s) on a worker", c.model, c.backend)
-        return load_predictor(local, backend=c.backend, threads=c.threads)
+        predictor = load_predictor(local, backend=c.backend, threads=c.threads)
+        linker = None
+        if c.link_dictionary is not None:
+            from dictionaries.linking.spans import span_linker
+            from pipelines.silver.dictionary_files import load_dictionary
+
+            linker = span_linker(c.link_dictionary, load_dictionary(c.link_dictionary))
+        return LoadedTagger(predictor, linker)
 
     def run_inference(
         self, batch: Sequence[Batch], model: Any, inference_args: dict[str, Any] | None = None
     ) -> Iterable[Batch]:
-        return [tag_batch(model, docs, self._config) for docs in batch]
+        return [tag_batch(model.predictor, docs, self._config, model.linker) for docs in batch]
 
     def get_num_bytes(self, batch: Sequence[Batch]) -> int:
         return sum(len(doc.text.encode("utf-8")) for docs in batch for doc in docs)
@@ -288,8 +272,11 @@ def predict_corpus(
             "inputs": tuple(_absolute(p) for p in config.inputs),
             "model": _absolute(config.model),
             "output": _absolute(config.output),
+            "link_dictionary": config.link_dictionary and _absolute(config.link_dictionary),
         }
     )
+    if config.link_dictionary is not None:
+        check_link_dictionary(config.link_dictionary, read_model_info(config.model)["labels"])
     files = expand_inputs(config.inputs)
     inputs = [f.path for f in files] + [config.model]
     out.check_pipeline_output(config.output, "prediction", inputs, overwrite)
