@@ -1,20 +1,23 @@
 """The compiled-dictionary file: a JSON header and flat data sections, read without running code.
 
-Layout (format 4)::
+Layout (format 5)::
 
     MAGIC line | uint32 format version | uint64 header length | header (UTF-8 JSON) | sections
 
-The header holds what :func:`load_info` returns (fingerprint, labels, config, counts) and the
+The header holds what :func:`load_info` returns (fingerprint, labels, config, counts), the
+first key of each automaton shard (``automaton_shards``: ``[0, ..., number of keys]``) and the
 list of sections that follow it, each ``[name, byte length, crc32]``. Sections are
 little-endian arrays and UTF-8 text: the string tables (text + uint64 offsets), the payload
-arrays and the mixed-case key ids. The automaton is not stored: loading builds it from the
-keys (:func:`dictionaries.compiled.build_automaton`), and derives each key's value from the
-tables (:func:`dictionaries.compiled.pack_values`).
+arrays and the mixed-case key ids; then the automaton, one section per shard in ``daachorse``'s
+serialized form (:mod:`dictionaries.automaton`). Loading reads the automaton instead of
+building it, and derives each key's value from the tables
+(:func:`dictionaries.compiled.pack_values`).
 
 Nothing in the file is unpickled or evaluated: every section is checked (lengths, checksums,
-ranges) before anything is built from it, and a file that fails is an :class:`InputError`.
-Older formats (2: a pickle; 3: a pyahocorasick node dump) are refused with a message to
-recompile.
+ranges) before anything is built from it, an automaton shard is read by ``daachorse``'s
+checking deserializer, and a file that fails is an :class:`InputError`. Older formats (2: a
+pickle; 3: a pyahocorasick node dump; 4: no automaton, rebuilt on every load) are refused with
+a message to recompile.
 """
 
 from __future__ import annotations
@@ -25,20 +28,22 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from binder_core.atomic import atomic_path
 from binder_core.errors import InputError
-from dictionaries.compiled import MAGIC, CompiledDictionary, build_automaton, pack_values
+from dictionaries.automaton import KeyAutomaton
+from dictionaries.compiled import MAGIC, CompiledDictionary, pack_values
 from dictionaries.config import CompileConfig
 from dictionaries.tables import StrTable
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _LENGTH = struct.Struct("<Q")
 _MAX_HEADER_BYTES = 1 << 24  # labels and counts: far below this
+_SHARD = "automaton.{}"
 _TABLES = ("keys", "payload_concept", "payload_term", "payload_case")
 _ARRAYS: dict[str, Literal["I", "H"]] = {
     "payload_start": "I",
@@ -73,6 +78,8 @@ def _sections(compiled: CompiledDictionary) -> list[tuple[str, bytes]]:
         sections.append((name, array(code, sorted(values) if name == "mixed_case" else values)
                          .tobytes()))  # fmt: skip
     sections.append(("payload_uncertain", bytes(compiled.payload_uncertain)))
+    for i, data in enumerate(compiled.automaton.serialize()):
+        sections.append((_SHARD.format(i), data))
     return sections
 
 
@@ -87,6 +94,7 @@ def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) ->
             "num_terms": compiled.num_terms,
             "stats": dict(compiled.stats),
             "label_counts": dict(compiled.label_counts),
+            "automaton_shards": list(compiled.automaton.starts),
             "sections": [[name, len(data), zlib.crc32(data)] for name, data in sections],
         },
         sort_keys=True,
@@ -178,27 +186,44 @@ def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
         header = _read_header(f, where)
         try:
             info = _info(header)
-            sections = _read_sections(f, header["sections"])
-            return _assemble(info, sections)
+            starts = [int(k) for k in header["automaton_shards"]]
+            listing = list(header["sections"])
+            tables = listing[: len(listing) - len(starts) + 1]
+            shards = listing[len(tables) :]
+            if [name for name, _, _ in shards] != [_SHARD.format(i) for i in range(len(shards))]:
+                raise ValueError("automaton sections missing or out of order")
+            if starts[-1] != info.num_terms:
+                raise ValueError("automaton shards and key table disagree")
+
+            def read_automaton() -> KeyAutomaton:
+                # One shard's bytes at a time: read, checked, deserialized, dropped.
+                parts = (data for _, data in _read_sections(f, shards))
+                automaton = KeyAutomaton.deserialize(parts, starts)
+                if f.read(1):
+                    raise ValueError("data after the last section")
+                return automaton
+
+            return _assemble(info, dict(_read_sections(f, tables)), read_automaton)
         except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
             raise _damaged(exc, where) from None
 
 
-def _read_sections(stream: IO[bytes], listing: Any) -> dict[str, bytes]:
-    sections: dict[str, bytes] = {}
+def _read_sections(stream: IO[bytes], listing: Any) -> Iterator[tuple[str, bytes]]:
     for name, length, crc in listing:
         data = stream.read(int(length))
         if len(data) != length:
             raise ValueError(f"section {name} cut short")
         if zlib.crc32(data) != crc:
             raise ValueError(f"section {name} fails its checksum")
-        sections[str(name)] = data
-    if stream.read(1):
-        raise ValueError("data after the last section")
-    return sections
+        yield str(name), data
 
 
-def _assemble(info: DictionaryInfo, sections: Mapping[str, bytes]) -> CompiledDictionary:
+def _assemble(
+    info: DictionaryInfo,
+    sections: Mapping[str, bytes],
+    read_automaton: Callable[[], KeyAutomaton],
+) -> CompiledDictionary:
+    """The dictionary of the table ``sections``, checked first; then ``read_automaton``."""
     tables = {
         name: StrTable.from_bytes(sections[f"{name}.text"], sections[f"{name}.offsets"])
         for name in _TABLES
@@ -229,7 +254,7 @@ def _assemble(info: DictionaryInfo, sections: Mapping[str, bytes]) -> CompiledDi
         fingerprint=info.fingerprint,
         labels=info.labels,
         config=info.config,
-        automaton=build_automaton(keys),
+        automaton=read_automaton(),
         values=_values(sections),
         keys=keys,
         payload_start=starts,

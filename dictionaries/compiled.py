@@ -5,8 +5,8 @@ Layout (``n`` keys, ``p`` payloads, keys sorted, payloads of key ``k`` at
 ``payload_start[k]:payload_start[k + 1]``):
 
 * ``keys``: the ``n`` folded keys, a :class:`StrTable` (the fuzzy index is built from them)
-* ``automaton``: an ``ahocorasick_rs`` automaton whose pattern ``k`` is ``keys[k]``
-  (:func:`build_automaton`; offsets in characters), and ``values[k] = (k << 13) |
+* ``automaton``: a :class:`dictionaries.automaton.KeyAutomaton` whose pattern ``k`` is
+  ``keys[k]`` (offsets in characters), and ``values[k] = (k << 13) |
   (case_sensitive << 12) | len(keys[k])`` (:func:`pack_values`), what matching keeps per hit
 * per payload: ``payload_label`` (index into ``labels``), ``payload_concept`` (``|``-joined ids),
   ``payload_term`` (the dictionary term reported as ``matched_term``), ``payload_case`` (``""``
@@ -15,7 +15,7 @@ Layout (``n`` keys, ``p`` payloads, keys sorted, payloads of key ``k`` at
 * ``mixed_case``: the keys with an accepted case form that is not all capitals.
 
 :mod:`dictionaries.artifact` writes and reads the artifact file (a JSON header and flat data
-sections, no pickle); the automaton is not stored, it is rebuilt from the keys on load.
+sections, no pickle), the automaton included in its own serialized form.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import ahocorasick_rs
 import numpy as np
 
 from binder_core.errors import ConfigError
+from dictionaries.automaton import KeyAutomaton
 from dictionaries.config import CASE_POLICIES, CasePolicy, CompileConfig
 from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface
@@ -61,7 +61,7 @@ class CompiledDictionary:
     fingerprint: str
     labels: tuple[str, ...]
     config: CompileConfig
-    automaton: Any  # ahocorasick_rs.AhoCorasick over ``keys``
+    automaton: KeyAutomaton  # over ``keys``
     values: Sequence[int]  # per key, see the module docstring
     keys: StrTable
     payload_start: Sequence[int]  # array("I") when compiled, a uint32 memoryview when loaded
@@ -86,22 +86,6 @@ class CompiledDictionary:
         """The index of folded ``key`` (keys are sorted), or None when it is not a key."""
         k = bisect.bisect_left(self.keys, key)
         return k if k < len(self.keys) and self.keys[k] == key else None
-
-
-def build_automaton(keys: Iterable[str]) -> Any:
-    """The automaton that matching scans text with: pattern ``k`` is the ``k``-th key.
-
-    ``ahocorasick_rs`` (Rust) as a contiguous NFA: it scans about twice as fast as
-    pyahocorasick and builds from strings, so the artifact stores no automaton and loading
-    runs no code from the file. Standard match kind: every overlapping hit is reported, ordered
-    by end offset, which :func:`dictionaries.matcher.exact_hits` relies on.
-    """
-    return ahocorasick_rs.AhoCorasick(
-        list(keys),
-        matchkind=ahocorasick_rs.MatchKind.Standard,
-        implementation=ahocorasick_rs.Implementation.ContiguousNFA,
-        store_patterns=False,
-    )
 
 
 def pack_values(lengths: Any, case_sensitive: Any) -> list[int]:
@@ -227,7 +211,10 @@ def build_compiled(
     groups: dict[str, dict[str, TermGroup]], config: CompileConfig, stats: Counter[str]
 ) -> CompiledDictionary:
     """The matcher of folded keys -> label -> :class:`TermGroup` (filters already applied;
-    ambiguity follows ``config``). ``stats`` gets the key counts."""
+    ambiguity follows ``config``). ``stats`` gets the key counts.
+
+    ``groups`` is consumed: each key's groups leave it as its payloads are written, so the
+    memory of the objects is given back while the flat tables fill."""
     all_labels = sorted({lab for by_label in groups.values() for lab in by_label})
     label_index = {lab: i for i, lab in enumerate(all_labels)}
     rank = _label_rank(config, all_labels)
@@ -242,7 +229,7 @@ def build_compiled(
     mixed_case: set[int] = set()
     label_counts: Counter[str] = Counter()
     for key in sorted(groups):
-        by_label = groups[key]
+        by_label = groups.pop(key)
         is_uncertain = False
         if len(by_label) == 1:
             chosen: list[str] = list(by_label)
@@ -278,6 +265,8 @@ def build_compiled(
     stats["keys"] = len(keys)
     used_labels = tuple(lab for lab in all_labels if label_counts[lab])
     key_table = StrTable(keys)
+    key_lengths = array("I", map(len, keys))
+    del keys
     concept_table = StrTable(concepts)
     term_table = StrTable(terms)
     case_table = StrTable(cases)
@@ -288,13 +277,13 @@ def build_compiled(
         table.digest_into(digest)
     for raw in (payload_start.tobytes(), payload_label.tobytes(), bytes(uncertain)):
         digest.update(len(raw).to_bytes(8, "little") + raw)
-    logger.info("compiled %d keys (%s)", len(keys), dict(label_counts))
+    logger.info("compiled %d keys (%s)", len(key_table), dict(label_counts))
     return CompiledDictionary(
         fingerprint="sha256:" + digest.hexdigest()[:32],
         labels=used_labels,
         config=config,
-        automaton=build_automaton(keys),
-        values=pack_values([len(key) for key in keys], case_flags),
+        automaton=KeyAutomaton.build(key_table),
+        values=pack_values(key_lengths, case_flags),
         payload_start=payload_start,
         payload_label=payload_label,
         payload_uncertain=bytes(uncertain),

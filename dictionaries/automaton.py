@@ -1,0 +1,97 @@
+"""The automaton that matching scans folded text with, and its serialized form.
+
+A character-wise double-array Aho-Corasick automaton (``daachorse``, Rust) over the sorted
+keys: pattern ``k`` is key ``k``, offsets are in characters, and every overlapping occurrence
+is reported, ordered by end offset (what :func:`dictionaries.matcher.exact_hits` relies on).
+It scans as fast as the ``ahocorasick-rs`` contiguous NFA that it replaces (the two are
+compared, paired, by ``benchmarks/bench_dict_scale.py``) and, unlike it, has a serialized form
+that ``daachorse`` checks as it reads it: a loaded artifact reads its automaton instead of
+building it again, so a load costs about what reading the file costs.
+
+Shards: building an automaton takes about ten times the memory of the finished one (about
+3.4 GB for a million UMLS-like keys of 32 characters), so the keys are cut, in key order, into
+shards of at most :data:`SHARD_CHARS` characters, built one after the other; a scan runs every
+shard and merges their hits by end offset. A dictionary of MeSH's size is one shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import islice, pairwise
+from operator import itemgetter
+
+import daachorse
+
+SHARD_CHARS = 16_000_000
+"""Key characters per shard: bounds a build's peak memory (about 1.7 GB) at the cost of one
+more pass over the text per shard."""
+
+Automaton = daachorse.CharwiseDoubleArrayAhoCorasick
+_END = itemgetter(2)
+
+
+def shard_starts(lengths: Iterable[int], max_chars: int = SHARD_CHARS) -> list[int]:
+    """The first key of each shard, then the number of keys: ``[0, ..., n]`` (``[0]`` for no
+    keys). A shard holds keys until adding the next would pass ``max_chars`` characters."""
+    starts = [0]
+    chars = 0
+    n = 0
+    for n, length in enumerate(lengths, start=1):
+        if chars and chars + length > max_chars:
+            starts.append(n - 1)
+            chars = 0
+        chars += length
+    if n:
+        starts.append(n)
+    return starts
+
+
+class KeyAutomaton:
+    """The keys' automaton, in shards; see the module docstring.
+
+    ``find_matches_as_indexes`` answers as ``ahocorasick_rs.AhoCorasick``'s method of that name
+    does with ``overlapping=True``: ``(key index, start, end)`` per occurrence, by end offset.
+    """
+
+    __slots__ = ("_shards", "starts")
+
+    def __init__(self, shards: Sequence[Automaton], starts: Sequence[int]) -> None:
+        if len(starts) != len(shards) + 1 or starts[0] != 0:
+            raise ValueError("one start per shard, and the number of keys")
+        if any(b <= a for a, b in pairwise(starts)):
+            raise ValueError("shard starts out of order")
+        self._shards = tuple(zip(shards, starts, strict=False))
+        self.starts = tuple(starts)  # the first key of each shard, then the number of keys
+
+    @classmethod
+    def build(cls, keys: Iterable[str], max_chars: int = SHARD_CHARS) -> KeyAutomaton:
+        """The automaton of ``keys`` (distinct, non-empty; read twice), shard after shard."""
+        starts = shard_starts(map(len, keys), max_chars)
+        remaining = iter(keys)
+        shards = [Automaton(list(islice(remaining, b - a))) for a, b in pairwise(starts)]
+        return cls(shards, starts)
+
+    def serialize(self) -> list[bytes]:
+        """Each shard's bytes (``daachorse``'s own format), in shard order."""
+        return [shard.serialize() for shard, _ in self._shards]
+
+    @classmethod
+    def deserialize(cls, shards: Iterable[bytes], starts: Sequence[int]) -> KeyAutomaton:
+        """The automaton of :meth:`serialize`'s bytes; ``ValueError`` when ``daachorse`` finds
+        one of them is not an automaton."""
+        return cls([Automaton.deserialize(data) for data in shards], starts)
+
+    def find_matches_as_indexes(
+        self, haystack: str, overlapping: bool = True
+    ) -> list[tuple[int, int, int]]:
+        """Every occurrence of a key in ``haystack`` as ``(key index, start, end)``, ordered
+        by end offset (only overlapping search is offered)."""
+        if not overlapping:
+            raise ValueError("the key automaton reports every overlapping occurrence")
+        if len(self._shards) == 1:
+            return [(k, s, e) for s, e, k in self._shards[0][0].find_overlapping(haystack)]
+        hits: list[tuple[int, int, int]] = []
+        for shard, first in self._shards:
+            hits += [(k + first, s, e) for s, e, k in shard.find_overlapping(haystack)]
+        hits.sort(key=_END)  # stable: within an end offset, each shard's order
+        return hits
