@@ -117,15 +117,57 @@ def case_forms(term: str, case: CasePolicy, acronym: bool) -> tuple[str, ...] | 
 
 
 class TermGroup:
-    """Everything known about one (key, label) pair while compiling."""
+    """Everything known about one (key, label) pair while compiling.
 
-    __slots__ = ("cases", "concepts", "term")
+    A UMLS-sized compile holds millions of these, so they stay small: the groups of one key
+    are a chain (``next``, see :func:`add_group`) rather than a dict per key, and ``concepts``
+    is one id (a string) until a second, different one comes.
+    """
 
-    def __init__(self, term: str) -> None:
+    __slots__ = ("cases", "concepts", "label", "next", "term")
+
+    def __init__(self, label: str, term: str) -> None:
+        self.label = label
         self.term = term
-        self.concepts: set[str] = set()
+        self.concepts: str | set[str] = ""
         # Surfaces a case-sensitive key accepts; None once any entry is case-insensitive.
         self.cases: set[str] | None = set()
+        self.next: TermGroup | None = None  # the key's group of another label
+
+    def add_concept(self, concept: str) -> None:
+        if not concept or concept == self.concepts:
+            return
+        if isinstance(self.concepts, set):
+            self.concepts.add(concept)
+        elif self.concepts:
+            self.concepts = {self.concepts, concept}
+        else:
+            self.concepts = concept
+
+    def concept_ids(self) -> str:
+        """The ``|``-joined, sorted concept ids."""
+        if isinstance(self.concepts, set):
+            return "|".join(sorted(self.concepts))
+        return self.concepts
+
+
+Groups = dict[str, TermGroup]
+"""Folded key -> the first of its :class:`TermGroup` chain (one group per label)."""
+
+
+def add_group(groups: Groups, key: str, group: TermGroup) -> None:
+    """Put ``group`` (of a label the key has no group for yet) on ``key``'s chain."""
+    group.next = groups.get(key)
+    groups[key] = group
+
+
+def key_groups(head: TermGroup | None) -> dict[str, TermGroup]:
+    """Label -> group, for one key's chain."""
+    found = {}
+    while head is not None:
+        found[head.label] = head
+        head = head.next
+    return found
 
 
 def _label_rank(config: CompileConfig, labels: Iterable[str]) -> dict[str, tuple[int, str]]:
@@ -157,7 +199,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
     keep_labels = set(config.labels)
     acronym_max = config.acronym_max_length
     stats: Counter[str] = Counter()
-    groups: dict[str, dict[str, TermGroup]] = {}
+    groups: Groups = {}
     count = 0
     for count, entry in enumerate(entries, start=1):  # noqa: B007
         if keep_labels and entry.label not in keep_labels:
@@ -175,7 +217,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
 
 
 def _add_term(
-    groups: dict[str, dict[str, TermGroup]],
+    groups: Groups,
     term: str,
     entry: Entry,
     term_filter: TermFilter,
@@ -189,16 +231,15 @@ def _add_term(
     if reason is not None:
         stats["dropped_" + reason] += 1
         return
-    by_label = groups.get(key)
-    if by_label is None:
-        by_label = groups[key] = {}
-    group = by_label.get(entry.label)
+    group = groups.get(key)
+    while group is not None and group.label != entry.label:
+        group = group.next
     if group is None:
-        group = by_label[entry.label] = TermGroup(term)
+        group = TermGroup(entry.label, term)
+        add_group(groups, key, group)
     elif term < group.term:
         group.term = term
-    if entry.concept_id:
-        group.concepts.add(entry.concept_id)
+    group.add_concept(entry.concept_id)
     if group.cases is not None:
         forms = case_forms(term, entry.case, acronym)
         if forms is None:
@@ -208,14 +249,14 @@ def _add_term(
 
 
 def build_compiled(
-    groups: dict[str, dict[str, TermGroup]], config: CompileConfig, stats: Counter[str]
+    groups: Groups, config: CompileConfig, stats: Counter[str]
 ) -> CompiledDictionary:
-    """The matcher of folded keys -> label -> :class:`TermGroup` (filters already applied;
+    """The matcher of folded keys -> :class:`TermGroup` chains (filters already applied;
     ambiguity follows ``config``). ``stats`` gets the key counts.
 
     ``groups`` is consumed: each key's groups leave it as its payloads are written, so the
     memory of the objects is given back while the flat tables fill."""
-    all_labels = sorted({lab for by_label in groups.values() for lab in by_label})
+    all_labels = sorted({lab for head in groups.values() for lab in key_groups(head)})
     label_index = {lab: i for i, lab in enumerate(all_labels)}
     rank = _label_rank(config, all_labels)
     keys: list[str] = []
@@ -229,7 +270,7 @@ def build_compiled(
     mixed_case: set[int] = set()
     label_counts: Counter[str] = Counter()
     for key in sorted(groups):
-        by_label = groups.pop(key)
+        by_label = key_groups(groups.pop(key))
         is_uncertain = False
         if len(by_label) == 1:
             chosen: list[str] = list(by_label)
@@ -255,7 +296,7 @@ def build_compiled(
                 cases.append("\x00".join(sorted(group.cases)))
                 if not all(form.isupper() for form in group.cases):
                     mixed_case.add(k)
-            concepts.append("|".join(sorted(group.concepts)) if group.concepts else "")
+            concepts.append(group.concept_ids())
             terms.append(group.term)
             payload_label.append(label_index[lab])
             uncertain.append(is_uncertain)
