@@ -4,9 +4,12 @@ A character-wise double-array Aho-Corasick automaton (``daachorse``, Rust) over 
 keys: pattern ``k`` is key ``k``, offsets are in characters, and every overlapping occurrence
 is reported, ordered by end offset (what :func:`dictionaries.matcher.exact_hits` relies on).
 It scans as fast as the ``ahocorasick-rs`` contiguous NFA that it replaces (the two are
-compared, paired, by ``benchmarks/bench_dict_scale.py``) and, unlike it, has a serialized form
-that ``daachorse`` checks as it reads it: a loaded artifact reads its automaton instead of
-building it again, so a load costs about what reading the file costs.
+compared, paired, by ``benchmarks/bench_dict_scale.py``) and, unlike it, has a serialized form:
+a loaded artifact reads its automaton instead of building it again, so a load costs about what
+reading the file costs. ``daachorse`` checks the structure it reads: a shard that does not
+hold together is a ``ValueError`` (most changed bytes are caught so; the artifact's checksums
+catch damage first). A deliberately altered shard that still holds together reports wrong key
+indices or offsets, which matching refuses when they fall outside the keys or the text.
 
 Shards: building an automaton takes about ten times the memory of the finished one (about
 3.4 GB for a million UMLS-like keys of 32 characters), so the keys are cut, in key order, into

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import struct
 from dataclasses import replace
 from pathlib import Path
@@ -105,3 +106,20 @@ def test_a_format_4_file_is_refused_with_a_recompile_message(tmp_path: Path) -> 
     path.write_bytes(MAGIC + struct.pack("<I", 4) + data[len(MAGIC) + 4 :])
     with pytest.raises(InputError, match=r"format 4, this binder-ner reads format 5; recompile"):
         load_compiled(path)
+
+
+def test_key_automaton_bytes_with_changed_bytes_are_refused_or_still_scan() -> None:
+    data = KeyAutomaton.build(KEYS).serialize()[0]
+    rng = random.Random(0)
+    refused = 0
+    for _ in range(300):
+        changed = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            changed[rng.randrange(len(changed))] = rng.randrange(256)
+        try:
+            automaton = KeyAutomaton.deserialize([bytes(changed)], [0, len(KEYS)])
+        except ValueError:
+            refused += 1
+            continue
+        assert isinstance(automaton.find_matches_as_indexes("abc bc xabcx"), list)
+    assert refused > 200  # most changes break the structure that daachorse checks
