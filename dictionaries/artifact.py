@@ -29,7 +29,9 @@ import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -195,27 +197,43 @@ def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
             if starts[-1] != info.num_terms:
                 raise ValueError("automaton shards and key table disagree")
 
+            sections = _read_sections(f, listing)
+            table_sections = dict(islice(sections, len(tables)))
+
             def read_automaton() -> KeyAutomaton:
-                # One shard's bytes at a time: read, checked, deserialized, dropped.
-                parts = (data for _, data in _read_sections(f, shards))
-                automaton = KeyAutomaton.deserialize(parts, starts)
+                # A shard's bytes are dropped once deserialized; the next is read meanwhile.
+                automaton = KeyAutomaton.deserialize((data for _, data in sections), starts)
                 if f.read(1):
                     raise ValueError("data after the last section")
                 return automaton
 
-            return _assemble(info, dict(_read_sections(f, tables)), read_automaton)
+            return _assemble(info, table_sections, read_automaton)
         except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
             raise _damaged(exc, where) from None
 
 
 def _read_sections(stream: IO[bytes], listing: Any) -> Iterator[tuple[str, bytes]]:
-    for name, length, crc in listing:
-        data = stream.read(int(length))
-        if len(data) != length:
-            raise ValueError(f"section {name} cut short")
-        if zlib.crc32(data) != crc:
-            raise ValueError(f"section {name} fails its checksum")
-        yield str(name), data
+    """Each section of ``listing``, read and checked; the next one is read and checked on a
+    thread while the caller works on this one (reading and crc32 release the GIL), so the
+    checksums of a large automaton overlap its deserializing."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead: Future[tuple[str, bytes]] | None = None
+        for name, length, crc in listing:
+            current = pool.submit(_read_section, stream, str(name), int(length), crc)
+            if ahead is not None:
+                yield ahead.result()
+            ahead = current
+        if ahead is not None:
+            yield ahead.result()
+
+
+def _read_section(stream: IO[bytes], name: str, length: int, crc: int) -> tuple[str, bytes]:
+    data = stream.read(length)
+    if len(data) != length:
+        raise ValueError(f"section {name} cut short")
+    if zlib.crc32(data) != crc:
+        raise ValueError(f"section {name} fails its checksum")
+    return name, data
 
 
 def _assemble(
