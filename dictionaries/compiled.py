@@ -29,6 +29,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -161,13 +162,18 @@ def add_group(groups: Groups, key: str, group: TermGroup) -> None:
     groups[key] = group
 
 
-def key_groups(head: TermGroup | None) -> dict[str, TermGroup]:
-    """Label -> group, for one key's chain."""
-    found = {}
+def key_groups(head: TermGroup | None) -> list[TermGroup]:
+    """One key's chain as a list, by label."""
+    found = []
     while head is not None:
-        found[head.label] = head
+        found.append(head)
         head = head.next
+    if len(found) > 1:
+        found.sort(key=_LABEL)
     return found
+
+
+_LABEL = attrgetter("label")
 
 
 def _label_rank(config: CompileConfig, labels: Iterable[str]) -> dict[str, tuple[int, str]]:
@@ -256,7 +262,7 @@ def build_compiled(
 
     ``groups`` is consumed: each key's groups leave it as its payloads are written, so the
     memory of the objects is given back while the flat tables fill."""
-    all_labels = sorted({lab for head in groups.values() for lab in key_groups(head)})
+    all_labels = sorted({g.label for head in groups.values() for g in key_groups(head)})
     label_index = {lab: i for i, lab in enumerate(all_labels)}
     rank = _label_rank(config, all_labels)
     keys: list[str] = []
@@ -270,25 +276,22 @@ def build_compiled(
     mixed_case: set[int] = set()
     label_counts: Counter[str] = Counter()
     for key in sorted(groups):
-        by_label = key_groups(groups.pop(key))
+        chosen = key_groups(groups.pop(key))
         is_uncertain = False
-        if len(by_label) == 1:
-            chosen: list[str] = list(by_label)
-        else:
-            chosen = sorted(by_label)
+        if len(chosen) > 1:
             stats["ambiguous_keys"] += 1
             if config.ambiguity == "drop":
                 stats["dropped_ambiguous"] += 1
                 continue
             if config.ambiguity == "priority":
-                chosen = [min(chosen, key=rank.__getitem__)]
+                chosen = [min(chosen, key=lambda g: rank[g.label])]
             else:
                 is_uncertain = True
         k = len(keys)
         keys.append(key)
         case_sensitive = True
-        for lab in chosen:
-            group = by_label[lab]
+        for group in chosen:
+            lab = group.label
             if group.cases is None:
                 case_sensitive = False
                 cases.append("")
