@@ -314,6 +314,7 @@ def build_compiled(
     concept_table = StrTable(concepts)
     term_table = StrTable(terms)
     case_table = StrTable(cases)
+    del concepts, terms, cases  # their strings go before the automaton's build needs memory
     payload_label = _relabel(payload_label, all_labels, used_labels)
     digest = hashlib.sha256(MAGIC + config.to_json().encode())
     digest.update(json.dumps(used_labels).encode())
@@ -321,12 +322,13 @@ def build_compiled(
         table.digest_into(digest)
     for raw in (payload_start.tobytes(), payload_label.tobytes(), bytes(uncertain)):
         digest.update(len(raw).to_bytes(8, "little") + raw)
+    automaton = KeyAutomaton.build(key_table)
     logger.info("compiled %d keys (%s)", len(key_table), dict(label_counts))
     return CompiledDictionary(
         fingerprint="sha256:" + digest.hexdigest()[:32],
         labels=used_labels,
         config=config,
-        automaton=KeyAutomaton.build(key_table),
+        automaton=automaton,
         values=pack_values(key_lengths, case_flags),
         payload_start=payload_start,
         payload_label=payload_label,
