@@ -2,7 +2,8 @@
 
 A character-wise double-array Aho-Corasick automaton (``daachorse``, Rust) over the sorted
 keys: pattern ``k`` is key ``k``, offsets are in characters, and every overlapping occurrence
-is reported, ordered by end offset (what :func:`dictionaries.matcher.exact_hits` relies on).
+is reported as ``(start, end, k)``, ordered by end offset (what
+:func:`dictionaries.matcher.exact_hits` relies on).
 It scans as fast as the ``ahocorasick-rs`` contiguous NFA that it replaces (the two are
 compared, paired, by ``benchmarks/bench_dict_scale.py``) and, unlike it, has a serialized form:
 a loaded artifact reads its automaton instead of building it again, so a load costs about what
@@ -30,7 +31,7 @@ SHARD_CHARS = 16_000_000
 more pass over the text per shard."""
 
 Automaton = daachorse.CharwiseDoubleArrayAhoCorasick
-_END = itemgetter(2)
+_END = itemgetter(1)
 
 
 def shard_starts(lengths: Iterable[int], max_chars: int = SHARD_CHARS) -> list[int]:
@@ -50,11 +51,7 @@ def shard_starts(lengths: Iterable[int], max_chars: int = SHARD_CHARS) -> list[i
 
 
 class KeyAutomaton:
-    """The keys' automaton, in shards; see the module docstring.
-
-    ``find_matches_as_indexes`` answers as ``ahocorasick_rs.AhoCorasick``'s method of that name
-    does with ``overlapping=True``: ``(key index, start, end)`` per occurrence, by end offset.
-    """
+    """The keys' automaton, in shards; see the module docstring."""
 
     __slots__ = ("_shards", "starts")
 
@@ -84,17 +81,14 @@ class KeyAutomaton:
         one of them is not an automaton."""
         return cls([Automaton.deserialize(data) for data in shards], starts)
 
-    def find_matches_as_indexes(
-        self, haystack: str, overlapping: bool = True
-    ) -> list[tuple[int, int, int]]:
-        """Every occurrence of a key in ``haystack`` as ``(key index, start, end)``, ordered
-        by end offset (only overlapping search is offered)."""
-        if not overlapping:
-            raise ValueError("the key automaton reports every overlapping occurrence")
+    def find_all(self, haystack: str) -> list[tuple[int, int, int]]:
+        """Every occurrence of a key in ``haystack`` as ``(start, end, key index)``, ordered
+        by end offset: ``daachorse``'s own layout, so one shard's hits are passed on as they
+        come."""
         if len(self._shards) == 1:
-            return [(k, s, e) for s, e, k in self._shards[0][0].find_overlapping(haystack)]
+            return self._shards[0][0].find_overlapping(haystack)
         hits: list[tuple[int, int, int]] = []
         for shard, first in self._shards:
-            hits += [(k + first, s, e) for s, e, k in shard.find_overlapping(haystack)]
+            hits += [(s, e, k + first) for s, e, k in shard.find_overlapping(haystack)]
         hits.sort(key=_END)  # stable: within an end offset, each shard's order
         return hits

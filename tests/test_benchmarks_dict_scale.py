@@ -43,7 +43,8 @@ def test_paired_scan_counts_the_same_spans_with_both_automata() -> None:
     texts = ["Acute renal failure of the kidney.", "", "kidney, kidney"]
     found = paired_scan(compiled, texts, rounds=2, reference=True)
     assert found["spans"] == 4
-    assert len(found["automaton_mb_s"]) == len(found["reference_mb_s"]) == 2
+    rounds = [found[k] for k in ("automaton_mb_s", "reference_mb_s", "automaton_scan_mb_s")]
+    assert [len(r) for r in rounds] == [2, 2, 2] and len(found["reference_scan_mb_s"]) == 2
     assert found["corpus_mb"] == sum(len(t) for t in texts) / 1e6
 
 

@@ -16,8 +16,8 @@ from dictionaries.compiled import MAGIC
 from tests.test_dictionaries_artifact import ENTRIES, _rewrite
 
 KEYS = ["ab", "abc", "b", "bc", "c"]
-# Every occurrence in "abc" as (key, start, end), by end offset, longer first within an end.
-HITS_IN_ABC = [(0, 0, 2), (2, 1, 2), (1, 0, 3), (3, 1, 3), (4, 2, 3)]
+# Every occurrence in "abc" as (start, end, key), by end offset, longer first within an end.
+HITS_IN_ABC = [(0, 2, 0), (1, 2, 2), (0, 3, 1), (1, 3, 3), (2, 3, 4)]
 
 
 def test_shard_starts_cut_before_the_key_that_would_pass_the_limit() -> None:
@@ -31,30 +31,28 @@ def test_shard_starts_cut_before_the_key_that_would_pass_the_limit() -> None:
 def test_key_automaton_finds_every_occurrence_by_end() -> None:
     one = KeyAutomaton.build(KEYS)
     assert one.starts == (0, 5)
-    assert one.find_matches_as_indexes("abc", overlapping=True) == HITS_IN_ABC
-    assert one.find_matches_as_indexes("") == []
+    assert one.find_all("abc") == HITS_IN_ABC
+    assert one.find_all("") == []
 
 
 def test_key_automaton_shards_find_what_one_automaton_finds() -> None:
     sharded = KeyAutomaton.build(KEYS, max_chars=3)
     assert sharded.starts == (0, 1, 2, 4, 5)
-    assert sharded.find_matches_as_indexes("abc") == HITS_IN_ABC
+    assert sharded.find_all("abc") == HITS_IN_ABC
     text = "xabc bc ab"
-    assert sharded.find_matches_as_indexes(text) == KeyAutomaton.build(
-        KEYS
-    ).find_matches_as_indexes(text)
+    assert sharded.find_all(text) == KeyAutomaton.build(KEYS).find_all(text)
 
 
 def test_key_automaton_without_keys_finds_nothing() -> None:
     empty = KeyAutomaton.build([])
-    assert (empty.starts, empty.serialize(), empty.find_matches_as_indexes("abc")) == ((0,), [], [])
+    assert (empty.starts, empty.serialize(), empty.find_all("abc")) == ((0,), [], [])
 
 
 def test_key_automaton_round_trips_through_its_bytes() -> None:
     sharded = KeyAutomaton.build(KEYS, max_chars=3)
     copy = KeyAutomaton.deserialize(sharded.serialize(), sharded.starts)
     assert copy.starts == sharded.starts
-    assert copy.find_matches_as_indexes("abc") == HITS_IN_ABC
+    assert copy.find_all("abc") == HITS_IN_ABC
 
 
 def test_key_automaton_refuses_bytes_that_are_not_an_automaton() -> None:
@@ -65,11 +63,6 @@ def test_key_automaton_refuses_bytes_that_are_not_an_automaton() -> None:
         KeyAutomaton.deserialize([data], [0, 2, 5])
     with pytest.raises(ValueError, match="out of order"):
         KeyAutomaton.deserialize([data], [0, 0])
-
-
-def test_key_automaton_offers_overlapping_search_only() -> None:
-    with pytest.raises(ValueError, match="overlapping"):
-        KeyAutomaton.build(KEYS).find_matches_as_indexes("abc", overlapping=False)
 
 
 def test_a_sharded_artifact_matches_as_the_dictionary_it_was_saved_from(tmp_path: Path) -> None:
@@ -121,5 +114,5 @@ def test_key_automaton_bytes_with_changed_bytes_are_refused_or_still_scan() -> N
         except ValueError:
             refused += 1
             continue
-        assert isinstance(automaton.find_matches_as_indexes("abc bc xabcx"), list)
+        assert isinstance(automaton.find_all("abc bc xabcx"), list)
     assert refused > 200  # most changes break the structure that daachorse checks
