@@ -74,8 +74,8 @@ def preload_dictionaries(paths: Iterable[str | None]) -> None:
 
 def prefetch_dictionaries(paths: Iterable[str | None]) -> None:
     """:func:`preload_dictionaries` on a background thread, and :func:`load_dictionary` waits
-    for it when it needs the dictionary first. Only the file's reading is sure to overlap what
-    this process does next: checking the tables and deserializing the automaton hold the GIL."""
+    for it when it needs the dictionary first. Reading the file (and its checksums) overlaps
+    what this process does next; checking and decoding the tables hold the GIL."""
     for where in _local_paths(paths):
         if where in _PRELOADED:
             continue
