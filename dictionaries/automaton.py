@@ -85,10 +85,11 @@ class KeyAutomaton:
         """Every occurrence of a key in ``haystack`` as ``(start, end, key index)``, ordered
         by end offset: ``daachorse``'s own layout, so one shard's hits are passed on as they
         come."""
-        if len(self._shards) == 1:
-            return self._shards[0][0].find_overlapping(haystack)
-        hits: list[tuple[int, int, int]] = []
-        for shard, first in self._shards:
+        if not self._shards:
+            return []
+        hits: list[tuple[int, int, int]] = self._shards[0][0].find_overlapping(haystack)
+        for shard, first in self._shards[1:]:
             hits += [(s, e, k + first) for s, e, k in shard.find_overlapping(haystack)]
-        hits.sort(key=_END)  # stable: within an end offset, each shard's order
+        if len(self._shards) > 1:
+            hits.sort(key=_END)  # stable: within an end offset, each shard's order
         return hits
