@@ -12,6 +12,9 @@ hold together is a ``ValueError`` (most changed bytes are caught so; the artifac
 catch damage first). A deliberately altered shard that still holds together reports wrong key
 indices or offsets, which matching refuses when they fall outside the keys or the text.
 
+Built without ``daachorse``'s prefilter: with the MeSH dictionary the scan takes 0.95 s
+without it and 1.06 s with it (``ahocorasick-rs``: 0.90 s; five passes over 6.4 MB, paired).
+
 Shards: building an automaton takes about ten times the memory of the finished one (about
 3.4 GB for a million UMLS-like keys of 32 characters), so the keys are cut, in key order, into
 shards of at most :data:`SHARD_CHARS` characters, built one after the other; a scan runs every
@@ -68,7 +71,10 @@ class KeyAutomaton:
         """The automaton of ``keys`` (distinct, non-empty; read twice), shard after shard."""
         starts = shard_starts(map(len, keys), max_chars)
         remaining = iter(keys)
-        shards = [Automaton(list(islice(remaining, b - a))) for a, b in pairwise(starts)]
+        shards = [
+            Automaton(list(islice(remaining, b - a)), use_prefilter=False)
+            for a, b in pairwise(starts)
+        ]
         return cls(shards, starts)
 
     def serialize(self) -> list[bytes]:
