@@ -208,7 +208,7 @@ def build_cli(
     # Before Beam is imported here: the worker template (which `cli.launch` may have started
     # already) loads the dictionaries on another core while this process imports Beam. For one
     # worker the load runs on a thread here, which overlaps that import only while it reads the
-    # file (the automaton build holds the GIL).
+    # file (checking the tables holds the GIL).
     dictionaries = [d for d in (dictionary, heldout_dict, uncertain_dict) if d]
     if workers > 1:
         from pipelines.runners.worker_pool import warm_template

@@ -1,7 +1,7 @@
 /* The per-hit loops of dictionaries/matcher.py, compiled.
  *
  * boundary_hits(folded, raw, values, case_bit, longest, case_ok) -> list of (start, end, value)
- *     The automaton's raw hits (k, start, end) of ``folded`` that start and end on a token
+ *     The automaton's raw hits (start, end, k) of ``folded`` that start and end on a token
  *     boundary (anywhere but between two alphanumeric characters, str.isalnum), with the
  *     leftmost-longest choice made in the same pass when ``longest`` is true. A hit whose value
  *     has ``case_bit`` set is kept only if ``case_ok(k, start, end, value)`` is true (when
@@ -92,9 +92,9 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
     const Py_ssize_t count = PyList_GET_SIZE(raw);
     for (Py_ssize_t r = 0; r < count; r++) {
         PyObject *item = PyList_GET_ITEM(raw, r);
-        Py_ssize_t kse[3];
-        if (unpack3(item, kse) < 0) goto error;
-        const Py_ssize_t k = kse[0], start = kse[1], end = kse[2];
+        Py_ssize_t sek[3];
+        if (unpack3(item, sek) < 0) goto error;
+        const Py_ssize_t start = sek[0], end = sek[1], k = sek[2];
         if (start < 0 || end > n || start > end) {
             PyErr_SetString(PyExc_ValueError, "hit offsets outside the text");
             goto error;
@@ -108,9 +108,9 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
         const long long v = PyLong_AsLongLong(value);
         if (v == -1 && PyErr_Occurred()) goto error;
         if ((v & case_bit) && check_case) {
-            PyObject *ok = PyObject_CallFunctionObjArgs(case_ok, PyTuple_GET_ITEM(item, 0),
-                                                        PyTuple_GET_ITEM(item, 1),
-                                                        PyTuple_GET_ITEM(item, 2), value, NULL);
+            PyObject *ok = PyObject_CallFunctionObjArgs(case_ok, PyTuple_GET_ITEM(item, 2),
+                                                        PyTuple_GET_ITEM(item, 0),
+                                                        PyTuple_GET_ITEM(item, 1), value, NULL);
             if (ok == NULL) goto error;
             const int truth = PyObject_IsTrue(ok);
             Py_DECREF(ok);
@@ -124,7 +124,7 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
             if (PyList_SetSlice(hits, i, size, NULL) < 0) goto error;
             size = i;
         }
-        PyObject *hit = PyTuple_Pack(3, PyTuple_GET_ITEM(item, 1), PyTuple_GET_ITEM(item, 2),
+        PyObject *hit = PyTuple_Pack(3, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1),
                                      value);
         if (hit == NULL) goto error;
         const int failed = PyList_Append(hits, hit);

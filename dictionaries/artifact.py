@@ -1,20 +1,23 @@
 """The compiled-dictionary file: a JSON header and flat data sections, read without running code.
 
-Layout (format 4)::
+Layout (format 5)::
 
     MAGIC line | uint32 format version | uint64 header length | header (UTF-8 JSON) | sections
 
-The header holds what :func:`load_info` returns (fingerprint, labels, config, counts) and the
+The header holds what :func:`load_info` returns (fingerprint, labels, config, counts), the
+first key of each automaton shard (``automaton_shards``: ``[0, ..., number of keys]``) and the
 list of sections that follow it, each ``[name, byte length, crc32]``. Sections are
 little-endian arrays and UTF-8 text: the string tables (text + uint64 offsets), the payload
-arrays and the mixed-case key ids. The automaton is not stored: loading builds it from the
-keys (:func:`dictionaries.compiled.build_automaton`), and derives each key's value from the
-tables (:func:`dictionaries.compiled.pack_values`).
+arrays and the mixed-case key ids; then the automaton, one section per shard in ``daachorse``'s
+serialized form (:mod:`dictionaries.automaton`). Loading reads the automaton instead of
+building it, and derives each key's value from the tables
+(:func:`dictionaries.compiled.pack_values`).
 
 Nothing in the file is unpickled or evaluated: every section is checked (lengths, checksums,
-ranges) before anything is built from it, and a file that fails is an :class:`InputError`.
-Older formats (2: a pickle; 3: a pyahocorasick node dump) are refused with a message to
-recompile.
+ranges) before anything is built from it, an automaton shard is read by ``daachorse``'s
+checking deserializer, and a file that fails is an :class:`InputError`. Older formats (2: a
+pickle; 3: a pyahocorasick node dump; 4: no automaton, rebuilt on every load) are refused with
+a message to recompile.
 """
 
 from __future__ import annotations
@@ -25,21 +28,25 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from binder_core.contract.atomic import atomic_path
 from binder_core.contract.errors import InputError
-from dictionaries.compiled import MAGIC, CompiledDictionary, build_automaton, pack_values
+from dictionaries.automaton import KeyAutomaton
+from dictionaries.compiled import MAGIC, CompiledDictionary, pack_values
 from dictionaries.config import CompileConfig
 from dictionaries.tables import StrTable
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _LENGTH = struct.Struct("<Q")
 _MAX_HEADER_BYTES = 1 << 24  # labels and counts: far below this
 _VERIFY_CHUNK_BYTES = 1 << 22
+_SHARD = "automaton.{}"
 _TABLES = ("keys", "payload_concept", "payload_term", "payload_case")
 _ARRAYS: dict[str, Literal["I", "H"]] = {
     "payload_start": "I",
@@ -74,6 +81,8 @@ def _sections(compiled: CompiledDictionary) -> list[tuple[str, bytes]]:
         sections.append((name, array(code, sorted(values) if name == "mixed_case" else values)
                          .tobytes()))  # fmt: skip
     sections.append(("payload_uncertain", bytes(compiled.payload_uncertain)))
+    for i, data in enumerate(compiled.automaton.serialize()):
+        sections.append((_SHARD.format(i), data))
     return sections
 
 
@@ -88,6 +97,7 @@ def save_compiled(compiled: CompiledDictionary, path: str | os.PathLike[str]) ->
             "num_terms": compiled.num_terms,
             "stats": dict(compiled.stats),
             "label_counts": dict(compiled.label_counts),
+            "automaton_shards": list(compiled.automaton.starts),
             "sections": [[name, len(data), zlib.crc32(data)] for name, data in sections],
         },
         sort_keys=True,
@@ -209,27 +219,60 @@ def load_compiled(path: str | os.PathLike[str]) -> CompiledDictionary:
         header = _read_header(f, where)
         try:
             info = _info(header)
-            sections = _read_sections(f, header["sections"])
-            return _assemble(info, sections)
+            starts = [int(k) for k in header["automaton_shards"]]
+            listing = list(header["sections"])
+            tables = listing[: len(listing) - len(starts) + 1]
+            shards = listing[len(tables) :]
+            if [name for name, _, _ in shards] != [_SHARD.format(i) for i in range(len(shards))]:
+                raise ValueError("automaton sections missing or out of order")
+            if starts[-1] != info.num_terms:
+                raise ValueError("automaton shards and key table disagree")
+
+            sections = _read_sections(f, listing)
+            table_sections = dict(islice(sections, len(tables)))
+
+            def read_automaton() -> KeyAutomaton:
+                # A shard's bytes are dropped once deserialized; the next is read meanwhile.
+                automaton = KeyAutomaton.deserialize((data for _, data in sections), starts)
+                if f.read(1):
+                    raise ValueError("data after the last section")
+                return automaton
+
+            return _assemble(info, table_sections, read_automaton)
         except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
             raise _damaged(exc, where) from None
 
 
-def _read_sections(stream: IO[bytes], listing: Any) -> dict[str, bytes]:
-    sections: dict[str, bytes] = {}
-    for name, length, crc in listing:
-        data = stream.read(int(length))
-        if len(data) != length:
-            raise ValueError(f"section {name} cut short")
-        if zlib.crc32(data) != crc:
-            raise ValueError(f"section {name} fails its checksum")
-        sections[str(name)] = data
-    if stream.read(1):
-        raise ValueError("data after the last section")
-    return sections
+def _read_sections(stream: IO[bytes], listing: Any) -> Iterator[tuple[str, bytes]]:
+    """Each section of ``listing``, read and checked; the next one is read and checked on a
+    thread while the caller works on this one (reading and crc32 release the GIL), so the
+    checksums of a large automaton overlap its deserializing."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead: Future[tuple[str, bytes]] | None = None
+        for name, length, crc in listing:
+            current = pool.submit(_read_section, stream, str(name), int(length), crc)
+            if ahead is not None:
+                yield ahead.result()
+            ahead = current
+        if ahead is not None:
+            yield ahead.result()
 
 
-def _assemble(info: DictionaryInfo, sections: Mapping[str, bytes]) -> CompiledDictionary:
+def _read_section(stream: IO[bytes], name: str, length: int, crc: int) -> tuple[str, bytes]:
+    data = stream.read(length)
+    if len(data) != length:
+        raise ValueError(f"section {name} cut short")
+    if zlib.crc32(data) != crc:
+        raise ValueError(f"section {name} fails its checksum")
+    return name, data
+
+
+def _assemble(
+    info: DictionaryInfo,
+    sections: Mapping[str, bytes],
+    read_automaton: Callable[[], KeyAutomaton],
+) -> CompiledDictionary:
+    """The dictionary of the table ``sections``, checked first; then ``read_automaton``."""
     tables = {
         name: StrTable.from_bytes(sections[f"{name}.text"], sections[f"{name}.offsets"])
         for name in _TABLES
@@ -260,7 +303,7 @@ def _assemble(info: DictionaryInfo, sections: Mapping[str, bytes]) -> CompiledDi
         fingerprint=info.fingerprint,
         labels=info.labels,
         config=info.config,
-        automaton=build_automaton(keys),
+        automaton=read_automaton(),
         values=_values(sections),
         keys=keys,
         payload_start=starts,

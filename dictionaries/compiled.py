@@ -5,8 +5,8 @@ Layout (``n`` keys, ``p`` payloads, keys sorted, payloads of key ``k`` at
 ``payload_start[k]:payload_start[k + 1]``):
 
 * ``keys``: the ``n`` folded keys, a :class:`StrTable` (the fuzzy index is built from them)
-* ``automaton``: an ``ahocorasick_rs`` automaton whose pattern ``k`` is ``keys[k]``
-  (:func:`build_automaton`; offsets in characters), and ``values[k] = (k << 13) |
+* ``automaton``: a :class:`dictionaries.automaton.KeyAutomaton` whose pattern ``k`` is
+  ``keys[k]`` (offsets in characters), and ``values[k] = (k << 13) |
   (case_sensitive << 12) | len(keys[k])`` (:func:`pack_values`), what matching keeps per hit
 * per payload: ``payload_label`` (index into ``labels``), ``payload_concept`` (``|``-joined ids),
   ``payload_term`` (the dictionary term reported as ``matched_term``), ``payload_case`` (``""``
@@ -15,7 +15,7 @@ Layout (``n`` keys, ``p`` payloads, keys sorted, payloads of key ``k`` at
 * ``mixed_case``: the keys with an accepted case form that is not all capitals.
 
 :mod:`dictionaries.artifact` writes and reads the artifact file (a JSON header and flat data
-sections, no pickle); the automaton is not stored, it is rebuilt from the keys on load.
+sections, no pickle), the automaton included in its own serialized form.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
-import ahocorasick_rs
 import numpy as np
 
 from binder_core.contract.errors import ConfigError
+from dictionaries.automaton import KeyAutomaton
 from dictionaries.config import CASE_POLICIES, CasePolicy, CompileConfig
 from dictionaries.filters import TermFilter
 from dictionaries.normalize import normalize_term, unify_surface
@@ -61,7 +62,7 @@ class CompiledDictionary:
     fingerprint: str
     labels: tuple[str, ...]
     config: CompileConfig
-    automaton: Any  # ahocorasick_rs.AhoCorasick over ``keys``
+    automaton: KeyAutomaton  # over ``keys``
     values: Sequence[int]  # per key, see the module docstring
     keys: StrTable
     payload_start: Sequence[int]  # array("I") when compiled, a uint32 memoryview when loaded
@@ -86,22 +87,6 @@ class CompiledDictionary:
         """The index of folded ``key`` (keys are sorted), or None when it is not a key."""
         k = bisect.bisect_left(self.keys, key)
         return k if k < len(self.keys) and self.keys[k] == key else None
-
-
-def build_automaton(keys: Iterable[str]) -> Any:
-    """The automaton that matching scans text with: pattern ``k`` is the ``k``-th key.
-
-    ``ahocorasick_rs`` (Rust) as a contiguous NFA: it scans about twice as fast as
-    pyahocorasick and builds from strings, so the artifact stores no automaton and loading
-    runs no code from the file. Standard match kind: every overlapping hit is reported, ordered
-    by end offset, which :func:`dictionaries.matcher.exact_hits` relies on.
-    """
-    return ahocorasick_rs.AhoCorasick(
-        list(keys),
-        matchkind=ahocorasick_rs.MatchKind.Standard,
-        implementation=ahocorasick_rs.Implementation.ContiguousNFA,
-        store_patterns=False,
-    )
 
 
 def pack_values(lengths: Any, case_sensitive: Any) -> list[int]:
@@ -133,15 +118,62 @@ def case_forms(term: str, case: CasePolicy, acronym: bool) -> tuple[str, ...] | 
 
 
 class TermGroup:
-    """Everything known about one (key, label) pair while compiling."""
+    """Everything known about one (key, label) pair while compiling.
 
-    __slots__ = ("cases", "concepts", "term")
+    A UMLS-sized compile holds millions of these, so they stay small: the groups of one key
+    are a chain (``next``, see :func:`add_group`) rather than a dict per key, and ``concepts``
+    is one id (a string) until a second, different one comes.
+    """
 
-    def __init__(self, term: str) -> None:
+    __slots__ = ("cases", "concepts", "label", "next", "term")
+
+    def __init__(self, label: str, term: str) -> None:
+        self.label = label
         self.term = term
-        self.concepts: set[str] = set()
+        self.concepts: str | set[str] = ""
         # Surfaces a case-sensitive key accepts; None once any entry is case-insensitive.
         self.cases: set[str] | None = set()
+        self.next: TermGroup | None = None  # the key's group of another label
+
+    def add_concept(self, concept: str) -> None:
+        if not concept or concept == self.concepts:
+            return
+        if isinstance(self.concepts, set):
+            self.concepts.add(concept)
+        elif self.concepts:
+            self.concepts = {self.concepts, concept}
+        else:
+            self.concepts = concept
+
+    def concept_ids(self) -> str:
+        """The ``|``-joined, sorted concept ids."""
+        if isinstance(self.concepts, set):
+            return "|".join(sorted(self.concepts))
+        return self.concepts
+
+
+Groups = dict[str, TermGroup]
+"""Folded key -> the first of its :class:`TermGroup` chain (one group per label)."""
+
+
+def add_group(groups: Groups, key: str, group: TermGroup) -> None:
+    """Put ``group`` (of a label the key has no group for yet) on ``key``'s chain."""
+    group.next = groups.get(key)
+    groups[key] = group
+
+
+def key_groups(head: TermGroup | None) -> list[TermGroup]:
+    """One key's chain as a list, by label."""
+    found = []
+    while head is not None:
+        found.append(head)
+        head = head.next
+    if len(found) > 1:
+        found.sort(key=_LABEL)
+    return found
+
+
+_LABEL = attrgetter("label")
 
 
 def _label_rank(config: CompileConfig, labels: Iterable[str]) -> dict[str, tuple[int, str]]:
@@ -173,7 +205,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
     keep_labels = set(config.labels)
     acronym_max = config.acronym_max_length
     stats: Counter[str] = Counter()
-    groups: dict[str, dict[str, TermGroup]] = {}
+    groups: Groups = {}
     count = 0
     for count, entry in enumerate(entries, start=1):  # noqa: B007
         if keep_labels and entry.label not in keep_labels:
@@ -191,7 +223,7 @@ def _compile(entries: Iterable[Entry], config: CompileConfig) -> CompiledDiction
 
 
 def _add_term(
-    groups: dict[str, dict[str, TermGroup]],
+    groups: Groups,
     term: str,
     entry: Entry,
     term_filter: TermFilter,
@@ -205,16 +237,15 @@ def _add_term(
     if reason is not None:
         stats["dropped_" + reason] += 1
         return
-    by_label = groups.get(key)
-    if by_label is None:
-        by_label = groups[key] = {}
-    group = by_label.get(entry.label)
+    group = groups.get(key)
+    while group is not None and group.label != entry.label:
+        group = group.next
     if group is None:
-        group = by_label[entry.label] = TermGroup(term)
+        group = TermGroup(entry.label, term)
+        add_group(groups, key, group)
     elif term < group.term:
         group.term = term
-    if entry.concept_id:
-        group.concepts.add(entry.concept_id)
+    group.add_concept(entry.concept_id)
     if group.cases is not None:
         forms = case_forms(term, entry.case, acronym)
         if forms is None:
@@ -224,11 +255,14 @@ def _add_term(
 
 
 def build_compiled(
-    groups: dict[str, dict[str, TermGroup]], config: CompileConfig, stats: Counter[str]
+    groups: Groups, config: CompileConfig, stats: Counter[str]
 ) -> CompiledDictionary:
-    """The matcher of folded keys -> label -> :class:`TermGroup` (filters already applied;
-    ambiguity follows ``config``). ``stats`` gets the key counts."""
-    all_labels = sorted({lab for by_label in groups.values() for lab in by_label})
+    """The matcher of folded keys -> :class:`TermGroup` chains (filters already applied;
+    ambiguity follows ``config``). ``stats`` gets the key counts.
+
+    ``groups`` is consumed: each key's groups leave it as its payloads are written, so the
+    memory of the objects is given back while the flat tables fill."""
+    all_labels = sorted({g.label for head in groups.values() for g in key_groups(head)})
     label_index = {lab: i for i, lab in enumerate(all_labels)}
     rank = _label_rank(config, all_labels)
     keys: list[str] = []
@@ -242,25 +276,22 @@ def build_compiled(
     mixed_case: set[int] = set()
     label_counts: Counter[str] = Counter()
     for key in sorted(groups):
-        by_label = groups[key]
+        chosen = key_groups(groups.pop(key))
         is_uncertain = False
-        if len(by_label) == 1:
-            chosen: list[str] = list(by_label)
-        else:
-            chosen = sorted(by_label)
+        if len(chosen) > 1:
             stats["ambiguous_keys"] += 1
             if config.ambiguity == "drop":
                 stats["dropped_ambiguous"] += 1
                 continue
             if config.ambiguity == "priority":
-                chosen = [min(chosen, key=rank.__getitem__)]
+                chosen = [min(chosen, key=lambda g: rank[g.label])]
             else:
                 is_uncertain = True
         k = len(keys)
         keys.append(key)
         case_sensitive = True
-        for lab in chosen:
-            group = by_label[lab]
+        for group in chosen:
+            lab = group.label
             if group.cases is None:
                 case_sensitive = False
                 cases.append("")
@@ -268,7 +299,7 @@ def build_compiled(
                 cases.append("\x00".join(sorted(group.cases)))
                 if not all(form.isupper() for form in group.cases):
                     mixed_case.add(k)
-            concepts.append("|".join(sorted(group.concepts)) if group.concepts else "")
+            concepts.append(group.concept_ids())
             terms.append(group.term)
             payload_label.append(label_index[lab])
             uncertain.append(is_uncertain)
@@ -278,9 +309,12 @@ def build_compiled(
     stats["keys"] = len(keys)
     used_labels = tuple(lab for lab in all_labels if label_counts[lab])
     key_table = StrTable(keys)
+    key_lengths = array("I", map(len, keys))
+    del keys
     concept_table = StrTable(concepts)
     term_table = StrTable(terms)
     case_table = StrTable(cases)
+    del concepts, terms, cases  # their strings go before the automaton's build needs memory
     payload_label = _relabel(payload_label, all_labels, used_labels)
     digest = hashlib.sha256(MAGIC + config.to_json().encode())
     digest.update(json.dumps(used_labels).encode())
@@ -288,13 +322,14 @@ def build_compiled(
         table.digest_into(digest)
     for raw in (payload_start.tobytes(), payload_label.tobytes(), bytes(uncertain)):
         digest.update(len(raw).to_bytes(8, "little") + raw)
-    logger.info("compiled %d keys (%s)", len(keys), dict(label_counts))
+    automaton = KeyAutomaton.build(key_table)
+    logger.info("compiled %d keys (%s)", len(key_table), dict(label_counts))
     return CompiledDictionary(
         fingerprint="sha256:" + digest.hexdigest()[:32],
         labels=used_labels,
         config=config,
-        automaton=build_automaton(keys),
-        values=pack_values([len(key) for key in keys], case_flags),
+        automaton=automaton,
+        values=pack_values(key_lengths, case_flags),
         payload_start=payload_start,
         payload_label=payload_label,
         payload_uncertain=bytes(uncertain),

@@ -92,7 +92,7 @@ def exact_hits(
     by end, so a new hit only competes with the chosen hits it overlaps, which sit at the top
     of the stack; the one that starts first (or, from the same start, the new, longer one) wins.
     """
-    raw = compiled.automaton.find_matches_as_indexes(folded, overlapping=True)
+    raw = compiled.automaton.find_all(folded)
     if _matching is None:
         return _boundary_hits_py(folded, raw, compiled, text, starts, ends, longest)
     case_ok = None if text is None else _case_check(compiled, text, starts, ends)
@@ -137,7 +137,7 @@ def _boundary_hits_py(
     values = compiled.values
     case_bit = CASE_BIT  # locals: this loop runs once per raw hit
     case_ok = None if text is None else _case_check(compiled, text, starts, ends)
-    for k, start, end in raw:
+    for start, end, k in raw:
         if inner[start] or inner[end]:
             continue
         value = values[k]

@@ -18,7 +18,7 @@ import hashlib
 from collections import Counter
 from typing import NamedTuple
 
-from dictionaries.compiled import CompiledDictionary, TermGroup, build_compiled
+from dictionaries.compiled import CompiledDictionary, Groups, TermGroup, add_group, build_compiled
 from dictionaries.config import SplitConfig
 
 _NO_ID = "term:"
@@ -38,7 +38,7 @@ def is_held_out(concept: str, config: SplitConfig) -> bool:
 
 def split_dictionary(compiled: CompiledDictionary, config: SplitConfig) -> DictionarySplit:
     """Split ``compiled`` by concept (see the module docstring); both parts keep its config."""
-    parts: tuple[dict[str, dict[str, TermGroup]], dict[str, dict[str, TermGroup]]] = ({}, {})
+    parts: tuple[Groups, Groups] = ({}, {})
     seen: dict[str, bool] = {}
     shared = 0
     for k, key in enumerate(compiled.keys):
@@ -56,11 +56,13 @@ def split_dictionary(compiled: CompiledDictionary, config: SplitConfig) -> Dicti
                 if not concepts:
                     continue
                 sides.add(side)
-                group = TermGroup(compiled.payload_term[p])
-                group.concepts = {c for c in concepts if not c.startswith(_NO_ID)}
+                group = TermGroup(label, compiled.payload_term[p])
+                for concept in concepts:
+                    if not concept.startswith(_NO_ID):
+                        group.add_concept(concept)
                 case = compiled.payload_case[p]
                 group.cases = set(case.split("\x00")) if case else None
-                parts[side].setdefault(key, {})[label] = group
+                add_group(parts[side], key, group)
         shared += len(sides) > 1
     held = sum(seen.values())
     counts = {

@@ -95,7 +95,7 @@ def _cases(f: dict[str, Path]) -> list[Case]:
          "--source", f"autoner={f['source']}"], "a_folder: is a folder"),
         ("dict split: table fails its checksum", ["dict", "split", str(f["damaged_dict"]),
          "--train", str(r / "a.dict"), "--heldout", str(r / "b.dict"), "--holdout", "0.1"],
-         "damaged.dict: compiled dictionary is damaged (section payload_label fails"),
+         "damaged.dict: compiled dictionary is damaged (section automaton.0 fails"),
         ("dict split: a folder as the held-out output", ["dict", "split", str(f["dict"]),
          "--train", str(r / "a.dict"), "--heldout", str(f["a_folder"]), "--holdout", "0.5"],
          "a_folder: is a folder"),

@@ -159,7 +159,7 @@ def test_automaton_maps_every_key_to_its_index() -> None:
     assert [v & (CASE_BIT - 1) for v in compiled.values] == [len(key) for key in keys]
     for k, key in enumerate(keys):
         assert compiled.index_of(key) == k
-        assert (k, 0, len(key)) in compiled.automaton.find_matches_as_indexes(key, overlapping=True)
+        assert (0, len(key), k) in compiled.automaton.find_all(key)
     assert compiled.index_of("not a key") is None
     assert compiled.index_of("") is None
     assert compiled.index_of("zzzz") is None

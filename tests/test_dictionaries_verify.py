@@ -69,7 +69,7 @@ def test_verify_compiled_refuses_a_cut_file_and_trailing_bytes(
 ) -> None:
     data = artifact.read_bytes()
     (tmp_path / "cut.dict").write_bytes(data[:-1])
-    with pytest.raises(InputError, match=r"section payload_uncertain cut short"):
+    with pytest.raises(InputError, match=r"section automaton\.0 cut short"):
         verify_compiled(tmp_path / "cut.dict")
     (tmp_path / "long.dict").write_bytes(data + b"\0")
     with pytest.raises(InputError, match="data after the last section"):

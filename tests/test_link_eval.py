@@ -96,8 +96,9 @@ def test_cli_link_evaluate_json(tmp_path: Path) -> None:
     dictionary = tmp_path / "d.dict"
     result = runner.invoke(
         app,
-        ["dict", "compile", str(dictionary), "--source", f"kb={table}", "--kb-id-column", "id"],
-    )
+        ["dict", "compile", str(dictionary), "--source", f"kb={table}", "--kb-id-column", "id",
+         "--link-index"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert link_index_path(dictionary).is_file()
     gold = tmp_path / "gold"

@@ -1,7 +1,7 @@
 """The ONNX runtime path in a fresh virtual environment that has no torch and no transformers.
 
 The environment gets onnxruntime, tokenizers, numpy and pyarrow (the ``onnx`` extra) from pip
-(its cache or the package index), plus typer, rich, ahocorasick-rs and rapidfuzz for the ``binder``
+(its cache or the package index), plus typer, rich, daachorse and rapidfuzz for the ``binder``
 command itself, and binder-ner installed with ``--no-deps``. It then predicts with an export
 folder through the Python API and through ``binder predict``, and the spans equal those of
 the torch model the folder was exported from. Skipped, with the reason, when pip cannot install
@@ -26,7 +26,7 @@ from tests.conftest import TINY_CORPUS
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME = ("onnxruntime", "tokenizers", "numpy", "pyarrow")
-CLI = ("typer", "rich", "ahocorasick-rs", "rapidfuzz")
+CLI = ("typer", "rich", "daachorse", "rapidfuzz")
 PACKAGES = ("binder_core", "cli", "dictionaries", "pipelines")
 
 

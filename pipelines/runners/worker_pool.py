@@ -13,7 +13,7 @@ runners), so the workers run Beam's own SDK harness, unchanged.
 
 The template can also load the run's compiled dictionaries before its first fork
 (``warm_template(dictionaries=...)``): the workers then share them, copy-on-write, instead of each
-reading the file and building the automaton again while the others wait.
+reading the file again while the others wait.
 
 The forkserver holds no threads and no gRPC channel when it forks: a worker opens its own.
 """

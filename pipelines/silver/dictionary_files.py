@@ -2,7 +2,7 @@
 
 A process that forks workers (the local worker template, :mod:`pipelines.runners.worker_pool`) can
 load a run's dictionaries once, before forking, with :func:`preload_dictionaries`: every fork then
-finds them in memory instead of reading the file and building the automaton again. A process
+finds them in memory instead of reading the file again. A process
 that labels in itself can start loading them early with :func:`prefetch_dictionaries`. A
 preloaded dictionary is used only while its file is the one that was read (same inode, size and
 modification time); otherwise :func:`load_dictionary` reads the file as usual.
@@ -74,10 +74,8 @@ def preload_dictionaries(paths: Iterable[str | None]) -> None:
 
 def prefetch_dictionaries(paths: Iterable[str | None]) -> None:
     """:func:`preload_dictionaries` on a background thread, and :func:`load_dictionary` waits
-    for it when it needs the dictionary first. Only the file's reading overlaps what this
-    process does next: the automaton build, most of a load, holds the GIL (``ahocorasick_rs``
-    1.0 builds without releasing it; measured: a build beside a pure-Python loop takes as long
-    as the two one after the other)."""
+    for it when it needs the dictionary first. Reading the file (and its checksums) overlaps
+    what this process does next; checking and decoding the tables hold the GIL."""
     for where in _local_paths(paths):
         if where in _PRELOADED:
             continue
