@@ -20,7 +20,12 @@ from binder_core.data.dataset import ParquetWindowDataset
 from binder_core.data.type_descriptions import check_labels
 from binder_core.inference.backends import load_predictor
 from binder_core.inference.engine import SpanTagger, check_batch_size, check_decoding, to_span
-from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
+from binder_core.inference.hybrid import (
+    HybridOptions,
+    SpanSource,
+    merge_documents,
+    trust_from_counts,
+)
 from binder_core.inference.options import INFERENCE_BATCH_SIZE
 
 logger = logging.getLogger(__name__)
@@ -37,15 +42,15 @@ def score_dataset(
     batch_size: int = INFERENCE_BATCH_SIZE,
     labels: Sequence[str] | None = None,
     dictionary: SpanSource | None = None,
-    hybrid_rule: str = "dictionary",
-    model_margin: float = DEFAULT_MODEL_MARGIN,
-) -> tuple[SpanScores, int]:
-    """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, and its document
-    count.
+    hybrid: HybridOptions | None = None,
+) -> tuple[SpanScores, int, dict[str, float]]:
+    """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, its document
+    count, and the hybrid's trust per type (empty without one).
 
     ``decoding`` defaults to the predictor's; ``labels`` (default: the predictor's) are the
     types predicted and scored. With ``dictionary`` the predictions are those of the hybrid
-    (:func:`binder_core.inference.hybrid.merge_spans` with ``hybrid_rule`` and ``model_margin``).
+    (:func:`binder_core.inference.hybrid.merge_documents` with ``hybrid``, default options): the
+    documents are held until all are predicted, since the trust is estimated on all of them.
     Gold spans with origin ``dict_heldout`` (matches of held-out dictionary concepts) are also
     scored as the subset ``heldout``: the share of them predicted exactly. With the data
     config's ``unknown_labels == "error"`` a type in the data that is not among them is a
@@ -67,6 +72,7 @@ def score_dataset(
     if predictor.data_config.unknown_labels == "error":
         check_labels(dataset.metadata.labels, label_set, str(data_dir))
     counter = SpanCounter(label_set)
+    held: list[tuple[list[tuple[int, int, str]], list[tuple[int, int, str]], Any, Any]] = []
     columns = ["doc_id", "spans"] + (["text"] if dictionary is not None else [])
     documents = iter_documents(data_dir, columns=columns)
     for meta, predicted in predictor.predict_windows(
@@ -80,14 +86,20 @@ def score_dataset(
         heldout = [k for k, s in zip(gold, certain, strict=True) if s["origin"] == HELDOUT]
         if dictionary is None:
             keys = [(p.start, p.end, p.label) for p in predicted]
+            counter.update(gold, keys, {"heldout": heldout} if heldout else None)
         else:
-            merged = merge_spans(
-                dictionary(doc["text"]), map(to_span, predicted), hybrid_rule, model_margin
-            )
-            keys = [(s["start"], s["end"], s["label"]) for s in merged]
-        counter.update(gold, keys, {"heldout": heldout} if heldout else None)
+            held.append((gold, heldout, dictionary(doc["text"]), [to_span(p) for p in predicted]))
+    trust: dict[str, float] = {}
+    if dictionary is not None:
+        options = hybrid or HybridOptions()
+        merged, counts = merge_documents([(d, m) for _, _, d, m in held], options)
+        if options.rule == "trust" and options.trust is None:
+            trust = trust_from_counts(counts)
+        for (gold, heldout, _, _), spans in zip(held, merged, strict=True):
+            keys = [(s["start"], s["end"], s["label"]) for s in spans]
+            counter.update(gold, keys, {"heldout": heldout} if heldout else None)
     logger.info("scored %d documents of %s", counter.documents, data_dir)
-    return counter.result(), counter.documents
+    return counter.result(), counter.documents, trust
 
 
 def evaluate(
@@ -99,8 +111,7 @@ def evaluate(
     device: str | None = None,
     labels: Sequence[str] | None = None,
     dictionary: SpanSource | None = None,
-    hybrid_rule: str = "dictionary",
-    model_margin: float = DEFAULT_MODEL_MARGIN,
+    hybrid: HybridOptions | None = None,
     amp: str = "auto",
     backend: str = "auto",
     threads: int | None = None,
@@ -125,15 +136,20 @@ def evaluate(
         check_labels(labels, predictor.labels, "--labels")
         predictor.data_config = replace(predictor.data_config, unknown_labels="ignore")
         scored = tuple(label for label in predictor.labels if label in set(labels))
-    result, documents = score_dataset(
+    result, documents, trust = score_dataset(
         predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored,
-        dictionary=dictionary, hybrid_rule=hybrid_rule, model_margin=model_margin,
+        dictionary=dictionary, hybrid=hybrid,
     )  # fmt: skip
     scores = result.to_dict()
     scores["documents"] = documents
     scores["decoding"] = decoding
     scores["backend"] = predictor.backend
     if dictionary is not None:
-        scores["hybrid"] = hybrid_rule
-        scores["hybrid_model_margin"] = model_margin
+        options = hybrid or HybridOptions()
+        scores["hybrid"] = options.rule
+        scores["hybrid_model_margin"] = options.model_margin
+        if options.rule == "trust":
+            scores["hybrid_trust"] = trust or {
+                label: options.trust for label in scored if options.trust is not None
+            }
     return scores

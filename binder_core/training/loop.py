@@ -303,13 +303,13 @@ def _evaluate(
             s.model, s.tokenizer, s.labels, s.descriptions, s.data_config, device,
             amp_dtype=s.amp_dtype,
         )  # fmt: skip
-        scores, documents = score_dataset(
+        scores, documents, _ = score_dataset(
             predictor, config.dev_dir or "", decoding=config.decoding,
             batch_size=config.eval_batch_size,
         )  # fmt: skip
         metrics = {**scores.to_dict(), "documents": documents}
         for name, path in config.monitored:
-            watched, _ = score_dataset(
+            watched, _, _ = score_dataset(
                 predictor, path, decoding=config.decoding, batch_size=config.eval_batch_size
             )
             metrics.setdefault("monitor", {})[name] = watched.to_dict()
