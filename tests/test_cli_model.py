@@ -200,3 +200,26 @@ def test_cli_evaluate_hybrid_lets_the_model_correct_a_weak_dictionary(
     fixed = scores["dictionary"]
     assert (fixed["precision"], fixed["recall"]) == (0.7, pytest.approx(7 / 9))
     assert "hybrid_trust" not in fixed
+
+
+def test_cli_train_replaces_mentions_from_a_dictionary(tiny_bert: Path, tmp_path: Path) -> None:
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    path = tmp_path / "chem.dict"
+    entries = [Entry(term, "Chemical", "", "t", "exact") for term in ("aspirin", "lithium")]
+    save_compiled(compile_dictionary(entries), path)
+    data = write_tiny_data(tmp_path / "data")
+    types = write_types(tmp_path / "types.json")
+    args = ["train", "--train", str(data), "--out", str(tmp_path / "run"), "--model",
+            str(tiny_bert), "--types", str(types), *TRAIN_ARGS]  # fmt: skip
+    args[args.index("--max-steps") + 1] = "4"
+    options = ["--replace-mentions", "0.5", "--mention-dictionary", str(path),
+               "--mask-mentions", "0.2", "--encoder-anchor", "1"]  # fmt: skip
+    result = runner.invoke(app, [*args, *options])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert (saved["replace_mentions"], saved["mask_mentions"], saved["encoder_anchor"]) == (
+        0.5, 0.2, 1.0)  # fmt: skip
+    assert saved["mention_dictionary"] == str(path)
+    refused = runner.invoke(app, [*args, "--replace-mentions", "1.5"])
+    assert refused.exit_code == 2 and "1.5" in refused.output
