@@ -178,9 +178,10 @@ def test_cli_evaluate_hybrid_lets_the_model_correct_a_weak_dictionary(
 ) -> None:
     """The dictionary agrees with the model on one span, cuts two names short ("hearing",
     "Lithium") and adds one false "patients". The model reproduces 1 of 2 Chemical and 0 of 2
-    Disease matches (trust log(2/2) = 0 and log(1/3) = -1.1), so each confident prediction
-    wins its overlap: 9 right + "patients" = P 0.9, R 1. Under ``--hybrid dictionary`` the two
-    short matches replace the model's right spans: 7 of 10 right, R 7/9."""
+    Disease matches (trust log(2/2) = 0 and log(1/3) = -1.1, both raised to the floor 1), so
+    each confident prediction wins its overlap: 9 right + "patients" = P 0.9, R 1. Under
+    ``--hybrid dictionary`` the two short matches replace the model's right spans: 7 of 10
+    right, R 7/9."""
     from dictionaries import Entry, compile_dictionary, save_compiled
 
     entries = [("aspirin", "Chemical"), ("Lithium", "Chemical"), ("hearing", "Disease"),
@@ -196,7 +197,7 @@ def test_cli_evaluate_hybrid_lets_the_model_correct_a_weak_dictionary(
         scores[rule] = json.loads(result.stdout)
     trust = scores["trust"]
     assert (trust["precision"], trust["recall"]) == (0.9, 1.0)
-    assert trust["hybrid_trust"] == {"Chemical": 0.0, "Disease": pytest.approx(-1.0986, abs=1e-4)}
+    assert trust["hybrid_trust"] == {"Chemical": 1.0, "Disease": 1.0}
     fixed = scores["dictionary"]
     assert (fixed["precision"], fixed["recall"]) == (0.7, pytest.approx(7 / 9))
     assert "hybrid_trust" not in fixed

@@ -9,6 +9,7 @@ import pytest
 from binder_core.contract.errors import ConfigError
 from binder_core.contract.schema import Origin, make_span
 from binder_core.inference.hybrid import (
+    MIN_TRUST,
     HybridOptions,
     count_agreement,
     margin_of,
@@ -162,29 +163,27 @@ def test_count_agreement_counts_exact_reproductions_per_type() -> None:
     }
 
 
-def test_trust_from_counts_is_the_smoothed_log_odds() -> None:
+def test_trust_from_counts_is_the_smoothed_log_odds_at_least_min_trust() -> None:
     trust = trust_from_counts({"Chemical": (18, 20), "Disease": (0, 0), "Gene": (1, 4)})
-    assert trust["Chemical"] == pytest.approx(math.log(19 / 3))  # (18+1) / (2+1)
-    assert trust["Disease"] == 0.0  # no evidence: even odds
-    assert trust["Gene"] == pytest.approx(math.log(2 / 4))
+    assert MIN_TRUST == 1.0
+    assert trust["Chemical"] == pytest.approx(math.log(19 / 3))  # (18+1) / (2+1): 1.85
+    assert trust["Disease"] == 1.0  # no evidence: log(1/1) = 0, raised to the floor
+    assert trust["Gene"] == 1.0  # log(2/4) = -0.69, raised to the floor
 
 
 def test_merge_spans_without_trust_estimates_it_on_the_document() -> None:
-    # Chemical: 2 of 3 reproduced -> trust log((2+1) / (1+1)) = 0.41
-    dictionary = [_d(0, 5), _d(10, 15), _d(20, 25)]
-    model = [_m(0, 5, "Chemical"), _m(10, 15, "Chemical"), _m(20, 26, "Chemical", margin=0.3)]
-    assert _keys(merge_spans(dictionary, model)) == [
-        (0, 5, "Chemical", "dict_exact"),
-        (10, 15, "Chemical", "dict_exact"),
-        (20, 25, "Chemical", "dict_exact"),  # 0.3 <= 0.41: the rival loses
-    ]
-    model[2] = _m(20, 26, "Chemical", margin=0.5)  # 0.5 > 0.41: it wins
-    assert _keys(merge_spans(dictionary, model))[2] == (20, 26, "Chemical", "model")
+    # Chemical: 4 of 5 reproduced -> trust log((4+1) / (1+1)) = 0.92, raised to the floor 1
+    dictionary = [_d(0, 5), _d(10, 15), _d(20, 25), _d(30, 35), _d(40, 45)]
+    model = [_m(s, s + 5, "Chemical") for s in (0, 10, 20, 30)]
+    model.append(_m(40, 46, "Chemical", margin=0.95))
+    assert _keys(merge_spans(dictionary, model))[4] == (40, 45, "Chemical", "dict_exact")
+    model[4] = _m(40, 46, "Chemical", margin=1.05)  # 1.05 > 1: it wins
+    assert _keys(merge_spans(dictionary, model))[4] == (40, 46, "Chemical", "model")
 
 
 def test_merge_documents_estimates_trust_on_all_documents() -> None:
     # document 1: the model reproduces 3 of 3 Chemical spans; document 2: one conflict at
-    # margin 1.5. Over both: 3 of 4 -> trust log((3+1) / (1+1)) = 0.69 < 1.5: the model wins
+    # margin 1.5. Over both: 3 of 4 -> trust max(1, log((3+1) / (1+1))) = 1 < 1.5: the model wins
     agreeing = [_m(0, 5, "Chemical"), _m(10, 15, "Chemical"), _m(20, 25, "Chemical")]
     doc1 = ([_d(0, 5), _d(10, 15), _d(20, 25)], agreeing)
     doc2 = ([_d(0, 5)], [_m(0, 6, "Chemical", margin=1.5)])

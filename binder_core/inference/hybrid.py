@@ -10,11 +10,12 @@ same unit, log-odds, per overlap (:func:`merge_spans`, rule ``trust``, the defau
 - a model span's evidence is its margin over its threshold (``score = sigmoid(margin)``);
 - a certain dictionary span's evidence is its type's *trust*: the log-odds that the model
   reproduces a dictionary span of that type, ``logit((agreed + 1) / (total + 2))``, counted on
-  the documents being tagged (:func:`count_agreement`, :func:`trust_from_counts`). No gold is
-  needed. Where the model, trained on this dictionary's silver labels, reproduces nearly all
-  of a type's matches, a match it contradicts is more likely its own slip (trust 0.95 -> 2.9
-  logits, the margin once tuned by hand on BC5CDR); where it contradicts many, the model has
-  learned that the type's surface forms are unreliable, and its confident readings win.
+  the documents being tagged (:func:`count_agreement`, :func:`trust_from_counts`), and at
+  least :data:`MIN_TRUST`. No gold is needed. Where the model, trained on this dictionary's
+  silver labels, reproduces nearly all of a type's matches, a match it contradicts is more
+  likely its own slip (agreement 0.95 -> trust 2.9 logits, about the margin once tuned by hand
+  on BC5CDR); where it contradicts many, the model has learned that the type's surface forms
+  are unreliable, and its confident readings win.
 
 A dictionary span survives when the model agrees (predicts the same start, end and type) or
 no model span that overlaps it with other boundaries or another type has a margin above the
@@ -48,6 +49,12 @@ SpanSource = Callable[[str], Sequence[Mapping[str, Any]]]
 from a compiled dictionary)."""
 AgreementCounts = dict[str, tuple[int, int]]
 """Per type: (dictionary spans the model reproduced exactly, certain dictionary spans)."""
+MIN_TRUST = 1.0
+"""The least estimated trust: a prediction replaces a dictionary span only above this margin
+(score 0.73). A model that reproduces few of its dictionary's matches may have learned better
+(a weak dictionary) or may be undertrained, and agreement alone cannot tell the two apart; an
+undertrained model's margins are small, so a floor keeps it from overriding the dictionary
+(a 3-step model of the sample: margins 0-2.6, most below 1)."""
 Trust = Mapping[str, float] | float | None
 """Per-type trust (log-odds), one trust for every type, or None: estimated (see the module)."""
 
@@ -131,11 +138,11 @@ def count_agreement(
 
 
 def trust_from_counts(counts: Mapping[str, tuple[int, int]]) -> dict[str, float]:
-    """Per type, ``logit((agreed + 1) / (total + 2))``: the log-odds that the model reproduces
-    a dictionary span of that type, with one pseudo-count each way (so a type seen a few times
-    stays near 0, and no count gives an infinite trust)."""
+    """Per type, ``max(MIN_TRUST, logit((agreed + 1) / (total + 2)))``: the log-odds that the
+    model reproduces a dictionary span of that type, with one pseudo-count each way (so no
+    count gives an infinite trust), and never below :data:`MIN_TRUST`."""
     return {
-        label: math.log((agreed + 1) / (total - agreed + 1))
+        label: max(MIN_TRUST, math.log((agreed + 1) / (total - agreed + 1)))
         for label, (agreed, total) in sorted(counts.items())
     }
 
