@@ -77,7 +77,9 @@ def test_suite_runs_the_sample_end_to_end(
     args = ["--tasks", "sample", "--steps", "3", "--out", str(out), "--model", str(tiny_bert),
             "--train-args", "--batch-size 4 --max-seq-length 32 --window-overlap 8 "
             "--max-span-width 8", "--option", "--mask-mentions 0.3"]  # fmt: skip
-    assert main(args) == 0
+    assert main([*args, "--prepare-only"]) == 0
+    assert not (out / "results.jsonl").exists() and (out / "sample" / "silver_dev").is_dir()
+    assert main(args) == 0  # the prepared data is reused
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [(r["task"], r["variant"], r["steps"]) for r in rows] == [
         ("sample", "base", 3), ("sample", "mask-mentions_0.3", 3)]  # fmt: skip
@@ -90,4 +92,5 @@ def test_suite_runs_the_sample_end_to_end(
     assert rows[0]["scores"]["dictionary"] == rows[1]["scores"]["dictionary"]
     assert rows[0]["scores"]["dictionary"]["f1"] > 0.3
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].split()[:3] == ["task", "variant", "steps"] and len(printed) == 4
+    assert printed[-4].split()[:3] == ["task", "variant", "steps"]
+    assert [line.split()[1] for line in printed[-2:]] == ["base", "--mask-mentions"]

@@ -2,7 +2,7 @@
 
     python -m benchmarks.experiments.suite [--tasks bc5cdr,ncbi,conll,jnlpba] [--steps N]
         [--option "--mask-mentions 0.3"] [--out bench_out/suite] [--data-dir ../shared/data]
-        [--model ENCODER] [--train-args "..."] [--max-train-docs 1000]
+        [--model ENCODER] [--train-args "..."] [--max-train-docs 1000] [--prepare-only]
 
 For each task (:mod:`benchmarks.experiments.suite_tasks`), once: gold dev, raw text, the
 dictionary, and its silver labels; then for each variant (``base``, and with ``--option`` the
@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", help="encoder for binder train --model (default: binder's)")
     ap.add_argument("--train-args", default="--batch-size 8", help="more binder train options")
     ap.add_argument("--max-train-docs", type=int, default=1000)
+    ap.add_argument("--prepare-only", action="store_true", help="build the tasks' data, no runs")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
@@ -243,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in [t for t in args.tasks.split(",") if t]:
         task = prepare(name, args.data_dir, args.out, suite.run, args.max_train_docs, REPO)
+        if args.prepare_only:
+            continue
         variants = [] if (args.option and args.no_base) else [("base", common)]
         if args.option:
             variants.append((args.option, common + option_args(args.option, task.dictionary)))

@@ -13,7 +13,8 @@ on the gold dev text) and reused by every training variant. The recipes are thos
   gazetteers, case exact-or-upper.
 - ``jnlpba``: JNLPBA dev gold (protein, DNA, RNA, cell_type, cell_line: types no other task
   has); raw text the GENIA abstracts that share no sentence with it; a KB from MeSH 2024 trees
-  (:data:`JNLPBA_BRANCHES`, top-level tree numbers from the 2017 tree table).
+  (:data:`JNLPBA_BRANCHES`, top-level tree numbers from the 2017 tree table) without the types'
+  own names (:data:`TYPE_NAMES`).
 - ``sample``: the shipped ``examples/sample`` (the smoke test's task).
 """
 
@@ -46,6 +47,10 @@ JNLPBA_BRANCHES = ",".join(
 """MeSH tree prefix -> JNLPBA type (the longest prefix wins; cultured cells other than cell
 lines are left out): proteins, signalling peptides and enzymes; DNA and genes; RNA; cells and
 blood and immune cells; cell lines."""
+TYPE_NAMES = ("cell", "cells", "gene", "genes", "protein", "proteins", "DNA", "RNA", "mRNA",
+              "cell line", "cell lines")  # fmt: skip
+"""The types' own names, which MeSH holds as the roots of their branches: a mention of one is a
+class, not an entity (JNLPBA does not annotate "cells" or "protein" alone)."""
 NCBI_MAP = ("SpecificDisease", "DiseaseClass", "Modifier", "CompositeMention")
 CONLL_GAZETTEERS = (
     ("PER", "person"),
@@ -225,6 +230,7 @@ def prepare(
             kept = without_sentences(genia, conll_sentences(dev))
             cap_lines(_jsonl(kept), raw, max_train_docs)
         compile_args = [
+            *[a for word in TYPE_NAMES for a in ("--stopword", word)],
             "--source",
             f"mesh={data / MESH}",
             "--mesh-branches",
