@@ -8,9 +8,10 @@ on the gold dev text) and reused by every training variant. The recipes are thos
 - ``bc5cdr``: BC5CDR dev gold; raw text BC5CDR train abstracts, PubMedQA and GENIA (BC5CDR dev
   and test left out); ``dict_core`` (AutoNER's core dictionary).
 - ``ncbi``: NCBI-disease dev gold (four mention classes -> Disease); raw text NCBI train texts,
-  then PubMedQA and GENIA; MeSH 2024, branches C and F03 as Disease.
+  then PubMedQA and GENIA; MeSH 2024, branches C and F03 as Disease, with the 2017 tree table,
+  plural and British variants, and composite mentions (BENCHMARKS.md's final NCBI recipe).
 - ``conll``: CoNLL ``eng.testa`` gold; raw text ``eng.train`` (labels stripped); the LexiconNER
-  gazetteers, case exact-or-upper.
+  gazetteers, case exact-or-upper, whole names around a PER match (``--name-label PER``).
 - ``jnlpba``: JNLPBA dev gold (protein, DNA, RNA, cell_type, cell_line: types no other task
   has); raw text the GENIA abstracts that share no sentence with it; a KB from MeSH 2024 trees
   (:data:`JNLPBA_BRANCHES`, top-level tree numbers from the 2017 tree table) without the types'
@@ -59,6 +60,7 @@ CONLL_GAZETTEERS = (
     ("MISC", "misc"),
 )
 MESH = "dictionaries/mesh2024_flat/mesh2024_terms.tsv.gz"
+TREES = "dictionaries/mesh2017_tree/2017MeshTree.txt"
 
 Run = Callable[[str, Sequence[str]], None]
 """``run(log_name, argv)``: one command of the suite, logged under that name."""
@@ -137,6 +139,7 @@ def prepare(
     t.mkdir(parents=True, exist_ok=True)
     gold_dev, raw = t / "gold_dev", t / "raw_train.jsonl"
     compile_args: list[str]
+    silver_args: list[str] = []
     if task == "bc5cdr":
         p = data / "bc5cdr/pubtator"
         types = "bc5cdr"
@@ -200,7 +203,12 @@ def prepare(
             f"mesh={data / MESH}",
             "--mesh-branches",
             "C=Disease,F03=Disease",
+            "--mesh-trees",
+            str(data / TREES),
+            "--variant",
+            "plural,british",
         ]
+        silver_args = ["--composite-mentions"]
     elif task == "conll":
         c = data / "conll2003"
         types = "conll2003"
@@ -218,6 +226,7 @@ def prepare(
             for label, name in CONLL_GAZETTEERS
             for a in ("--source", f"terms[label={label},case=exact-or-upper]={lex / name}.txt")
         ]
+        silver_args = ["--name-label", "PER"]  # whole names around a gazetteer's first name
     elif task == "jnlpba":
         dev = data / "jnlpba/devel.tsv"
         types = "genia"
@@ -236,7 +245,7 @@ def prepare(
             "--mesh-branches",
             JNLPBA_BRANCHES,
             "--mesh-trees",
-            str(data / "dictionaries/mesh2017_tree/2017MeshTree.txt"),
+            str(data / TREES),
         ]
     elif task == "sample":
         s = repo / "examples/sample"
@@ -264,6 +273,7 @@ def prepare(
                 str(silver_train),
                 "--format",
                 "jsonl",
+                *silver_args,
             ),
         )
     if not silver_dev.exists():
@@ -280,6 +290,7 @@ def prepare(
                 str(silver_dev),
                 "--format",
                 "jsonl",
+                *silver_args,
             ),
         )
     return Prepared(task, gold_dev, silver_train, silver_dev, dictionary, types)
