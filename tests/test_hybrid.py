@@ -101,7 +101,7 @@ def test_merge_spans_trust_is_per_type() -> None:
         (0, 5, "Chemical", "dict_exact"),  # 2 <= 3: the dictionary holds
         (10, 16, "Disease", "model"),  # 2 > 1: the model wins
     ]
-    # a type the mapping does not name has trust 0: any prediction above threshold wins
+    # a type the mapping does not name has the least trust, 1: 2 > 1, the predictions win
     assert _keys(merge_spans(dictionary, model, trust={})) == [
         (0, 6, "Chemical", "model"),
         (10, 16, "Disease", "model"),

@@ -149,7 +149,7 @@ def trust_from_counts(counts: Mapping[str, tuple[int, int]]) -> dict[str, float]
 
 def _trust_of(trust: Mapping[str, float] | float, label: str) -> float:
     if isinstance(trust, Mapping):
-        return float(trust.get(label, 0.0))
+        return float(trust.get(label, MIN_TRUST))
     return float(trust)
 
 
@@ -163,7 +163,7 @@ def merge_spans(
     """One document's merged spans, sorted by (start, end, label) (the module states the rule).
 
     ``trust`` (rule ``trust`` only) gives the dictionary's evidence per type (a type it does not
-    name: 0) or one value for every type; None estimates it from this document alone
+    name: :data:`MIN_TRUST`) or one value for every type; None estimates it from this document alone
     (:func:`count_agreement`); callers with many documents estimate it on all of them.
     """
     if rule not in HYBRID_RULES:
