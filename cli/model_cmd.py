@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, HybridRule
+from binder_core.inference.hybrid import HybridOptions, HybridRule
 from binder_core.inference.options import Backend, InferenceOptions, InputFormat
 from binder_core.model.config import Amp, Decoding
 from cli._common import (
@@ -33,11 +33,6 @@ DICTIONARY_HELP = (
     "A compiled dictionary (`binder dict compile`): merge its matches with the model's "
     "predictions (the hybrid)."
 )
-HYBRID_HELP = "Which side wins where a dictionary match and a prediction overlap."
-MARGIN_HELP = (
-    "Hybrid: a prediction takes part only if its margin over its threshold is above this "
-    "(logits; 0 keeps all). Chosen on BC5CDR and NCBI-disease dev."
-)
 # Declared once (binder_core.inference.options.InferenceOptions), shared with `silver predict`.
 DECODING = config_option(InferenceOptions, "decoding", "--decoding")
 BATCH_SIZE = config_option(InferenceOptions, "batch_size", "--batch-size")
@@ -49,6 +44,10 @@ LINK_HELP = (
     "dictionary concept whose names are nearest, or none below the linker's threshold "
     "(`binder link evaluate` measures it)."
 )
+# Declared once (binder_core.inference.hybrid.HybridOptions).
+HYBRID = config_option(HybridOptions, "rule", "--hybrid")
+HYBRID_MARGIN = config_option(HybridOptions, "model_margin", "--hybrid-margin")
+HYBRID_TRUST = config_option(HybridOptions, "trust", "--hybrid-trust")
 
 
 def _tagger(dictionary: Path | None, model: Path) -> Any:
@@ -89,10 +88,9 @@ def evaluate_cli(
     backend: Backend = BACKEND,
     threads: int | None = THREADS,
     dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
-    hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
-    hybrid_margin: float = typer.Option(
-        DEFAULT_MODEL_MARGIN, "--hybrid-margin", min=0.0, help=MARGIN_HELP
-    ),
+    hybrid: HybridRule = HYBRID,
+    hybrid_margin: float = HYBRID_MARGIN,
+    hybrid_trust: float | None = HYBRID_TRUST,
     link: bool = typer.Option(True, "--link/--no-link", help=LINK_HELP),
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
@@ -101,16 +99,16 @@ def evaluate_cli(
 
     scores = evaluate(
         run_dir, data_dir, decoding, batch_size, device=device, labels=split_labels(labels),
-        amp=amp, dictionary=_tagger(dictionary, run_dir), hybrid_rule=hybrid,
-        model_margin=hybrid_margin, backend=backend, threads=threads,
-        linker=_linker(dictionary, link),
+        amp=amp, dictionary=_tagger(dictionary, run_dir),
+        hybrid=HybridOptions(hybrid, hybrid_margin, hybrid_trust), backend=backend,
+        threads=threads, linker=_linker(dictionary, link),
     )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(scores, sort_keys=True))
         return
     from rich.table import Table
 
-    what = f"{scores['decoding']}" + (f", hybrid: {hybrid} wins" if dictionary else "")
+    what = f"{scores['decoding']}" + (f", hybrid rule: {hybrid}" if dictionary else "")
     table = Table(title=f"{data_dir} ({scores['documents']} documents, {what})")
     for column in ("type", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "type" else "right")
@@ -127,6 +125,9 @@ def evaluate_cli(
             f"found exactly, recall {n['recall']:.4f}",
             highlight=False,
         )
+    if scores.get("hybrid_trust"):
+        trust = ", ".join(f"{k} {v:.2f}" for k, v in scores["hybrid_trust"].items())
+        console.print(f"hybrid: the dictionary's trust per type (logits): {trust}", highlight=False)
     if "systems" in scores:
         _print_systems(scores["systems"])
     if "heldout" in scores:
@@ -168,10 +169,9 @@ def predict_cli(
     backend: Backend = BACKEND,
     threads: int | None = THREADS,
     dictionary: Path | None = typer.Option(None, "--dictionary", help=DICTIONARY_HELP),
-    hybrid: HybridRule = typer.Option("dictionary", "--hybrid", help=HYBRID_HELP),
-    hybrid_margin: float = typer.Option(
-        DEFAULT_MODEL_MARGIN, "--hybrid-margin", min=0.0, help=MARGIN_HELP
-    ),
+    hybrid: HybridRule = HYBRID,
+    hybrid_margin: float = HYBRID_MARGIN,
+    hybrid_trust: float | None = HYBRID_TRUST,
     link: bool = typer.Option(True, "--link/--no-link", help=LINK_HELP),
 ) -> None:
     """Tag documents with a trained or exported model (with --dictionary: the hybrid)."""
@@ -195,7 +195,7 @@ def predict_cli(
         for done in predict_file(
             predictor, input_path, output, fmt=fmt, text_field=text_field,
             id_field=id_field, decoding=decoding, batch_size=batch_size,
-            dictionary=tagger, hybrid_rule=hybrid, model_margin=hybrid_margin,
+            dictionary=tagger, hybrid=HybridOptions(hybrid, hybrid_margin, hybrid_trust),
             linker=linker,
         ):  # fmt: skip
             progress.update(task, completed=done)

@@ -81,6 +81,13 @@ def train_cli(
     ),
     mention_weight: float = config_option(LossWeights, "mention", "--mention-weight"),
     threshold_weight: float = config_option(LossWeights, "threshold", "--threshold-weight"),
+    replace_mentions: float = config_option(TrainConfig, "replace_mentions", "--replace-mentions"),
+    mention_dictionary: Path | None = config_option(
+        TrainConfig, "mention_dictionary", "--mention-dictionary"
+    ),
+    mask_mentions: float = config_option(TrainConfig, "mask_mentions", "--mask-mentions"),
+    max_passes: float | None = config_option(TrainConfig, "max_passes", "--max-passes"),
+    encoder_anchor: float = config_option(TrainConfig, "encoder_anchor", "--encoder-anchor"),
 ) -> None:
     """Train a BINDER model on Parquet data (under torchrun: data-parallel)."""
     require_model_extra()
@@ -112,7 +119,11 @@ def train_cli(
         confident_margin=confident_margin, confident_after=confident_after,
         select=select, monitor=tuple(monitor), length_grouping=length_grouping,
         loss_weights=LossWeights(mention=mention_weight, threshold=threshold_weight),
+        replace_mentions=replace_mentions,
+        mention_dictionary=str(mention_dictionary) if mention_dictionary else None,
+        mask_mentions=mask_mentions, max_passes=max_passes, encoder_anchor=encoder_anchor,
     )  # fmt: skip
+    terms = _mention_terms(config)
     main_rank = os.environ.get("RANK", "0") == "0"
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -125,7 +136,7 @@ def train_cli(
     task = progress.add_task("train", total=None, status="")
     command = shlex.join(["binder", *sys.argv[1:]])
     try:
-        for event in run_training(config, command=command):
+        for event in run_training(config, command=command, mention_terms=terms):
             if event.kind == "start":
                 progress.start()
                 progress.update(task, total=event.total_steps, completed=event.step)
@@ -150,6 +161,16 @@ def train_cli(
     finally:
         if progress.live.is_started:
             progress.stop()
+
+
+def _mention_terms(config: TrainConfig) -> dict[str, tuple[str, ...]] | None:
+    """The terms by type that --replace-mentions draws from (None without the option)."""
+    if not config.mention_dictionary or config.replace_mentions <= 0:
+        return None
+    from dictionaries import terms_by_label
+    from pipelines.silver.dictionary_files import load_dictionary
+
+    return terms_by_label(load_dictionary(config.mention_dictionary))
 
 
 def _summary(step: int, summary: dict[str, Any], out: Path) -> str:

@@ -12,6 +12,7 @@ from dictionaries.config import CompileConfig, MatchOptions
 from dictionaries.loaders import SOURCE_FORMATS, load_source, parse_source_spec
 from dictionaries.matcher import Matcher, match
 from dictionaries.records import Entry, Match
+from dictionaries.terms import terms_by_label
 
 __all__ = [
     "SOURCE_FORMATS",
@@ -27,4 +28,5 @@ __all__ = [
     "match",
     "parse_source_spec",
     "save_compiled",
+    "terms_by_label",
 ]

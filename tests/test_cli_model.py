@@ -232,3 +232,56 @@ def test_cli_predict_dictionary_links_model_spans(trained_run: Path, tmp_path: P
         ("Disease", "", "", "model"),  # nephrotoxicity: no name near it, abstained
         ("Disease", "D034381", "hearing losses", "model"),
     ]
+
+
+def test_cli_evaluate_hybrid_lets_the_model_correct_a_weak_dictionary(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    """The dictionary agrees with the model on one span, cuts two names short ("hearing",
+    "Lithium") and adds one false "patients". The model reproduces 1 of 2 Chemical and 0 of 2
+    Disease matches (trust log(2/2) = 0 and log(1/3) = -1.1, both raised to the floor 1), so
+    each confident prediction wins its overlap: 9 right + "patients" = P 0.9, R 1. Under
+    ``--hybrid dictionary`` the two short matches replace the model's right spans: 7 of 10
+    right, R 7/9."""
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    entries = [("aspirin", "Chemical"), ("Lithium", "Chemical"), ("hearing", "Disease"),
+               ("patients", "Disease")]  # fmt: skip
+    path = tmp_path / "weak.dict"
+    save_compiled(compile_dictionary([Entry(t, k, "", "test", "exact") for t, k in entries]), path)
+    data = trained_run.parent / "data"
+    scores = {}
+    for rule in ("trust", "dictionary"):
+        args = ["evaluate", str(trained_run), str(data), "--json", "--dictionary", str(path)]
+        result = runner.invoke(app, [*args, "--hybrid", rule])
+        assert result.exit_code == 0, result.output
+        scores[rule] = json.loads(result.stdout)
+    trust = scores["trust"]
+    assert (trust["precision"], trust["recall"]) == (0.9, 1.0)
+    assert trust["hybrid_trust"] == {"Chemical": 1.0, "Disease": 1.0}
+    fixed = scores["dictionary"]
+    assert (fixed["precision"], fixed["recall"]) == (0.7, pytest.approx(7 / 9))
+    assert "hybrid_trust" not in fixed
+
+
+def test_cli_train_replaces_mentions_from_a_dictionary(tiny_bert: Path, tmp_path: Path) -> None:
+    from dictionaries import Entry, compile_dictionary, save_compiled
+
+    path = tmp_path / "chem.dict"
+    entries = [Entry(term, "Chemical", "", "t", "exact") for term in ("aspirin", "lithium")]
+    save_compiled(compile_dictionary(entries), path)
+    data = write_tiny_data(tmp_path / "data")
+    types = write_types(tmp_path / "types.json")
+    args = ["train", "--train", str(data), "--out", str(tmp_path / "run"), "--model",
+            str(tiny_bert), "--types", str(types), *TRAIN_ARGS]  # fmt: skip
+    args[args.index("--max-steps") + 1] = "4"
+    options = ["--replace-mentions", "0.5", "--mention-dictionary", str(path),
+               "--mask-mentions", "0.2", "--encoder-anchor", "1"]  # fmt: skip
+    result = runner.invoke(app, [*args, *options])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert (saved["replace_mentions"], saved["mask_mentions"], saved["encoder_anchor"]) == (
+        0.5, 0.2, 1.0)  # fmt: skip
+    assert saved["mention_dictionary"] == str(path)
+    refused = runner.invoke(app, [*args, "--replace-mentions", "1.5"])
+    assert refused.exit_code == 2 and "1.5" in refused.output

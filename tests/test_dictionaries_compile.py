@@ -163,3 +163,20 @@ def test_automaton_maps_every_key_to_its_index() -> None:
     assert compiled.index_of("not a key") is None
     assert compiled.index_of("") is None
     assert compiled.index_of("zzzz") is None
+
+
+def test_terms_by_label_lists_each_types_certain_terms() -> None:
+    from dictionaries import Entry, compile_dictionary, terms_by_label
+
+    compiled = compile_dictionary(
+        [
+            Entry("Aspirin", "Chemical", "D1", "test", "exact"),
+            Entry("acetylsalicylic acid", "Chemical", "D1", "test", "exact"),
+            Entry("aspirin", "Chemical", "D1", "test", "exact"),
+            Entry("gastric ulcer", "Disease", "D2", "test", "exact"),
+        ]
+    )
+    terms = terms_by_label(compiled)
+    assert terms["Disease"] == ("gastric ulcer",)
+    assert "acetylsalicylic acid" in terms["Chemical"]
+    assert set(terms) == {"Chemical", "Disease"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -114,6 +114,8 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
 
     ``length_groups = (batch_size, n)`` with n > 1 reorders the shuffled stream so that each
     DataLoader batch holds windows of similar length (:func:`group_by_length`).
+    ``document_transform(document, epoch)`` rewrites each document before it is tokenized
+    (training only: mention replacement and masking, :mod:`binder_core.data.mentions`).
     ``keep_empty_windows`` is the share of windows without a labelled (non-uncertain) span that
     are yielded, drawn afresh each epoch (training on silver data: a window the dictionary
     labels nothing in is mostly unlabelled entities and text, not known negatives). Scoring
@@ -140,6 +142,7 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
         read_batch_rows: int = 64,
         keep_empty_windows: float = 1.0,
         length_groups: tuple[int, int] = (1, 1),
+        document_transform: Callable[[Mapping[str, Any], int], dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.config = config or DataConfig()
@@ -170,6 +173,7 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
             raise ConfigError(f"keep_empty_windows must be in [0, 1], got {keep_empty_windows}")
         self.keep_empty_windows = keep_empty_windows
         self.length_groups = length_groups  # (batch size, batches per group), after shuffling
+        self.document_transform = document_transform
         self.epoch = 0
         self.path = str(path)
         self.wide_gold_spans = 0
@@ -313,6 +317,8 @@ class ParquetWindowDataset(IterableDataset[WindowExample]):
                         continue
                     batch = batch.take(pa.array(rows - first))
                 docs = batch.to_pylist()
+                if self.document_transform is not None:
+                    docs = [self.document_transform(d, self.epoch) for d in docs]
                 tokens = tokenize_documents([d["text"] for d in docs], self.tokenizer)
                 for index, doc, doc_tokens in zip(rows.tolist(), docs, tokens, strict=True):
                     yield index, doc, str(shard), doc_tokens

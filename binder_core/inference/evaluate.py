@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from binder_core.contract.concepts import SpanLinker, concept_keys
 from binder_core.contract.metrics import SpanCounter, SpanScores
@@ -21,7 +21,12 @@ from binder_core.data.dataset import ParquetWindowDataset
 from binder_core.data.type_descriptions import check_labels
 from binder_core.inference.backends import load_predictor
 from binder_core.inference.engine import SpanTagger, check_batch_size, check_decoding, to_span
-from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
+from binder_core.inference.hybrid import (
+    HybridOptions,
+    SpanSource,
+    merge_documents,
+    trust_from_counts,
+)
 from binder_core.inference.options import INFERENCE_BATCH_SIZE
 
 logger = logging.getLogger(__name__)
@@ -38,17 +43,17 @@ def score_dataset(
     batch_size: int = INFERENCE_BATCH_SIZE,
     labels: Sequence[str] | None = None,
     dictionary: SpanSource | None = None,
-    hybrid_rule: str = "dictionary",
-    model_margin: float = DEFAULT_MODEL_MARGIN,
+    hybrid: HybridOptions | None = None,
     linker: SpanLinker | None = None,
     systems: dict[str, SpanScores] | None = None,
-) -> tuple[SpanScores, int]:
-    """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, and its document
-    count.
+) -> tuple[SpanScores, int, dict[str, float]]:
+    """Micro and per-type exact-match scores of ``predictor`` on ``data_dir``, its document
+    count, and the hybrid's trust per type (empty without one).
 
     ``decoding`` defaults to the predictor's; ``labels`` (default: the predictor's) are the
     types predicted and scored. With ``dictionary`` the predictions are those of the hybrid
-    (:func:`binder_core.inference.hybrid.merge_spans` with ``hybrid_rule`` and ``model_margin``).
+    (:func:`binder_core.inference.hybrid.merge_documents` with ``hybrid``, default options): the
+    documents are held until all are predicted, since the trust is estimated on all of them.
     Gold spans with origin ``dict_heldout`` (matches of held-out dictionary concepts) are also
     scored as the subset ``heldout``: the share of them predicted exactly. With the data
     config's ``unknown_labels == "error"`` a type in the data that is not among them is a
@@ -79,6 +84,7 @@ def score_dataset(
         check_labels(dataset.metadata.labels, label_set, str(data_dir))
     counter = SpanCounter(label_set)
     side_counters: dict[str, SpanCounter] = {}
+    held: list[_HeldDocument] = []
     with_text = dictionary is not None or systems is not None
     columns = ["doc_id", "spans"] + (["text"] if with_text else [])
     documents = iter_documents(data_dir, columns=columns)
@@ -93,40 +99,59 @@ def score_dataset(
         heldout = [k for k, s in zip(gold, certain, strict=True) if s["origin"] == HELDOUT]
         if dictionary is None and systems is None:
             keys = [(p.start, p.end, p.label) for p in predicted]
+            counter.update(gold, keys, {"heldout": heldout} if heldout else None)
         else:
-            sides = _sides(doc["text"], predicted, dictionary, hybrid_rule, model_margin, linker)
-            merged = sides["hybrid" if dictionary is not None else "model"]
-            keys = [(s["start"], s["end"], s["label"]) for s in merged]
+            held.append(_HeldDocument(doc["text"], certain, gold, heldout, predicted))
+    trust: dict[str, float] = {}
+    if held:
+        options = hybrid or HybridOptions()
+        sides = [_sides(d.text, d.predicted, dictionary, linker) for d in held]
+        if dictionary is not None:
+            pairs = [(side["dictionary"], side["model"]) for side in sides]
+            merged, counts = merge_documents(pairs, options)
+            if options.rule == "trust" and options.trust is None:
+                trust = trust_from_counts(counts)
+            for side, spans in zip(sides, merged, strict=True):
+                side["hybrid"] = spans
+                # the hybrid's own rule: uncertain dictionary spans never enter any output
+                side["dictionary"] = [s for s in side["dictionary"] if not s["uncertain"]]
+        for document, side in zip(held, sides, strict=True):
+            spans = side["hybrid" if dictionary is not None else "model"]
+            keys = [(s["start"], s["end"], s["label"]) for s in spans]
+            extra = {"heldout": document.heldout} if document.heldout else None
+            counter.update(document.gold, keys, extra)
             if systems is not None:
-                _count_sides(side_counters, label_set, certain, sides, linker is not None)
-        counter.update(gold, keys, {"heldout": heldout} if heldout else None)
+                _count_sides(side_counters, label_set, document.certain, side, linker is not None)
     logger.info("scored %d documents of %s", counter.documents, data_dir)
     if systems is not None:
         systems.update({name: c.result() for name, c in side_counters.items()})
-    return counter.result(), counter.documents
+    return counter.result(), counter.documents, trust
+
+
+class _HeldDocument(NamedTuple):
+    """What a document needs once every document is predicted (the hybrid's trust is estimated
+    on all of them)."""
+
+    text: str
+    certain: list[dict[str, Any]]  # gold spans not marked uncertain
+    gold: list[tuple[int, int, str]]
+    heldout: list[tuple[int, int, str]]
+    predicted: Sequence[Any]
 
 
 def _sides(
     text: str,
     predicted: Sequence[Any],
     dictionary: SpanSource | None,
-    hybrid_rule: str,
-    model_margin: float,
     linker: SpanLinker | None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """One document's spans of the model, and with ``dictionary`` of the dictionary and of
-    their hybrid, each linked by ``linker`` (when given) before the merge."""
+    """One document's spans of the model, and with ``dictionary`` of the dictionary, each
+    linked by ``linker`` (when given) before they are merged."""
     sides = {"model": [to_span(p) for p in predicted]}
     if dictionary is not None:
         sides["dictionary"] = [dict(s) for s in dictionary(text)]
     if linker is not None:
         sides = {name: linker(text, spans) for name, spans in sides.items()}
-    if dictionary is not None:
-        sides["hybrid"] = merge_spans(
-            sides["dictionary"], sides["model"], hybrid_rule, model_margin
-        )
-        # the hybrid's own rule: uncertain dictionary spans never enter any output
-        sides["dictionary"] = [s for s in sides["dictionary"] if not s["uncertain"]]
     return sides
 
 
@@ -159,8 +184,7 @@ def evaluate(
     device: str | None = None,
     labels: Sequence[str] | None = None,
     dictionary: SpanSource | None = None,
-    hybrid_rule: str = "dictionary",
-    model_margin: float = DEFAULT_MODEL_MARGIN,
+    hybrid: HybridOptions | None = None,
     amp: str = "auto",
     backend: str = "auto",
     threads: int | None = None,
@@ -191,10 +215,9 @@ def evaluate(
     systems: dict[str, SpanScores] | None = (
         {} if dictionary is not None or linker is not None else None
     )
-    result, documents = score_dataset(
+    result, documents, trust = score_dataset(
         predictor, data_dir, decoding=decoding, batch_size=batch_size, labels=scored,
-        dictionary=dictionary, hybrid_rule=hybrid_rule, model_margin=model_margin,
-        linker=linker, systems=systems,
+        dictionary=dictionary, hybrid=hybrid, linker=linker, systems=systems,
     )  # fmt: skip
     scores = result.to_dict()
     if systems is not None:
@@ -203,6 +226,11 @@ def evaluate(
     scores["decoding"] = decoding
     scores["backend"] = predictor.backend
     if dictionary is not None:
-        scores["hybrid"] = hybrid_rule
-        scores["hybrid_model_margin"] = model_margin
+        options = hybrid or HybridOptions()
+        scores["hybrid"] = options.rule
+        scores["hybrid_model_margin"] = options.model_margin
+        if options.rule == "trust":
+            scores["hybrid_trust"] = trust or {
+                label: options.trust for label in scored if options.trust is not None
+            }
     return scores

@@ -32,7 +32,12 @@ from binder_core.contract.schema import (
     surrogate_problem,
 )
 from binder_core.inference.engine import SpanTagger
-from binder_core.inference.hybrid import DEFAULT_MODEL_MARGIN, SpanSource, merge_spans
+from binder_core.inference.hybrid import (
+    AgreementCounts,
+    HybridOptions,
+    SpanSource,
+    merge_documents,
+)
 from binder_core.inference.options import INFERENCE_BATCH_SIZE, InputFormat
 
 logger = logging.getLogger(__name__)
@@ -134,15 +139,16 @@ def predict_file(
     batch_size: int = INFERENCE_BATCH_SIZE,
     docs_per_chunk: int = 256,
     dictionary: SpanSource | None = None,
-    hybrid_rule: str = "dictionary",
-    model_margin: float = DEFAULT_MODEL_MARGIN,
+    hybrid: HybridOptions | None = None,
     linker: SpanLinker | None = None,
 ) -> Iterator[int]:
     """Tag every document of ``input_path`` and write ``output_path`` (.jsonl or .parquet).
 
     With ``dictionary`` each document gets the hybrid of its dictionary matches and the model's
-    predictions (:func:`binder_core.inference.hybrid.merge_spans` with ``hybrid_rule`` and
-    ``model_margin``). With ``linker`` every written span without a concept id is linked
+    predictions (:func:`binder_core.inference.hybrid.merge_documents` with ``hybrid``, default
+    options). Its trust per type is estimated on the documents read so far, this chunk
+    included, so the output does not depend on anything but the input and ``docs_per_chunk``.
+    With ``linker`` every written span without a concept id is linked
     (:data:`binder_core.contract.concepts.SpanLinker`).
 
     A generator: yields the number of documents written after each chunk (for a progress bar).
@@ -155,6 +161,7 @@ def predict_file(
         raise ConfigError(f"{out}: output must end in .jsonl or .parquet")
     schema = document_schema(predictor.labels, extra={"origin": Origin.MODEL.value})
     done = 0
+    counts: AgreementCounts = {}
     with atomic_path(out) as tmp, contextlib.ExitStack() as stack:
         writer: pq.ParquetWriter | None = None
         handle = None
@@ -166,10 +173,8 @@ def predict_file(
         for chunk in _chunks(docs_in, docs_per_chunk):
             spans = predictor.predict([d.text for d in chunk], decoding, batch_size)
             if dictionary is not None:
-                spans = [
-                    merge_spans(dictionary(d.text), s, hybrid_rule, model_margin)
-                    for d, s in zip(chunk, spans, strict=True)
-                ]
+                pairs = [(dictionary(d.text), s) for d, s in zip(chunk, spans, strict=True)]
+                spans, counts = merge_documents(pairs, hybrid or HybridOptions(), counts)
             if linker is not None:  # after the merge: only the spans that are written
                 spans = [linker(d.text, s) for d, s in zip(chunk, spans, strict=True)]
             rows = [

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from binder_core.training import distributed as dist_utils
 from binder_core.training.checkpoint import TrainerState, restore_rng_state
 from binder_core.training.config import TrainConfig
 from binder_core.training.distributed import DistInfo
+from binder_core.training.generalization import mention_augmenter, step_budget
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +69,34 @@ def resolve_labels(config: TrainConfig) -> tuple[tuple[str, ...], DataConfig]:
     )
 
 
+def training_dataset(
+    config: TrainConfig,
+    tokenizer: Any,
+    data_config: DataConfig,
+    labels: tuple[str, ...],
+    info: DistInfo,
+    mention_terms: Mapping[str, Sequence[str]] | None,
+) -> ParquetWindowDataset:
+    """This rank's shuffled training windows, with the run's data options (empty windows kept,
+    length grouping, mention replacement and masking)."""
+    return ParquetWindowDataset(
+        config.train_dir, tokenizer, data_config, labels,
+        max_span_width_tokens=config.encoder_config.max_span_width_tokens, shuffle=True,
+        rank=info.rank, world_size=info.world_size,
+        keep_empty_windows=float(config.keep_empty_windows),  # type: ignore[arg-type]
+        length_groups=(config.batch_size, int(config.length_grouping)),  # type: ignore[arg-type]
+        document_transform=mention_augmenter(
+            config.replace_mentions, config.mask_mentions, tokenizer, mention_terms, config.seed
+        ),
+    )  # fmt: skip
+
+
 def count_steps(
     config: TrainConfig, dataset: ParquetWindowDataset, info: DistInfo, device: torch.device
 ) -> int:
-    """max_steps, or epochs x optimizer steps per epoch (counted on each rank's shard)."""
-    if config.epoch_limit is None:
+    """The step budget (:func:`step_budget`): max_steps, or epochs or max_passes x optimizer
+    steps per epoch (counted on each rank's shard), whichever is least."""
+    if config.epoch_limit is None and config.max_passes is None:
         assert config.max_steps is not None
         return config.max_steps
     logger.info("counting training windows (give --max-steps to skip this pass)")
@@ -85,8 +109,13 @@ def count_steps(
     batches = dist_utils.max_over_ranks(batches, info, device)
     if batches == 0:
         raise ConfigError(f"{config.train_dir}: no training windows")
-    steps = config.epoch_limit * math.ceil(batches / config.grad_accumulation)
-    return min(steps, config.max_steps) if config.max_steps is not None else steps
+    steps = step_budget(
+        batches, config.grad_accumulation, epochs=config.epoch_limit,
+        max_steps=config.max_steps, max_passes=config.max_passes,
+    )  # fmt: skip
+    if config.max_passes is not None:
+        logger.info("step budget: %d steps (%d micro-batches a pass)", steps, batches)
+    return steps
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,13 @@ class Checkpoint:
     rng: list[dict[str, Any]]
 
 
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (each rank passes seed + rank)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
 def capture_rng_state() -> dict[str, Any]:
     """The RNG states that dropout, shuffling and sampling draw from, as torch-loadable data."""
     py_version, py_state, py_gauss = random.getstate()

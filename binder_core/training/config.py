@@ -11,7 +11,10 @@ from typing import Any
 
 from binder_core.contract.errors import ConfigError
 from binder_core.contract.options import (
+    Bounds,
+    at_least,
     check_choice,
+    check_declared,
     check_int,
     config_from_dict,
     default_of,
@@ -140,6 +143,33 @@ class TrainConfig:
     confident_after: float = option(
         0.3, "Share of the training steps before confidence-based exclusion starts."
     )
+    replace_mentions: float = option(
+        0.0,
+        "Share of labelled mentions replaced, redrawn each epoch, by another term of their type "
+        "from --mention-dictionary, so the context and not the name carries the type.",
+        bounds=Bounds(0, 1),
+    )
+    mention_dictionary: str | None = option(
+        None, "Compiled dictionary whose terms replace mentions (--replace-mentions)."
+    )
+    mask_mentions: float = option(
+        0.0,
+        "Share of labelled mentions whose text becomes the tokenizer's mask token, redrawn "
+        "each epoch (only the context is left to decide).",
+        bounds=Bounds(0, 1),
+    )
+    max_passes: float | None = option(
+        None,
+        "At most this many passes over the training windows, whatever --max-steps says (a "
+        "step budget that shrinks with a small corpus).",
+        bounds=Bounds(0, None, low_open=True),
+    )
+    encoder_anchor: float = option(
+        0.0,
+        "Pull the encoders towards their pretrained weights each step: w -= lr * anchor * "
+        "(w - w0), AdamW's decoupled decay towards w0 instead of 0 (0: off).",
+        bounds=at_least(0),
+    )
     device: str | None = option(None, "cpu, cuda, cuda:1 (default: cuda when available).")
     resume: bool = option(False, "Continue from the newest checkpoint in --out.")
 
@@ -193,6 +223,14 @@ class TrainConfig:
             raise ConfigError(
                 f"TrainConfig.confident_after must be in [0, 1), got {self.confident_after}"
             )
+        check_declared(self)
+        if self.replace_mentions + self.mask_mentions > 1:
+            raise ConfigError(
+                "TrainConfig.replace_mentions + mask_mentions must be at most 1, got "
+                f"{self.replace_mentions} + {self.mask_mentions}"
+            )
+        if self.replace_mentions > 0 and not self.mention_dictionary:
+            raise ConfigError("--replace-mentions needs --mention-dictionary to draw terms from")
         if self.patience is not None and not self.dev_dir:
             raise ConfigError("--patience needs --dev data to measure improvement on")
 

@@ -11,15 +11,13 @@ batches come from :mod:`binder_core.training.batches`.
 from __future__ import annotations
 
 import logging
-import random
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -42,6 +40,7 @@ from binder_core.training.batches import (
     Lookahead,
     count_steps,
     resolve_labels,
+    training_dataset,
     training_provenance,
 )
 from binder_core.training.checkpoint import (
@@ -49,9 +48,11 @@ from binder_core.training.checkpoint import (
     capture_rng_state,
     load_checkpoint,
     save_checkpoint,
+    seed_everything,
 )
 from binder_core.training.config import TrainConfig
 from binder_core.training.distributed import DistInfo
+from binder_core.training.generalization import Anchors, encoder_anchors, encoder_lr, pull_towards
 from binder_core.training.run_folder import RunFolder
 from binder_core.training.selection import improves, selection_score
 from binder_core.training.step import NegativePolicy, TrainStep, forward_backward, optimizer_step
@@ -73,13 +74,6 @@ class TrainEvent:
     model: nn.Module | None = None  # "done": the trained model (last weights, not the best)
 
 
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (each rank passes seed + rank)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 @dataclass(frozen=True)
 class _Setup:
     """Everything a run is built from (made once by :func:`_prepare`, never changed)."""
@@ -99,13 +93,21 @@ class _Setup:
     amp_dtype: torch.dtype | None
     provenance: TrainingProvenance
     negatives: NegativePolicy
+    anchors: Anchors  # pretrained encoder weights (empty unless encoder_anchor > 0)
 
 
-def train(config: TrainConfig, *, command: str = "") -> Iterator[TrainEvent]:
+def train(
+    config: TrainConfig,
+    *,
+    command: str = "",
+    mention_terms: Mapping[str, Sequence[str]] | None = None,
+) -> Iterator[TrainEvent]:
     """Train as ``config`` says, yielding a "start", one "step" per optimizer step, an "eval"
     per dev evaluation and a final "done" event. Joins a torchrun process group if there is one.
 
-    ``command`` (the command line, for the model card) is recorded with the saved model.
+    ``command`` (the command line) is recorded with the saved model; ``mention_terms`` (terms by
+    type, ``dictionaries.terms_by_label`` of ``config.mention_dictionary``) feed mention
+    replacement.
     """
     device = pick_device(config.device)
     info, created = dist_utils.init_distributed(device.type)
@@ -113,20 +115,21 @@ def train(config: TrainConfig, *, command: str = "") -> Iterator[TrainEvent]:
         device = torch.device("cuda", info.local_rank)
     try:
         if not info.is_main:
-            yield from _run(config, info, device, command)
+            yield from _run(config, info, device, command, mention_terms)
             return
         inputs = [config.train_dir, *([config.dev_dir] if config.dev_dir else [])]
         inputs += [path for _, path in config.monitored]
         with output_folder(config.out_dir, "run", inputs=inputs, command=command or None,
                            resume=True):  # fmt: skip
-            yield from _run(config, info, device, command)
+            yield from _run(config, info, device, command, mention_terms)
     finally:
         dist_utils.shutdown(created)
 
 
 def _run(
-    config: TrainConfig, info: DistInfo, device: torch.device, command: str
-) -> Iterator[TrainEvent]:
+    config: TrainConfig, info: DistInfo, device: torch.device, command: str,
+    mention_terms: Mapping[str, Sequence[str]] | None,
+) -> Iterator[TrainEvent]:  # fmt: skip
     provenance = training_provenance(config.train_dir, command)
     # fill the data-dependent defaults (silver data, and a CPU that computes bf16 natively)
     cpu_bf16 = device.type == "cpu" and cpu_has_native_bf16()
@@ -134,7 +137,7 @@ def _run(
     run = RunFolder(config.out_dir, is_main=info.is_main)
     checkpoint_path = run.resume_checkpoint(config, provenance.silver, cpu_bf16)
     seed_everything(config.seed + info.rank)
-    s = _prepare(config, info, device, provenance)
+    s = _prepare(config, info, device, provenance, mention_terms)
     state, resume_rng = _restore(s, checkpoint_path, info)
     run.start(config, state.step)
     yield TrainEvent("start", state.step, s.total_steps, state.epoch)
@@ -173,11 +176,13 @@ def _run(
             state = replace(state, epoch=epoch, batches_in_epoch=consumed)
             if last:
                 break
+        anchor_rate = encoder_lr(s.optimizer) * config.encoder_anchor  # this update's LR
         # a short last accumulation (end of data) still averages over its micro-batches
         optimizer_step(
             s.model, s.optimizer, s.scheduler, s.scaler, max_grad_norm=config.max_grad_norm,
             grad_scale=config.grad_accumulation / len(losses),
         )  # fmt: skip
+        pull_towards(s.anchors, anchor_rate)
         loss = dist_utils.mean_over_ranks(sum(losses) / len(losses), info, device)
         windows_seen = state.windows_seen + dist_utils.sum_over_ranks(windows, info, device)
         state = replace(state, step=state.step + 1, windows_seen=windows_seen)
@@ -221,8 +226,9 @@ def _run(
 
 
 def _prepare(
-    config: TrainConfig, info: DistInfo, device: torch.device, provenance: TrainingProvenance
-) -> _Setup:
+    config: TrainConfig, info: DistInfo, device: torch.device, provenance: TrainingProvenance,
+    mention_terms: Mapping[str, Sequence[str]] | None,
+) -> _Setup:  # fmt: skip
     """Labels, tokenizer, model, optimizer, data and schedule, in the order that seeds them."""
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -248,13 +254,7 @@ def _prepare(
         ids = [device.index] if device.type == "cuda" else None
         step_module = nn.parallel.DistributedDataParallel(step_module, ids)
     optimizer = build_optimizer(model, config.lr, config.head_lr, config.weight_decay)
-    dataset = ParquetWindowDataset(
-        config.train_dir, tokenizer, data_config, labels,
-        max_span_width_tokens=model_config.max_span_width_tokens, shuffle=True,
-        rank=info.rank, world_size=info.world_size,
-        keep_empty_windows=float(config.keep_empty_windows),  # type: ignore[arg-type]
-        length_groups=(config.batch_size, int(config.length_grouping)),  # type: ignore[arg-type]
-    )  # fmt: skip
+    dataset = training_dataset(config, tokenizer, data_config, labels, info, mention_terms)
     total_steps = count_steps(config, dataset, info, device)
     warmup = round(config.warmup_ratio * total_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
@@ -265,6 +265,7 @@ def _prepare(
         types=types, model=model, step_module=step_module, optimizer=optimizer,
         scheduler=scheduler, scaler=scaler, dataset=dataset, total_steps=total_steps,
         amp_dtype=amp_dtype, provenance=provenance,
+        anchors=encoder_anchors(model) if config.encoder_anchor > 0 else [],
         negatives=NegativePolicy(
             rate=float(config.negative_rate),  # type: ignore[arg-type]
             confident_margin=config.exclusion_margin,
@@ -307,13 +308,13 @@ def _evaluate(
             s.model, s.tokenizer, s.labels, s.descriptions, s.data_config, device,
             amp_dtype=s.amp_dtype,
         )  # fmt: skip
-        scores, documents = score_dataset(
+        scores, documents, _ = score_dataset(
             predictor, config.dev_dir or "", decoding=config.decoding,
             batch_size=config.eval_batch_size,
         )  # fmt: skip
         metrics = {**scores.to_dict(), "documents": documents}
         for name, path in config.monitored:
-            watched, _ = score_dataset(
+            watched, _, _ = score_dataset(
                 predictor, path, decoding=config.decoding, batch_size=config.eval_batch_size
             )
             metrics.setdefault("monitor", {})[name] = watched.to_dict()
