@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.experiments.merge_rules import compare, runs
 from benchmarks.experiments.suite import (
     cpu_has_bf16,
     folder_name,
@@ -68,6 +69,22 @@ def test_score_columns_scores_each_output_against_gold() -> None:
     table = format_table([{"task": "t", "variant": "base", "steps": 3, "scores": scores}])
     assert table.splitlines()[-1].split() == ["t", "base", "3", "0.4000", "0.8000", "1.0000",
                                               "0.6667", "yes"]  # fmt: skip
+
+
+def test_merge_rules_compare_scores_each_rule_on_the_same_predictions(tmp_path: Path) -> None:
+    gold = {"d1": [_s(0, 5, "A"), _s(10, 20, "B")], "d2": [_s(0, 4, "A")]}
+    dictionary = {"d1": [_s(0, 5, "A"), _s(10, 14, "B")]}
+    predicted = {"d1": [_s(10, 20, "B", margin=2.5)], "d2": [_s(0, 4, "A")]}
+    f1 = compare(gold, dictionary, predicted)
+    assert f1["dictionary only"] == pytest.approx(2 * 0.5 * (1 / 3) / (0.5 + 1 / 3))
+    assert f1["model only"] == pytest.approx(0.8)
+    # margin 2.5 beats a trust of 1 or 2 (B 10-20 replaces B 10-14), not 3 or 5
+    assert f1["trust=1"] == f1["trust=2"] == f1["trust"] == f1["model"] == 1.0
+    assert f1["trust=3"] == f1["trust=5"] == f1["dictionary"] == pytest.approx(2 / 3)
+    run = tmp_path / "ncbi" / "run_mask-mentions_0.2"
+    run.mkdir(parents=True)
+    (run / "dev_predictions.jsonl").write_text("")
+    assert runs(tmp_path) == [("ncbi", "mask-mentions_0.2", tmp_path / "ncbi")]
 
 
 def test_suite_runs_the_sample_end_to_end(
