@@ -166,3 +166,27 @@ def test_split_of_a_version_1_data_set_writes_the_current_version(tmp_path: Path
     assert pq.read_schema(next(written.glob("*.parquet"))).metadata[META_VERSION] == b"2"
     docs = {d["doc_id"]: d for d in iter_documents(written)}
     assert {k: [s["link_score"] for s in d["spans"]] for k, d in docs.items()} == UPGRADED_SCORES
+
+
+def test_augment_of_version_1_silver_and_predictions_writes_the_current_version(
+    tmp_path: Path,
+) -> None:
+    from pipelines.silver.augment import augment_silver
+
+    labels = ["Chemical", "Disease", "Gene"]
+    silver, predictions = tmp_path / "silver", tmp_path / "predictions"
+    silver.mkdir()
+    predictions.mkdir()
+    _write_v1(silver / "part-00000-of-00001.parquet", V1_DOCS, labels)
+    carriers = _v1_span(TEXT.index("carriers"), len(TEXT) - 1, "Gene", "", "model")
+    predicted = [{**doc, "spans": [carriers] if doc["text"] else []} for doc in V1_DOCS]
+    _write_v1(predictions / "part-00000-of-00001.parquet", predicted, labels)
+    out = tmp_path / "round2"
+    augment_silver(silver, predictions, out, min_score=0.5)
+    written = next(out.glob("*.parquet"))
+    assert pq.read_schema(written).metadata[META_VERSION] == b"2"
+    docs = {d["doc_id"]: d for d in iter_documents(out)}
+    added = [s for s in docs["d1"]["spans"] if s["origin"] == "model"]
+    assert [(s["label"], s["link_score"]) for s in added] == [("Gene", 0.0)]
+    silver_scores = [s["link_score"] for s in docs["d1"]["spans"] if s["origin"] != "model"]
+    assert sorted(silver_scores) == sorted(UPGRADED_SCORES["d1"])
