@@ -28,13 +28,12 @@ Offsets are Python ``str`` indices (Unicode code points), half-open ``[start, en
 * a span the linker abstained on: ``concept_id = ""``, its own ``matched_term`` ("" for a model
   span) and the best cosine the linker saw, below the threshold (0.0 when no name of its type
   shares an n-gram with it);
-* a span never linked (gold spans, ANY_LABEL spans, predictions without a dictionary): 0.0.
+* a span never linked (gold spans, predictions without a dictionary, ANY_LABEL spans without
+  an id, which the linker skips): 0.0.
 
-Version-1 files (no ``link_score``) are still read: :func:`iter_shard` upgrades their rows as it
-reads them (:func:`upgrade_spans`), with the value a version-2 writer gives a dictionary span,
-1.0 where a dictionary span carries a concept id and 0.0 elsewhere, so a silver set needs no
-rebuild. Model spans that a version-1 ``binder predict --dictionary`` linked read 0.0: their
-cosine was never stored.
+Version-1 files (no ``link_score``) are still read, upgraded by :func:`iter_shard` as it reads:
+1.0 where a dictionary span carries a concept id, else 0.0 (what a version-2 writer gives the
+same spans: no rebuild). Model spans a version-1 ``binder predict --dictionary`` linked read 0.0.
 
 A span labelled :data:`ANY_LABEL` (``"*"``) stands for every type of the run at once; it is
 only allowed with ``uncertain = true`` and means "this may be an entity of any type: never use
@@ -135,11 +134,10 @@ SPANS_TYPE = _COLUMNS[-1].type
 _V1_SPANS_TYPE = pa.list_(
     pa.field("item", pa.struct([f for f in SPAN_TYPE if f.name != "link_score"]), nullable=False)
 )
-_COLUMNS_BY_VERSION = {
+_COLUMNS_BY_VERSION = {  # the columns of each version this binder-ner reads
     1: pa.schema([*_COLUMNS[:-1], pa.field("spans", _V1_SPANS_TYPE, nullable=False)]),
     SCHEMA_VERSION: pa.schema(_COLUMNS),
 }
-"""The columns of each version this binder-ner reads."""
 
 DICTIONARY_ORIGINS: frozenset[str] = frozenset(
     o.value for o in Origin if o not in (Origin.GOLD, Origin.MODEL)
