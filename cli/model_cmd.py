@@ -42,7 +42,7 @@ AMP = config_option(InferenceOptions, "amp", "--amp")
 LINK_HELP = (
     "With --dictionary: give every span without a concept id (the model's) the id of the "
     "dictionary concept whose names are nearest, or none below the linker's threshold "
-    "(`binder link evaluate` measures it)."
+    "(`binder link evaluate` measures it); its link_score is the nearest name's cosine."
 )
 # Declared once (binder_core.inference.hybrid.HybridOptions).
 HYBRID = config_option(HybridOptions, "rule", "--hybrid")

@@ -12,7 +12,7 @@
  *     The exact matches of ``hits``: offsets mapped through ``starts``/``ends`` (unless both are
  *     None), one per tail ``(case, fields)`` of ``memo[value]`` (``make_tails(value)`` fills the
  *     memo on a miss), where ``case`` is empty or ``case_ok(start, end, case)`` is true. Each is
- *     ``match_type(start, end, *fields)``, a tuple subclass of eight items.
+ *     ``match_type(start, end, *fields)``, a tuple subclass of nine items.
  *
  * fold_ascii(text) -> str
  *     The folded form of an ASCII ``text`` before spaces collapse, in one pass: A-Z lowered and
@@ -153,22 +153,26 @@ error:
     return NULL;
 }
 
-/* match_type(start, end, *fields) for a tuple subclass of eight items, as tuple.__new__ makes it
+/* The fields of a tail: a Match without its offsets (label, concept_id, matched_term, score,
+ * origin, uncertain, link_score). */
+enum { N_TAIL_FIELDS = 7, N_MATCH_FIELDS = 2 + N_TAIL_FIELDS };
+
+/* match_type(start, end, *fields) for a tuple subclass of nine items, as tuple.__new__ makes it
  * (no __new__ of the subclass runs). */
 static PyObject *new_match(PyTypeObject *match_type, PyObject *start, PyObject *end,
                            PyObject *fields) {
 #if PY_VERSION_HEX < 0x030E0000
-    PyObject *m = match_type->tp_alloc(match_type, 8);
+    PyObject *m = match_type->tp_alloc(match_type, N_MATCH_FIELDS);
     if (m == NULL) return NULL;
 #else /* tuples cache their hash from 3.14: let tuple.__new__ initialise the object */
-    PyObject *m = PyTuple_New(8);
+    PyObject *m = PyTuple_New(N_MATCH_FIELDS);
     if (m == NULL) return NULL;
 #endif
     Py_INCREF(start);
     PyTuple_SET_ITEM(m, 0, start);
     Py_INCREF(end);
     PyTuple_SET_ITEM(m, 1, end);
-    for (int f = 0; f < 6; f++) {
+    for (int f = 0; f < N_TAIL_FIELDS; f++) {
         PyObject *field = PyTuple_GET_ITEM(fields, f);
         Py_INCREF(field);
         PyTuple_SET_ITEM(m, 2 + f, field);
@@ -244,8 +248,8 @@ static PyObject *emit(PyObject *self, PyObject *args) {
             PyObject *tail = PyTuple_GET_ITEM(tails, t);
             if (!PyTuple_Check(tail) || PyTuple_GET_SIZE(tail) != 2 ||
                 !PyTuple_Check(PyTuple_GET_ITEM(tail, 1)) ||
-                PyTuple_GET_SIZE(PyTuple_GET_ITEM(tail, 1)) != 6) {
-                PyErr_SetString(PyExc_TypeError, "a tail must be (case, six fields)");
+                PyTuple_GET_SIZE(PyTuple_GET_ITEM(tail, 1)) != N_TAIL_FIELDS) {
+                PyErr_SetString(PyExc_TypeError, "a tail must be (case, seven fields)");
                 failed = 1;
                 break;
             }

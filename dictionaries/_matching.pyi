@@ -10,7 +10,7 @@ def boundary_hits(
 ) -> list[tuple[int, int, int]]: ...
 def emit(
     hits: list[tuple[int, int, int]],
-    memo: dict[int, tuple[tuple[str, tuple[str, str, str, float, str, bool]], ...]],
+    memo: dict[int, tuple[tuple[str, tuple[str, str, str, float, str, bool, float]], ...]],
     starts: list[int] | None,
     ends: list[int] | None,
     make_tails: Callable[[int], object],

@@ -16,7 +16,7 @@ import itertools
 import weakref
 from collections.abc import Callable, Iterable
 
-from binder_core.contract.schema import Origin
+from binder_core.contract.schema import Origin, dictionary_link_score
 from dictionaries.compiled import CASE_BIT, KEY_SHIFT, CompiledDictionary
 from dictionaries.config import MatchOptions
 from dictionaries.fuzzy import FuzzyIndex, build_index, fuzzy_hits
@@ -35,9 +35,10 @@ _DEFAULT_OPTIONS = MatchOptions()
 Hit = tuple[int, int, int]
 """``(start, end, value)`` in folded offsets; ``value`` is the automaton value of the key."""
 
-Tail = tuple[str, tuple[str, str, str, float, str, bool]]
-"""``(accepted case forms or "", (label, concept_id, matched_term, score, origin, uncertain))``:
-one payload of a key, everything of its exact :class:`Match` except the offsets."""
+Tail = tuple[str, tuple[str, str, str, float, str, bool, float]]
+"""``(accepted case forms or "", (label, concept_id, matched_term, score, origin, uncertain,
+link_score))``: one payload of a key, everything of its exact :class:`Match` except the
+offsets."""
 
 _new_match = tuple.__new__
 
@@ -193,6 +194,7 @@ def _tails(compiled: CompiledDictionary, k: int, score: float, origin: str) -> t
                 score,
                 origin,
                 compiled.payload_uncertain[p] == 1,
+                dictionary_link_score(compiled.payload_concept[p]),
             ),
         )
         for p in range(compiled.payload_start[k], compiled.payload_start[k + 1])
@@ -324,16 +326,14 @@ def _emit(
     for start, end, value in hits:
         if starts is not None and ends is not None:
             start, end = starts[start], ends[end - 1]
-        for case, (label, concept, term, _, _, uncertain) in _tails(
+        for case, (label, concept, term, _, _, uncertain, link) in _tails(
             compiled, value >> KEY_SHIFT, score, origin
         ):
             if case and not _case_ok(text[start:end], case):
                 continue
+            unsure = force_uncertain or uncertain
             out.append(
-                _new_match(
-                    Match,
-                    (start, end, label, concept, term, score, origin, force_uncertain or uncertain),
-                )
+                _new_match(Match, (start, end, label, concept, term, score, origin, unsure, link))
             )
     return out
 

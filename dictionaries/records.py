@@ -25,7 +25,9 @@ class Match(NamedTuple):
     """One span found in a text; its fields are the schema's span fields, in order.
 
     ``text[start:end]`` is the matched surface in the *original* text (character offsets,
-    half-open), so ``m._asdict()`` is a valid schema span.
+    half-open), so ``m._asdict()`` is a valid schema span. ``link_score`` is
+    :func:`~binder_core.contract.schema.dictionary_link_score` of the concept id (1.0 with one,
+    0.0 without) for every span a dictionary makes.
     """
 
     start: int
@@ -36,6 +38,7 @@ class Match(NamedTuple):
     score: float
     origin: str
     uncertain: bool
+    link_score: float
 
 
 assert Match._fields == SPAN_FIELDS, "Match must mirror binder_core.contract.schema.SPAN_FIELDS"

@@ -4,19 +4,23 @@
  *     -> (labelled, added)
  *
  * ``spans``: the document's spans so far (tuples of the span fields: start, end, label,
- * concept_id, matched_term, score, origin, uncertain). ``pairs``: the abbreviation definitions
- * (long_start, long_end, short_start, short_end). ``exact``: the long-form rule ("exact": a span
- * with the long form's extent; else the spans that end there and start first). ``heldout`` and
- * ``abbreviation``: the two origin strings. Returns how many definitions had a labelled long
- * form, and the short-form spans to add, sorted by (start, -end, label), leftmost-longest
- * among themselves and overlapping none of ``spans``. The Python code stays the reference; a
- * test checks that both agree.
+ * concept_id, matched_term, score, origin, uncertain, link_score). ``pairs``: the abbreviation
+ * definitions (long_start, long_end, short_start, short_end). ``exact``: the long-form rule
+ * ("exact": a span with the long form's extent; else the spans that end there and start first).
+ * ``heldout`` and ``abbreviation``: the two origin strings. Returns how many definitions had a
+ * labelled long form, and the short-form spans to add, sorted by (start, -end, label),
+ * leftmost-longest among themselves and overlapping none of ``spans``; each added span's
+ * link_score is 1.0 when it carries a concept id, else 0.0. The Python code stays the
+ * reference; a test checks that both agree.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdlib.h>
 
-enum { F_START, F_END, F_LABEL, F_CONCEPT, F_TERM, F_SCORE, F_ORIGIN, F_UNCERTAIN, N_FIELDS };
+enum {
+    F_START, F_END, F_LABEL, F_CONCEPT, F_TERM, F_SCORE, F_ORIGIN, F_UNCERTAIN, F_LINK_SCORE,
+    N_FIELDS
+};
 
 typedef struct {
     Py_ssize_t start, end;
@@ -126,9 +130,9 @@ error:
  * boundaries that overlaps no extent. Returns 0, or -1 with an exception set. */
 static int add_occurrences(PyObject *text, PyObject *form, const Extent *extents,
                            const Py_ssize_t *reach, Py_ssize_t n_extents, PyObject *label,
-                           PyObject *concept, PyObject *score, PyObject *origin, PyObject *unsure,
-                           PyTypeObject *match_type, Candidate **cands, Py_ssize_t *n,
-                           Py_ssize_t *cap) {
+                           PyObject *concept, PyObject *score, PyObject *origin,
+                           PyObject *unsure, PyObject *link_score, PyTypeObject *match_type,
+                           Candidate **cands, Py_ssize_t *n, Py_ssize_t *cap) {
     const Py_ssize_t len = PyUnicode_GET_LENGTH(text), flen = PyUnicode_GET_LENGTH(form);
     if (flen == 0) return 0;
     const int first_alnum = is_alnum_at(form, 0), last_alnum = is_alnum_at(form, flen - 1);
@@ -142,7 +146,8 @@ static int add_occurrences(PyObject *text, PyObject *form, const Extent *extents
             PyObject *m = NULL;
             if (start != NULL && end != NULL)
                 m = PyObject_CallFunctionObjArgs((PyObject *)match_type, start, end, label, concept,
-                                                 form, score, origin, unsure, NULL);
+                                                 form, score, origin, unsure, link_score,
+                                                 NULL);
             Py_XDECREF(start);
             Py_XDECREF(end);
             if (m == NULL) return -1;
@@ -277,11 +282,20 @@ static PyObject *short_form_spans(PyObject *self, PyObject *args) {
                 PyObject *concept = joined_concepts(sources, label, bar);
                 if (concept == NULL) goto label_error;
                 PyObject *unsure = (n_labels > 1 || any_uncertain) ? Py_True : Py_False;
+                /* dictionary_link_score(concept): 1.0 with a concept id, 0.0 without */
+                PyObject *link_score =
+                    PyFloat_FromDouble(PyUnicode_GET_LENGTH(concept) > 0 ? 1.0 : 0.0);
+                if (link_score == NULL) {
+                    Py_DECREF(concept);
+                    goto label_error;
+                }
                 Py_INCREF(score); /* the calls below may run code; keep it alive */
                 int failed = add_occurrences(text, short_form, extents, reach, n_spans, label,
                                              concept, score, all_heldout ? heldout : abbreviation,
-                                             unsure, match_type, &cands, &n_cands, &cap);
+                                             unsure, link_score, match_type, &cands, &n_cands,
+                                             &cap);
                 Py_DECREF(score);
+                Py_DECREF(link_score);
                 Py_DECREF(concept);
                 if (failed < 0) goto label_error;
                 continue;

@@ -11,6 +11,10 @@ Two samples, each run with today's defaults and with ``--no-abbreviations``:
 A run's fingerprint is one hash per output row (its shard, ``doc_id``, text, source and spans
 in stored order), the hash of the dead-letter file, and the manifest's counts. Written once by
 ``python -m tests.silver_golden --write`` with the code of the time; the test then compares.
+
+The hashes leave out each span's ``link_score`` (schema version 2), so the samples recorded
+before it still prove every other value unchanged; :func:`link_scores` counts the new field's
+values, which the test checks against the contract's rule.
 """
 
 from __future__ import annotations
@@ -44,14 +48,30 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
 
 
+def _without_link_score(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in s.items() if k != "link_score"} for s in spans]
+
+
+def link_scores(out: Path) -> dict[str, int]:
+    """How many spans of a run have each ``(origin, has a concept id, link_score)``."""
+    found: dict[str, int] = {}
+    for shard in sorted(out.glob("part-*.parquet")):
+        for spans in pq.read_table(shard, columns=["spans"]).column("spans").to_pylist():
+            for s in spans:
+                key = f"{s['origin']}/{bool(s['concept_id'])}/{s['link_score']}"
+                found[key] = found.get(key, 0) + 1
+    return found
+
+
 def run_fingerprint(out: Path) -> dict[str, Any]:
     """Per-row hashes (keyed by shard and doc id), the dead letters' hash and the counts."""
     rows: dict[str, str] = {}
     for shard in sorted(out.glob("part-*.parquet")):
         table = pq.read_table(shard)
         for position, row in enumerate(table.to_pylist()):
+            spans = _without_link_score(row["spans"])
             data = json.dumps(
-                [shard.name, position, row["doc_id"], row["text"], row["source"], row["spans"]],
+                [shard.name, position, row["doc_id"], row["text"], row["source"], spans],
                 ensure_ascii=False,
                 sort_keys=True,
             )
@@ -65,6 +85,7 @@ def run_fingerprint(out: Path) -> dict[str, Any]:
         "rows": rows,
         "dead_letters": _hash(json.dumps(letters, sort_keys=True).encode("utf-8")),
         "counts": manifest["counts"],
+        "link_scores": link_scores(out),
     }
 
 
@@ -143,7 +164,8 @@ def match_fingerprints(data: Path) -> dict[str, str]:
         digest = hashlib.sha256()
         for text in texts:
             spans = label_document(text, lexicons, options, labeling)
-            digest.update(json.dumps([list(m) for m in spans], ensure_ascii=False).encode())
+            rows = [[v for f, v in m._asdict().items() if f != "link_score"] for m in spans]
+            digest.update(json.dumps(rows, ensure_ascii=False).encode())
             digest.update(b"\n")
         found[name] = digest.hexdigest()[:32]
     return found

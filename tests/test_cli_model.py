@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from dictionaries import load_compiled
+from dictionaries.linking.index_file import linker_for
 from tests.test_train_loop import LABELS, one_thread, tiny_documents, write_tiny_data, write_types
 
 __all__ = ["one_thread"]  # the autouse fixture, re-used here
@@ -232,6 +234,13 @@ def test_cli_predict_dictionary_links_model_spans(trained_run: Path, tmp_path: P
         ("Disease", "", "", "model"),  # nephrotoxicity: no name near it, abstained
         ("Disease", "D034381", "hearing losses", "model"),
     ]
+    # each span's link score is its link's cosine: at least the threshold where it grounded
+    linker = linker_for(dictionary, load_compiled(dictionary))
+    spans = [(s["start"], s["end"], s["label"]) for s in row["spans"]]
+    links = linker.link_in_document(row["text"], spans)
+    assert [s["link_score"] for s in row["spans"]] == [link.score for link in links]
+    threshold = linker.index.config.threshold
+    assert [s["link_score"] >= threshold for s in row["spans"]] == [True, False, True]
 
 
 def test_cli_evaluate_hybrid_lets_the_model_correct_a_weak_dictionary(

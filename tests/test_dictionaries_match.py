@@ -43,7 +43,13 @@ def test_match_fields_are_schema_span_fields() -> None:
     assert Match._fields == SPAN_FIELDS
     (m,) = match("aspirin", COMPILED)
     assert m._asdict() == make_span(
-        0, 7, "Chemical", origin="dict_exact", concept_id="D001", matched_term="Aspirin"
+        0,
+        7,
+        "Chemical",
+        origin="dict_exact",
+        concept_id="D001",
+        matched_term="Aspirin",
+        link_score=1.0,
     )
 
 
@@ -55,8 +61,8 @@ def test_match_empty_text() -> None:
 def test_match_longest_exact() -> None:
     text = "Aspirin caused a GASTRIC  ulcer; ulcers healed."
     assert match(text, COMPILED) == [
-        Match(0, 7, "Chemical", "D001", "Aspirin", 1.0, "dict_exact", False),
-        Match(17, 31, "Disease", "D002", "gastric ulcer", 1.0, "dict_exact", False),
+        Match(0, 7, "Chemical", "D001", "Aspirin", 1.0, "dict_exact", False, 1.0),
+        Match(17, 31, "Disease", "D002", "gastric ulcer", 1.0, "dict_exact", False, 1.0),
     ]
 
 

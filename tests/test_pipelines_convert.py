@@ -24,11 +24,12 @@ GOLD = Path(__file__).parent / "fixtures" / "gold"
 def spans_of(doc: dict[str, Any]) -> list[tuple[int, int, str, str]]:
     """(start, end, label, surface) in canonical order; also checks the gold span fields."""
     for s in doc["spans"]:
-        assert (s["origin"], s["score"], s["uncertain"], s["matched_term"]) == (
+        assert (s["origin"], s["score"], s["uncertain"], s["matched_term"], s["link_score"]) == (
             "gold",
             1.0,
             False,
             "",
+            0.0,  # gold ids are annotations, never linked
         )
     return sorted((s["start"], s["end"], s["label"], doc["text"][s["start"] : s["end"]])
                   for s in doc["spans"])  # fmt: skip
@@ -258,7 +259,7 @@ def test_convert_gold_writes_contract_shards_and_manifest(tmp_path: Path) -> Non
         "duplicate_documents_skipped": 0,
     }
     assert manifest["files"][0]["relations_skipped"] == 1
-    assert (manifest["kind"], manifest["schema_version"]) == ("gold", 1)
+    assert (manifest["kind"], manifest["schema_version"]) == ("gold", 2)
 
 
 def test_convert_gold_label_map_and_keep_labels(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ def _span(start: int, end: int, label: str, cid: str, term: str) -> dict[str, An
         "score": 1.0,
         "origin": "dict_exact",
         "uncertain": False,
+        "link_score": 1.0 if cid else 0.0,
     }
 
 
@@ -143,7 +144,7 @@ def test_match_spans_fn_collects_less_often_while_labeling_and_restores_gc(
 
 def test_encode_and_write_shards_round_trip_in_doc_id_order(tmp_path: Path) -> None:
     schema = shards_schema()
-    span = (0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False)
+    span = (0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)
     rows = [(d, f"text {d}", "s", [span] if d == "b" else []) for d in ["c", "a", "b", "d"]]
     with _pipeline() as p:
         counts = (
@@ -166,7 +167,7 @@ def test_write_silver_writes_shards_dead_letters_and_manifest_in_one_pass(
     tmp_path: Path,
 ) -> None:
     schema = shards_schema()
-    span = (0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False)
+    span = (0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)
     rows = [("a", "text a", "s", [span]), ("b", "text b", "s", [])]
     letter = DeadLetter("broken_json", "in.jsonl", 3, "bad", "{")._asdict()
     for name, letters in (("clean", []), ("one-bad", [letter])):

@@ -134,8 +134,8 @@ def test_label_document_uncertain_dictionary_gives_any_label_spans() -> None:
     lexicons = Lexicons(TYPED, uncertain=broad)
     spans = label_document(text, lexicons, OPTIONS, LabelingConfig(), counts)
     assert spans == [
-        Match(0, 13, "Disease", "D051437", "renal failure", 1.0, "dict_exact", False),
-        Match(21, 27, "*", "A1", "kidney", 1.0, "dict_uncertain", True),
+        Match(0, 13, "Disease", "D051437", "renal failure", 1.0, "dict_exact", False, 1.0),
+        Match(21, 27, "*", "A1", "kidney", 1.0, "dict_uncertain", True, 1.0),
     ]
     assert counts == {"uncertain_spans_added": 1, "uncertain_matches_overlapping": 1}
 
@@ -314,7 +314,7 @@ def test_compiled_short_form_step_equals_the_python_reference(
 def test_compiled_short_form_step_rejects_bad_input_with_an_error() -> None:
     assert labeling._labeling is not None
     step = labeling._labeling.short_form_spans
-    span = Match(0, 4, "Disease", "D1", "heat", 1.0, "dict_exact", False)
+    span = Match(0, 4, "Disease", "D1", "heat", 1.0, "dict_exact", False, 1.0)
     with pytest.raises(ValueError, match="outside the text"):
         step("heat", [span], [(0, 4, 6, 9)], True, "h", "a", Match)  # type: ignore[list-item]
     with pytest.raises(TypeError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import sys
 from typing import Any
 
@@ -29,6 +30,7 @@ SPAN = st.tuples(
     st.floats(allow_nan=False, width=64),
     _STRINGS,
     st.booleans(),
+    st.floats(allow_nan=False, width=64),
 )
 ROWS = st.lists(st.lists(SPAN, max_size=12), max_size=30)
 
@@ -51,11 +53,12 @@ def test_compiled_spans_column_equals_pyarrows(rows: list[list[tuple[Any, ...]]]
 @_compiled_only
 def test_compiled_builder_takes_the_schema_layout_and_bit_packs_bools() -> None:
     row_offsets, parts = shards._arrow_spans.span_buffers(
-        [[(0, 4, "Chemical", "C1", "x", 1.0, "dict_exact", b)] for b in [True] * 9 + [False]],
-        "iisssfsb",
+        [[(0, 4, "Chemical", "C1", "x", 1.0, "dict_exact", b, 0.75)] for b in [True] * 9 + [False]],
+        "iisssfsbf",
     )
     assert int.from_bytes(row_offsets[-4:], sys.byteorder) == 10
     assert parts[7] == bytes([0xFF, 0x01])  # spans 0-8 uncertain, span 9 not
+    assert parts[8] == struct.pack("=10f", *[0.75] * 10)  # link_score, float32
     assert parts[2] == (
         b"".join(i.to_bytes(4, sys.byteorder) for i in range(0, 88, 8)),
         b"Chemical" * 10,
@@ -67,9 +70,10 @@ def test_compiled_builder_takes_the_schema_layout_and_bit_packs_bools() -> None:
     [
         [],
         [[], []],
-        [[(0, 1, "Chemical", "C1", "é", 1.0, "dict_exact", False)], []],
-        [[(0, 1, "Chemical", "C1", "x", 1, "dict_exact", False)]],  # an int score
-        [[(0, 1, None, "C1", "x", 1.0, "dict_exact", False)]],  # pyarrow keeps the None
+        [[(0, 1, "Chemical", "C1", "é", 1.0, "dict_exact", False, 1.0)], []],
+        [[(0, 1, "Chemical", "C1", "x", 1, "dict_exact", False, 1.0)]],  # an int score
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1)]],  # an int link score
+        [[(0, 1, None, "C1", "x", 1.0, "dict_exact", False, 1.0)]],  # pyarrow keeps the None
     ],
 )
 def test_spans_array_equals_pyarrow_on_edge_and_fallback_cases(rows: Any) -> None:
@@ -79,11 +83,12 @@ def test_spans_array_equals_pyarrow_on_edge_and_fallback_cases(rows: Any) -> Non
 @pytest.mark.parametrize(
     "rows",
     [
-        [[(True, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False)]],  # a bool start
-        [[[0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False]]],  # a list, not a tuple
-        [[(0, 2**31, "Chemical", "C1", "x", 1.0, "dict_exact", False)]],
-        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact")]],
-        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, "extra")]],
+        [[(True, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)]],  # a bool start
+        [[[0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0]]],  # a list, not a tuple
+        [[(0, 2**31, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)]],
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False)]],  # a version-1 span
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, "0.5")]],  # a str link score
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0, "extra")]],
     ],
 )
 def test_spans_array_raises_what_pyarrow_raises(rows: Any) -> None:

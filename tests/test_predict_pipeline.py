@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -169,13 +170,20 @@ def test_silver_predict_link_dict_gives_concept_ids(
     link = span_linker(dict_file, load_compiled(dict_file))
     texts = list(TINY_CORPUS[:8])
     predicted = load_predictor(tiny_export_dir).predict(texts)
-    expected = {f"d{i}": [(s["start"], s["end"], s["concept_id"], s["matched_term"])
-                          for s in link(text, spans)]
+    fields = ("start", "end", "concept_id", "matched_term", "link_score")
+
+    def stored(span: dict[str, Any]) -> tuple[Any, ...]:  # Parquet keeps a float32 link score
+        link_score = pa.scalar(span["link_score"], pa.float32()).as_py()
+        return (*(span[f] for f in fields[:-1]), link_score)
+
+    expected = {f"d{i}": [stored(s) for s in link(text, spans)]
                 for i, (text, spans) in enumerate(zip(texts, predicted, strict=True))}  # fmt: skip
-    got = {d["doc_id"]: [(s["start"], s["end"], s["concept_id"], s["matched_term"])
-                         for s in d["spans"]] for d in iter_documents(out)}  # fmt: skip
+    got = {d["doc_id"]: [tuple(s[f] for f in fields) for s in d["spans"]]
+           for d in iter_documents(out)}  # fmt: skip
     assert got == expected
     assert any(s[2] for spans in got.values() for s in spans)  # some spans got an id
+    # abstentions say so: no id, a score below the threshold, above 0 where a name was near
+    assert any(not s[2] and s[4] > 0.0 for spans in got.values() for s in spans)
 
 
 def test_silver_predict_link_dict_is_checked_before_the_run(

@@ -1,5 +1,6 @@
 """Silver output is unchanged, row for row, against samples recorded before the speed work
-(``tests/silver_golden.py`` says what they are and how they were written)."""
+(``tests/silver_golden.py`` says what they are and how they were written); the ``link_score``
+added since is checked against its rule."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from binder_core.contract.schema import DICTIONARY_ORIGINS
 from tests import silver_golden as golden
 
 EXPECTED = json.loads(golden.FIXTURE.read_text("utf-8"))
@@ -22,6 +24,16 @@ def _assert_same(found: dict[str, Any], expected: dict[str, Any]) -> None:
         assert got["dead_letters"] == want["dead_letters"], run
         assert got["counts"] == want["counts"], run
         assert got["counts"]["balanced"], run
+        _assert_link_scores_follow_the_rule(run, got["link_scores"])
+
+
+def _assert_link_scores_follow_the_rule(run: str, found: dict[str, int]) -> None:
+    """Every span is a dictionary span: link_score 1.0 with a concept id, 0.0 without."""
+    assert found, run
+    for key in found:
+        origin, has_id, score = key.split("/")
+        assert origin in DICTIONARY_ORIGINS, (run, key)
+        assert float(score) == (1.0 if has_id == "True" else 0.0), (run, key)
 
 
 def test_silver_sample_rows_are_unchanged(tmp_path: Path) -> None:

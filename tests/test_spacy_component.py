@@ -210,3 +210,34 @@ def test_dictionary_links_entities_to_kb_ids(tiny_model_dir: Path, tmp_path: Pat
     )
     assert {e.kb_id_ for e in plain.ents} == {""}
     assert {e._.binder_link_score for e in plain.ents} == {None}
+
+
+def test_an_abstained_entity_shows_the_link_score_written_spans_get(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from binder_core.inference.engine import to_span
+    from dictionaries import CompileConfig, Entry, compile_dictionary, load_compiled, save_compiled
+    from dictionaries.linking.spans import span_linker
+
+    (predictions,) = _expected(tiny_model_dir, "flat")[:1]
+    text = TEXTS[0]
+    # one far name per type: every prediction shares little or nothing with the names
+    labels = sorted({p.label for p in predictions})
+    entries = [Entry(f"{label} zymogen quorum", label, f"C{label}", "t") for label in labels]
+    dictionary = tmp_path / "far.dict"
+    keep_all = CompileConfig(min_length=1, use_stopwords=False, drop_numeric=False)
+    save_compiled(compile_dictionary(entries, keep_all), dictionary)
+    nlp = spacy.blank("en")
+    linked = component.BinderNER(nlp, "binder_ner", str(tiny_model_dir), alignment_mode="strict",
+                                 dictionary=str(dictionary))  # fmt: skip
+    doc = linked(nlp.make_doc(text))
+    written = span_linker(dictionary, load_compiled(dictionary))(
+        text, [to_span(p) for p in predictions]
+    )
+    link_score = {(s["start"], s["end"], s["label"]): s["link_score"] for s in written}
+    assert doc.ents
+    for e in doc.ents:
+        assert (e.kb_id_, e._.binder_concept_id) == ("", None)  # abstained
+        assert e._.binder_link_score == link_score[e.start_char, e.end_char, e.label_]
+        assert e._.binder_link_score is not None  # linked, unlike a span never linked
+        assert e._.binder_link_score < linked.linker.index.config.threshold

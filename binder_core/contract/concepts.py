@@ -18,7 +18,7 @@ from typing import Any
 
 SpanLinker = Callable[[str, Sequence[Mapping[str, Any]]], list[dict[str, Any]]]
 """``(text, spans) -> spans``: fills the concept id (and matched name) of the spans that have
-none, where the linker can ground them."""
+none, where the linker can ground them, and the ``link_score`` of every span it links."""
 
 ConceptKey = tuple[int, int, str, str]
 """``(start, end, label, concept id)``."""

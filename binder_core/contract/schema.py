@@ -14,9 +14,26 @@ One row per document::
         score         float32  match confidence in [0, 1] (1.0 for exact and gold)
         origin        string   one of :class:`Origin`
         uncertain     bool     true: neither a positive nor a negative for training
+        link_score    float32  how sure ``concept_id`` is, in [0, 1] (see below; since v2)
     >>
 
 Offsets are Python ``str`` indices (Unicode code points), half-open ``[start, end)``.
+
+``link_score`` says how a span got its concept id, or why it has none:
+
+* a dictionary span (every origin but ``gold`` and ``model``) that carries the dictionary's own
+  concept id: 1.0; one whose term has no id: 0.0 (:func:`dictionary_link_score`);
+* a span the concept linker grounded: the cosine of the winning name (at least the linker's
+  threshold), with that name as ``matched_term``;
+* a span the linker abstained on: ``concept_id = ""``, its own ``matched_term`` ("" for a model
+  span) and the best cosine the linker saw, below the threshold (0.0 when no name of its type
+  shares an n-gram with it);
+* a span never linked (gold spans, predictions without a dictionary, ANY_LABEL spans without
+  an id, which the linker skips): 0.0.
+
+Version-1 files (no ``link_score``) are still read, upgraded by :func:`iter_shard` as it reads:
+1.0 where a dictionary span carries a concept id, else 0.0 (what a version-2 writer gives the
+same spans: no rebuild). Model spans a version-1 ``binder predict --dictionary`` linked read 0.0.
 
 A span labelled :data:`ANY_LABEL` (``"*"``) stands for every type of the run at once; it is
 only allowed with ``uncertain = true`` and means "this may be an entity of any type: never use
@@ -27,7 +44,7 @@ is not one of the run's labels in the metadata.
 Origins (:class:`Origin`) say where a span came from; ``dict_heldout`` marks matches of a
 held-out dictionary (``binder dict split``), so a dev set can measure how many entities a model
 finds that its training dictionary did not hold. Adding an origin value or ANY_LABEL did not
-change the columns, so readers of schema version 1 read such files unchanged.
+change the columns; adding ``link_score`` did (version 2).
 
 Each file carries, in its Arrow schema metadata, the schema version, the run's label set and the
 dictionary fingerprint (empty for gold data). Every writer uses :func:`document_schema`; every
@@ -49,14 +66,16 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from binder_core.contract.atomic import atomic_path
 from binder_core.contract.errors import InputError, SchemaError
 from binder_core.contract.markers import check_complete
 
-SCHEMA_VERSION = 1
-"""Bump on any incompatible change to the columns below; readers refuse other versions."""
+SCHEMA_VERSION = 2
+"""Bump on any incompatible change to the columns below; readers refuse other versions, except
+version 1, which they upgrade on read (:func:`upgrade_spans`)."""
 
 META_VERSION = b"binder.schema_version"
 META_LABELS = b"binder.labels"
@@ -97,6 +116,7 @@ SPAN_TYPE = pa.struct(
         pa.field("score", pa.float32(), nullable=False),
         pa.field("origin", pa.string(), nullable=False),
         pa.field("uncertain", pa.bool_(), nullable=False),
+        pa.field("link_score", pa.float32(), nullable=False),
     ]
 )
 
@@ -108,6 +128,27 @@ _COLUMNS = [
 ]
 SPAN_FIELDS: tuple[str, ...] = tuple(f.name for f in SPAN_TYPE)
 COLUMN_NAMES: tuple[str, ...] = tuple(f.name for f in _COLUMNS)
+SPANS_TYPE = _COLUMNS[-1].type
+"""The ``spans`` column's type: list<SPAN_TYPE>."""
+
+_V1_SPANS_TYPE = pa.list_(
+    pa.field("item", pa.struct([f for f in SPAN_TYPE if f.name != "link_score"]), nullable=False)
+)
+_COLUMNS_BY_VERSION = {  # the columns of each version this binder-ner reads
+    1: pa.schema([*_COLUMNS[:-1], pa.field("spans", _V1_SPANS_TYPE, nullable=False)]),
+    SCHEMA_VERSION: pa.schema(_COLUMNS),
+}
+
+DICTIONARY_ORIGINS: frozenset[str] = frozenset(
+    o.value for o in Origin if o not in (Origin.GOLD, Origin.MODEL)
+)
+"""The origins of spans that a dictionary labelled."""
+
+
+def dictionary_link_score(concept_id: str) -> float:
+    """The ``link_score`` of a span a dictionary labelled: 1.0 when it carries the dictionary's
+    own concept id (the term names that concept), 0.0 when the term has none."""
+    return 1.0 if concept_id else 0.0
 
 
 @dataclass(frozen=True)
@@ -144,16 +185,16 @@ def check_schema(schema: pa.Schema, path: str | os.PathLike[str]) -> RunMetadata
             "write it with `binder silver build` or `binder data convert`"
         )
     version = meta[META_VERSION].decode()
-    if version != str(SCHEMA_VERSION):
+    expected = _COLUMNS_BY_VERSION.get(int(version)) if version.isdigit() else None
+    if expected is None:
         raise SchemaError(
-            f"{path}: schema version {version}, this binder-ner reads version {SCHEMA_VERSION}; "
-            "rebuild the data with this version"
+            f"{path}: schema version {version}, this binder-ner reads version {SCHEMA_VERSION} "
+            "(and version 1); rebuild the data with this version"
         )
-    expected = pa.schema(_COLUMNS)
     got = pa.schema([schema.field(i) for i in range(len(schema))])
     if not got.equals(expected, check_metadata=False):
         raise SchemaError(
-            f"{path}: columns do not match the binder-ner schema v{SCHEMA_VERSION} "
+            f"{path}: columns do not match the binder-ner schema v{version} "
             f"(expected {list(COLUMN_NAMES)} with the documented span struct, got {got.names})"
         )
     try:
@@ -244,10 +285,31 @@ def iter_documents(
 def iter_shard(
     shard: str | os.PathLike[str], batch_size: int = 256, columns: Sequence[str] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Stream the rows of one shard (schema is not re-checked)."""
+    """Stream the rows of one shard (schema is not re-checked), in the current version."""
     pf = pq.ParquetFile(shard)
+    meta = pf.schema_arrow.metadata or {}
+    old = meta.get(META_VERSION) == b"1"
     for batch in pf.iter_batches(batch_size=batch_size, columns=list(columns) if columns else None):
+        if old and "spans" in batch.schema.names:
+            i = batch.schema.get_field_index("spans")
+            batch = batch.set_column(i, pa.field("spans", SPANS_TYPE, nullable=False),
+                                     upgrade_spans(batch.column(i)))  # fmt: skip
         yield from batch.to_pylist()
+
+
+def upgrade_spans(spans: pa.Array) -> pa.Array:
+    """A version-1 ``spans`` column -> :data:`SPANS_TYPE`: ``link_score`` added, 1.0 where a
+    dictionary span (:data:`DICTIONARY_ORIGINS`) carries a concept id, else 0.0 (what a
+    version-2 writer gives a dictionary span; see the module docstring)."""
+    items = spans.values  # the list's whole child: ``spans.offsets`` point into it
+    linked = pc.and_(
+        pc.not_equal(items.field("concept_id"), ""),
+        pc.is_in(items.field("origin"), value_set=pa.array(sorted(DICTIONARY_ORIGINS))),
+    )
+    link_score = pc.if_else(linked, pa.scalar(1.0, pa.float32()), pa.scalar(0.0, pa.float32()))
+    children = [items.field(f.name) for f in SPAN_TYPE if f.name != "link_score"]
+    upgraded = pa.StructArray.from_arrays([*children, link_score], fields=list(SPAN_TYPE))
+    return pa.ListArray.from_arrays(spans.offsets, upgraded, type=SPANS_TYPE)
 
 
 def content_doc_id(text: str) -> str:
@@ -293,8 +355,9 @@ def make_span(
     matched_term: str = "",
     score: float = 1.0,
     uncertain: bool = False,
+    link_score: float = 0.0,
 ) -> dict[str, Any]:
-    """A span dict with every schema field filled."""
+    """A span dict with every schema field filled (``link_score`` 0.0: never linked)."""
     return {
         "start": int(start),
         "end": int(end),
@@ -304,6 +367,7 @@ def make_span(
         "score": float(score),
         "origin": origin.value if isinstance(origin, Origin) else str(origin),
         "uncertain": bool(uncertain),
+        "link_score": float(link_score),
     }
 
 

@@ -29,7 +29,9 @@ Rules, stated once:
   concepts: with ``dictionary`` (a compiled dictionary; its linking index is read from beside
   it, or built in memory), each predicted span is linked to the nearest concept of its type
   (:mod:`dictionaries.linking`), which sets ``span.kb_id_``, the concept id and the link's
-  score; where the linker abstains, or without a dictionary, the id is None (``kb_id_`` "").
+  score (the ``link_score`` a Parquet or JSONL span gets); where the linker abstains the id is
+  None (``kb_id_`` "") and the link score is the best cosine it saw, below its threshold;
+  without a dictionary both are None (never linked).
   All are read from ``doc.user_data`` keyed by the span's offsets *and label*, so two nested
   spans on the same characters keep their own values.
   Nested span groups also carry the scores in ``doc.spans[key].attrs["scores"]``, in span
@@ -90,8 +92,9 @@ for _name, _field in (
         Span.set_extension(_name, getter=_getter(_field))
 
 
-Linked = tuple[str, float] | None
-"""A span's concept id and link score, or None where none was linked."""
+Linked = tuple[str | None, float] | None
+"""A span's concept id (None where the linker abstained) and link score, or None where no
+linker ran."""
 
 
 def _set(doc: Doc, span: Span, score: float, link: Linked) -> None:
@@ -100,7 +103,7 @@ def _set(doc: Doc, span: Span, score: float, link: Linked) -> None:
     user_data[(_USER_DATA, "score", *key)] = score
     user_data[(_USER_DATA, "concept_id", *key)] = link[0] if link else None
     user_data[(_USER_DATA, "link_score", *key)] = link[1] if link else None
-    if link:
+    if link and link[0]:
         span.kb_id_ = link[0]
 
 
@@ -214,12 +217,13 @@ class BinderNER:
         return docs
 
     def _links(self, doc: Doc, predicted: Sequence[SpanPrediction]) -> list[Linked]:
-        """Each prediction's concept id and link score (None where none is linked)."""
+        """Each prediction's concept id (None where the linker abstains) and link score, or
+        None where no linker runs."""
         linker = self.linker
         if linker is None:
             return [None] * len(predicted)
         links = linker.link_in_document(doc.text, [(p.start, p.end, p.label) for p in predicted])
-        return [(link.concept_id, link.score) if link.concept_id else None for link in links]
+        return [(link.concept_id or None, float(link.score)) for link in links]
 
     def _aligned(
         self, doc: Doc, predicted: Sequence[SpanPrediction]

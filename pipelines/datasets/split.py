@@ -3,9 +3,10 @@
 A document's part depends on its id and the seed alone (a BLAKE2b hash mapped to [0, 1) and
 cut at the cumulative fractions), so a split is reproducible on any machine, stable when
 documents are added, and identical for gold and silver copies of the same texts. Each part is a
-folder ``OUT/<name>/`` with one shard that keeps the source's schema metadata (labels,
-dictionary fingerprint), and ``OUT/_manifest.json`` counts the documents and spans per part;
-the part counts add up to the input's.
+folder ``OUT/<name>/`` with one shard in the current schema version that keeps the source's
+schema metadata (labels, dictionary fingerprint; a version-1 source is upgraded), and
+``OUT/_manifest.json`` counts the documents and spans per part; the part counts add up to the
+input's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from binder_core.contract.errors import ConfigError
 from binder_core.contract.outputs import check_output_path, output_folder
 from binder_core.contract.schema import (
     MANIFEST_NAME,
+    META_VERSION,
     SCHEMA_VERSION,
+    document_schema,
     iter_shard,
     open_dataset,
     shard_name,
@@ -110,7 +113,11 @@ def _split(
     parts: Mapping[str, float],
     seed: int,
 ) -> tuple[dict[str, Any], dict[str, int], dict[str, int]]:
-    schema = pq.read_schema(shards[0])
+    source_meta = pq.read_schema(shards[0]).metadata or {}
+    # the current columns (iter_shard upgrades older rows) with the source's run metadata
+    schema = document_schema(()).with_metadata(
+        {**source_meta, META_VERSION: str(SCHEMA_VERSION).encode()}
+    )
     writers: dict[str, pq.ParquetWriter] = {}
     files = ExitStack()  # each part's temp file: renamed into place on success
     buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in parts}

@@ -30,7 +30,8 @@ class PredictConfig:
     link_dictionary: str | None = option(
         None,
         "A compiled dictionary: give each predicted span the concept id of the nearest "
-        "dictionary concept of its type (none below the linker's threshold).",
+        "dictionary concept of its type (none below the linker's threshold) and that name's "
+        "cosine as its link_score.",
     )
 
     def __post_init__(self) -> None:

@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from binder_core.contract.schema import ANY_LABEL, SPAN_ORDER, Origin
+from binder_core.contract.schema import ANY_LABEL, SPAN_ORDER, Origin, dictionary_link_score
 from dictionaries import CompiledDictionary, Match, MatchOptions, match
 from dictionaries.abbreviations import Abbreviation, find_abbreviations
 from pipelines.silver.labeling_config import AbbreviationLongForm, LabelingConfig
@@ -174,7 +174,7 @@ def _extended(
         broad = _one_per_extent(match(text, lexicons.uncertain, options))
         added = [
             Match(m.start, m.end, ANY_LABEL, m.concept_id, m.matched_term, m.score, _UNCERTAIN,
-                  True)
+                  True, m.link_score)
             for m in _not_overlapping(broad, spans)
         ]  # fmt: skip
         counts[UNCERTAIN_SPANS] += len(added)
@@ -297,10 +297,11 @@ def _short_form_spans_py(
             origin = _HELDOUT if all(m.origin == _HELDOUT for m in of_label) else _ABBREVIATION
             unsure = len(labels) > 1 or any(m.uncertain for m in of_label)
             score = min(m.score for m in of_label)
+            link = dictionary_link_score(concept)
             for start, end in _occurrences(text, short):
                 if not taken.overlaps(start, end):
                     candidates.append(
-                        Match(start, end, label, concept, short, score, origin, unsure)
+                        Match(start, end, label, concept, short, score, origin, unsure, link)
                     )
     return labelled, _leftmost_longest(candidates)
 

@@ -27,7 +27,7 @@ import operator
 import re
 from collections.abc import Sequence
 
-from binder_core.contract.schema import SPAN_ORDER, Origin
+from binder_core.contract.schema import SPAN_ORDER, Origin, dictionary_link_score
 from dictionaries import CompiledDictionary, Match, MatchOptions, match
 
 CANONICAL = operator.itemgetter(*(Match._fields.index(f) for f in SPAN_ORDER))  # a Match's key
@@ -88,7 +88,8 @@ def widen_names(text: str, spans: list[Match], labels: frozenset[str]) -> list[M
         changed = True
         concept = "|".join(sorted({c for p in parts for c in p.concept_id.split("|") if c}))
         out.append(Match(start, end, m.label, concept, m.matched_term, min(p.score for p in parts),
-                         NAME_ORIGIN, any(p.uncertain for p in parts)))  # fmt: skip
+                         NAME_ORIGIN, any(p.uncertain for p in parts),
+                         dictionary_link_score(concept)))  # fmt: skip
     if not changed:
         return None
     out.sort(key=CANONICAL)
@@ -130,7 +131,7 @@ def composite_mentions(
         changed = True
         concept = "|".join(sorted(c for c in concepts if c))
         out.append(Match(start, m.end, m.label, concept, m.matched_term, m.score, COMPOSITE_ORIGIN,
-                         m.uncertain))  # fmt: skip
+                         m.uncertain, dictionary_link_score(concept)))  # fmt: skip
     if not changed:
         return None
     out.sort(key=CANONICAL)
