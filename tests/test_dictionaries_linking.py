@@ -28,9 +28,9 @@ from dictionaries.linking.linker import (
     decide,
     dictionary_names,
     exact_test,
-    singular_words,
 )
 from dictionaries.linking.long_forms import defined_long_forms, span_long_forms
+from dictionaries.linking.words import singular_words
 
 ENTRIES = [
     Entry("breast cancer", "Disease", "D001943", "mesh"),

@@ -31,7 +31,6 @@ Design choices, stated once:
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -46,6 +45,7 @@ from binder_core.contract.errors import ConfigError
 from dictionaries.linking.long_forms import document_long_forms
 from dictionaries.linking.ngrams import l2_normalize_rows, ngram_counts
 from dictionaries.linking.synonyms import mine_synonyms, word_variants
+from dictionaries.linking.words import WORD_FORMS, WordForm
 from dictionaries.normalize import normalize_term
 from dictionaries.tables import StrTable
 
@@ -61,6 +61,7 @@ class LinkConfig:
     # costs 0.002 accuracy@1 there and abstains on a third of the mentions no name can ground
     threshold: float = 0.5
     top_k: int = 5  # candidates kept per mention
+    word_form: WordForm = "singular+stem"  # how words are reduced before n-grams (linking.words)
 
     def __post_init__(self) -> None:
         if not 1 <= self.ngram_min <= self.ngram_max <= 8:
@@ -71,6 +72,8 @@ class LinkConfig:
             raise ConfigError("link threshold must be in [0, 1]")
         if self.top_k < 1:
             raise ConfigError("link top_k must be at least 1")
+        if self.word_form not in WORD_FORMS:
+            raise ConfigError(f"link word_form must be one of {sorted(WORD_FORMS)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,21 +134,13 @@ def dictionary_names(compiled: Any) -> Iterator[Name]:
 
 
 def ngram_vectors(strings: Sequence[str], config: LinkConfig) -> sparse.csr_matrix:
-    """n-gram counts of folded strings (names or mentions), plural endings removed first."""
-    return ngram_counts(
-        strings, config.ngram_min, config.ngram_max, config.hash_bits, singular_words
-    )
-
-
-_PLURAL = re.compile(r"(?<=\w\w)(?:(?<![aei])ies|(?<![aeo])es|(?<![us])s)\b")
-_PLURAL_ENDINGS = {"ies": "y", "es": "e", "s": ""}
-
-
-def singular_words(folded: str) -> str:
-    """Each word's regular plural ending removed (Harman's S-stemmer: -ies -> -y, -es -> -e,
-    -s -> ""; not after a/e/i, a/e/o, u/s respectively), for names and mentions alike, so
-    "cardiomyopathies" and "cardiomyopathy" share their last n-grams."""
-    return _PLURAL.sub(lambda m: _PLURAL_ENDINGS[m.group()], folded)
+    """n-gram counts of folded strings (names or mentions), each word reduced first
+    (:mod:`dictionaries.linking.words`)."""
+    counts = [
+        ngram_counts(strings, config.ngram_min, config.ngram_max, config.hash_bits, reduce)
+        for reduce in WORD_FORMS[config.word_form]
+    ]
+    return counts[0] if len(counts) == 1 else sum(counts[1:], counts[0]).tocsr()
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,6 +161,7 @@ class LinkIndex:
     row_concept: np.ndarray  # (num_names,) int32
     terms: StrTable  # distinct terms, sorted
     row_term: np.ndarray  # (num_names,) int32
+    annotated: int = 0  # names learned from annotated mentions (linking.annotated)
 
     @property
     def num_names(self) -> int:
@@ -173,7 +169,10 @@ class LinkIndex:
 
 
 def build_index(
-    names: Iterator[Name] | Sequence[Name], fingerprint: str, config: LinkConfig = LinkConfig()
+    names: Iterator[Name] | Sequence[Name],
+    fingerprint: str,
+    config: LinkConfig = LinkConfig(),
+    annotated: int = 0,
 ) -> LinkIndex:
     """Vectorize ``names`` (see the module docstring); the result does not depend on their order."""
     rows = sorted(set(names))  # by key, label, concept, term; then stably by label:
@@ -199,6 +198,7 @@ def build_index(
         row_concept=np.array([concept_index[n.concept_id] for n in rows], dtype=np.int32),
         terms=StrTable(terms),
         row_term=np.array([term_index[n.term] for n in rows], dtype=np.int32),
+        annotated=annotated,
     )
 
 
@@ -257,7 +257,8 @@ class Linker:
                 cache.clear()
             lo, names_t = block
             synonyms = self.synonyms
-            variants = [word_variants(singular_words(k), synonyms) for k in todo]
+            reduce = WORD_FORMS[self.index.config.word_form][0]
+            variants = [word_variants(reduce(k), synonyms) for k in todo]
             queries = [*todo, *(v for vs in variants for v in vs)]
             counts = ngram_vectors(queries, self.index.config)
             scores = (weigh(counts, self.index.idf) @ names_t).tocsr()
@@ -278,9 +279,9 @@ class Linker:
             for concept, term in zip(index.row_concept.tolist(), index.row_term.tolist(),
                                      strict=True):  # fmt: skip
                 by_concept.setdefault(concept, set()).add(term)
-            terms = index.terms
+            terms, reduce = index.terms, WORD_FORMS[index.config.word_form][0]
             self._synonyms = mine_synonyms(
-                [singular_words(normalize_term(terms[t])) for t in ts] for ts in by_concept.values()
+                [reduce(normalize_term(terms[t])) for t in ts] for ts in by_concept.values()
             )
         return self._synonyms
 
