@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ from dictionaries.linking.linker import (
     LinkConfig,
     Linker,
     LinkIndex,
-    Name,
     build_index,
     dictionary_names,
     smooth_idf,
@@ -203,19 +202,17 @@ def _assemble(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> LinkInde
 def build_link_index(
     compiled: Any,
     config: LinkConfig = LinkConfig(),
-    annotations: Iterable[str | os.PathLike[str]] = (),
+    annotations: Sequence[str | os.PathLike[str]] = (),
 ) -> LinkIndex:
     """The linking index of a compiled dictionary (its names, see :mod:`dictionaries.linking`),
     with the names that the gold sets ``annotations`` teach
     (:mod:`dictionaries.linking.annotated`)."""
-    names: Iterable[Name] = dictionary_names(compiled)
-    learned: list[Name] = []
-    if annotations:
-        names = list(names)
-        held = {n.concept_id for n in names}
-        mentions = (m for gold in annotations for m in read_annotations(gold))
-        learned = annotated_names(mentions, held)
-        names = with_annotations(names, learned)
+    if not annotations:
+        return build_index(dictionary_names(compiled), compiled.fingerprint, config)
+    names = list(dictionary_names(compiled))
+    mentions = (m for gold in annotations for m in read_annotations(gold))
+    learned = annotated_names(mentions, {n.concept_id for n in names})
+    names = with_annotations(names, learned)
     return build_index(names, compiled.fingerprint, config, annotated=len(learned))
 
 

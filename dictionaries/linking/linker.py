@@ -42,9 +42,9 @@ import numpy as np
 from scipy import sparse
 
 from binder_core.contract.errors import ConfigError
-from dictionaries.linking.long_forms import document_long_forms
+from dictionaries.linking.long_forms import acronym_sources, document_long_forms, long_form_of
 from dictionaries.linking.ngrams import l2_normalize_rows, ngram_counts
-from dictionaries.linking.synonyms import mine_synonyms, word_variants
+from dictionaries.linking.synonyms import conjunct_variants, mine_synonyms, word_variants
 from dictionaries.linking.words import WORD_FORMS, WordForm
 from dictionaries.normalize import normalize_term
 from dictionaries.tables import StrTable
@@ -258,7 +258,7 @@ class Linker:
             lo, names_t = block
             synonyms = self.synonyms
             reduce = WORD_FORMS[self.index.config.word_form][0]
-            variants = [word_variants(reduce(k), synonyms) for k in todo]
+            variants = [conjunct_variants(k) + word_variants(reduce(k), synonyms) for k in todo]
             queries = [*todo, *(v for vs in variants for v in vs)]
             counts = ngram_vectors(queries, self.index.config)
             scores = (weigh(counts, self.index.idf) @ names_t).tocsr()
@@ -325,20 +325,22 @@ class Linker:
         return [link for link in out if link is not None]
 
     def link_in_document(self, text: str, spans: Sequence[tuple[int, int, str]]) -> list[Link]:
-        """Links of ``(start, end, label)`` spans of ``text``, short forms by their long form."""
+        """Links of ``(start, end, label)`` spans of ``text``: a short form by its long form, or
+        else like the span whose initials spell it (:mod:`dictionaries.linking.long_forms`)."""
         surfaces = [text[s:e] for s, e, _ in spans]
         labels = [label for _, _, label in spans]
         links = self.link(surfaces, labels)
         long_forms = document_long_forms(text, spans) if spans else {}
-        if not long_forms:
-            return links
-        redo = [i for i, s in enumerate(spans) if (surfaces[i].strip(), s[2]) in long_forms]
-        expanded = self.link(
-            [long_forms[surfaces[i].strip(), labels[i]] for i in redo], [labels[i] for i in redo]
-        )
+        defined = {i: long_form_of(long_forms, surfaces[i], labels[i]) for i in range(len(spans))}
+        redo = [i for i, long_form in defined.items() if long_form is not None]
+        expanded = self.link([defined[i] or "" for i in redo], [labels[i] for i in redo])
         for i, alt in zip(redo, expanded, strict=True):
             if alt.concept_id:
                 links[i] = alt
+        linked = [bool(link.concept_id) for link in links]
+        for i, j in acronym_sources(text, spans, linked).items():
+            if defined[i] is None:
+                links[i] = links[j]
         return links
 
 

@@ -2,12 +2,19 @@
 
 Two sources, stated once: the abbreviation definitions that :func:`find_abbreviations` finds
 (for every label), overridden by a span in parentheses right after a longer span of its label
-("myotonic dystrophy (DM)": a definition whose letters the Schwartz-Hearst rule cannot align).
+("myotonic dystrophy (DM)": a definition whose letters the Schwartz-Hearst rule cannot align;
+also "phenobarbital (PB: ...)", "testosterone (T, ...)"). A short form is looked up as written,
+then with a plural "s" added or removed ("VSD" defined as "VSDs").
+
+A short form that its document does not define takes the link of another span of its label in
+the document whose word initials spell it (:func:`acronym_sources`: "OAB" after "overactive
+bladder" was linked).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from dictionaries.abbreviations import find_abbreviations
 
@@ -40,10 +47,60 @@ def span_long_forms(text: str, spans: Sequence[tuple[int, int, str]]) -> dict[tu
     by_end = {(end, label): (start, end) for start, end, label in sorted(spans, reverse=True)}
     found: dict[tuple[str, str], str] = {}
     for start, end, label in sorted(spans):
-        if start < 2 or text[start - 1] != "(" or text[end : end + 1] != ")":
+        if start < 2 or text[start - 1] != "(" or text[end : end + 1] not in _CLOSE:
             continue
-        before = len(text[: start - 1].rstrip())
+        before = len(text[: start - 1].rstrip(" ["))
         outer = by_end.get((before, label))
         if outer is not None and outer[1] - outer[0] > end - start:
             found.setdefault((text[start:end], label), text[outer[0] : outer[1]])
+    return found
+
+
+_CLOSE = {")", ":", ",", ";"}
+_SHORT_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9()\-]{0,7}")
+_WORD_BREAK = re.compile(r"[\s\-/]+")
+
+
+def long_form_of(long_forms: Mapping[tuple[str, str], str], surface: str, label: str) -> str | None:
+    """The long form of ``surface`` (a short form, as written, then with a plural "s" added or
+    removed), or None."""
+    short = surface.strip()
+    for key in (short, short + "s", short[:-1] if short.endswith("s") else short):
+        found = long_forms.get((key, label))
+        if found is not None:
+            return found
+    return None
+
+
+def is_short_form(surface: str) -> bool:
+    """One token of at most 8 characters with two capitals or more ("OAB", "PGs", "CaCl2")."""
+    return bool(_SHORT_FORM.fullmatch(surface)) and sum(c.isupper() for c in surface) >= 2
+
+
+def initials(phrase: str) -> str:
+    """The lowercased first letters of the words of ``phrase`` (words split at spaces, hyphens
+    and slashes)."""
+    return "".join(word[0] for word in _WORD_BREAK.split(phrase.lower()) if word)
+
+
+def acronym_sources(
+    text: str, spans: Sequence[tuple[int, int, str]], linked: Sequence[bool]
+) -> dict[int, int]:
+    """``i -> j``: span ``i`` is a short form that span ``j`` (linked, of its label, not a short
+    form itself) spells with its word initials; the first such ``j`` in the document wins."""
+    surfaces = [text[s:e].strip() for s, e, _ in spans]
+    spelled: dict[tuple[str, str], int] = {}
+    for j, (surface, (_, _, label)) in enumerate(zip(surfaces, spans, strict=True)):
+        if linked[j] and " " in surface and not is_short_form(surface):
+            spelled.setdefault((initials(surface), label), j)
+    found: dict[int, int] = {}
+    for i, (surface, (_, _, label)) in enumerate(zip(surfaces, spans, strict=True)):
+        if not is_short_form(surface):
+            continue
+        letters = re.sub(r"[^a-z0-9]", "", surface.lower())
+        for key in (letters, letters[:-1] if surface.endswith("s") else letters):
+            source = spelled.get((key, label))
+            if source is not None:
+                found[i] = source
+                break
     return found
