@@ -338,7 +338,8 @@ class Linker:
             if alt.concept_id:
                 links[i] = alt
         linked = [bool(link.concept_id) for link in links]
-        for i, j in acronym_sources(text, spans, linked).items():
+        named = [link.score >= 1.0 for link in links]
+        for i, j in acronym_sources(text, spans, linked, named).items():
             if defined[i] is None:
                 links[i] = links[j]
         return links

@@ -73,8 +73,12 @@ def long_form_of(long_forms: Mapping[tuple[str, str], str], surface: str, label:
 
 
 def is_short_form(surface: str) -> bool:
-    """One token of at most 8 characters with two capitals or more ("OAB", "PGs", "CaCl2")."""
-    return bool(_SHORT_FORM.fullmatch(surface)) and sum(c.isupper() for c in surface) >= 2
+    """One token of at most 8 characters with two capitals or more ("OAB", "PGs", "CaCl2"), or
+    of at most 2 that starts with one ("Li", "T")."""
+    if not _SHORT_FORM.fullmatch(surface):
+        return False
+    capitals = sum(c.isupper() for c in surface)
+    return capitals >= 2 or (len(surface) <= 2 and surface[0].isupper())
 
 
 def initials(phrase: str) -> str:
@@ -83,24 +87,50 @@ def initials(phrase: str) -> str:
     return "".join(word[0] for word in _WORD_BREAK.split(phrase.lower()) if word)
 
 
+def spells(letters: str, phrase: str) -> bool:
+    """Whether ``letters`` (two or more, lowercase) start ``phrase`` and follow in its order,
+    as a short form's letters follow its long form's ("dvp" in "divalproex", "oab" in
+    "overactive bladder")."""
+    phrase = phrase.lower()
+    if len(letters) < 2 or not phrase.startswith(letters[0]):
+        return False
+    at = 1
+    for letter in letters[1:]:
+        at = phrase.find(letter, at) + 1
+        if at == 0:
+            return False
+    return True
+
+
 def acronym_sources(
-    text: str, spans: Sequence[tuple[int, int, str]], linked: Sequence[bool]
+    text: str,
+    spans: Sequence[tuple[int, int, str]],
+    linked: Sequence[bool],
+    named: Sequence[bool],
 ) -> dict[int, int]:
     """``i -> j``: span ``i`` is a short form that span ``j`` (linked, of its label, not a short
-    form itself) spells with its word initials; the first such ``j`` in the document wins."""
+    form itself) spells: by its word initials if one does, else by letters in order
+    (:func:`spells`), the latter only where span ``i`` is not itself a name (``named``: "NAD"
+    is one, and "nicotinic acid" spells it); the first such ``j`` in the document wins. A
+    plural "s" is dropped."""
     surfaces = [text[s:e].strip() for s, e, _ in spans]
-    spelled: dict[tuple[str, str], int] = {}
-    for j, (surface, (_, _, label)) in enumerate(zip(surfaces, spans, strict=True)):
-        if linked[j] and " " in surface and not is_short_form(surface):
-            spelled.setdefault((initials(surface), label), j)
+    sources = [
+        j
+        for j, surface in enumerate(surfaces)
+        if linked[j] and len(surface) > 2 and not is_short_form(surface)
+    ]
     found: dict[int, int] = {}
     for i, (surface, (_, _, label)) in enumerate(zip(surfaces, spans, strict=True)):
         if not is_short_form(surface):
             continue
         letters = re.sub(r"[^a-z0-9]", "", surface.lower())
-        for key in (letters, letters[:-1] if surface.endswith("s") else letters):
-            source = spelled.get((key, label))
-            if source is not None:
-                found[i] = source
-                break
+        if surface.endswith("s") and len(letters) > 2:
+            letters = letters[:-1]
+        same = [j for j in sources if spans[j][2] == label]
+        by_initials = [j for j in same if initials(surfaces[j]) == letters]
+        by_letters = by_initials or [
+            j for j in same if not named[i] and spells(letters, surfaces[j])
+        ]
+        if by_letters:
+            found[i] = by_letters[0]
     return found
