@@ -30,7 +30,6 @@ from dictionaries.linking.linker import (
     exact_test,
 )
 from dictionaries.linking.long_forms import defined_long_forms, span_long_forms
-from dictionaries.linking.words import singular_words
 
 ENTRIES = [
     Entry("breast cancer", "Disease", "D001943", "mesh"),
@@ -86,14 +85,6 @@ def test_linker_inflection_and_word_order(linker: Linker) -> None:
     # a regular plural is the singular once each word's plural ending is removed
     assert links[2].score == 1.0
     assert all(0.5 <= link.score < 1.0 for link in links[:2])
-
-
-def test_singular_words_removes_regular_plural_endings() -> None:
-    assert singular_words("cardiomyopathies of the kidneys") == "cardiomyopathy of the kidney"
-    assert singular_words("diseases, tumours") == "disease, tumour"
-    # not after a/e/i (-ies), a/e/o (-es), u/s (-s), nor within a word's first two letters;
-    # a crude rule ("series" -> "sery"), harmless since names and mentions get the same one
-    assert singular_words("series toes virus glass its is") == "sery toe virus glass it is"
 
 
 def test_linker_searches_the_names_of_its_type_only(linker: Linker) -> None:
