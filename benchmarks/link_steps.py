@@ -11,10 +11,10 @@ Rows (cumulative):
 * ``+stems``: words also reduced by their Snowball stem (``LinkConfig.word_form``);
 * ``+short forms``: more definition shapes ("PB:", "T,"), plural short forms, an undefined
   short form by the span whose initials or letters spell it;
-* ``+conjuncts``: a coordinated mention also looked up as its first and last conjunct;
 * ``+annotations``: names learned from the annotated mentions of ``--annotations``;
 
-then ``threshold=T`` rows: the last row at other abstention thresholds. A step that is off is
+then ``without X`` rows: the last row with one step off, and ``threshold=T`` rows: the last
+row at other abstention thresholds. A step that is off is
 replaced by its first-version behaviour for the row (the functions it adds are swapped for
 the ones they replaced), so every row runs the current code otherwise. Each row gives
 accuracy@1 overall and on the mentions the dictionary does not match exactly, the share of
@@ -41,7 +41,7 @@ from dictionaries.linking.index_file import build_link_index
 from dictionaries.linking.linker import LinkConfig, Linker, exact_test
 from pipelines.datasets.link_evaluate import evaluate_linking_dataset
 
-STEPS = ("first", "+stems", "+short forms", "+conjuncts", "+annotations")
+STEPS = ("first", "+stems", "+short forms", "+annotations")
 THRESHOLDS = (0.0, 0.4, 0.45, 0.55, 0.6)
 
 
@@ -50,17 +50,16 @@ def _exact_long_form(found: dict[tuple[str, str], str], surface: str, label: str
 
 
 @contextmanager
-def first_version(short_forms: bool, conjuncts: bool) -> Iterator[None]:
+def first_version(short_forms: bool) -> Iterator[None]:
     """The steps that are off replaced by their first-version behaviour."""
     patches: list[Any] = []
     if not short_forms:
         patches += [
             mock.patch.object(long_forms, "_CLOSE", {")"}),
+            mock.patch.object(long_forms, "_OPEN", None),  # str.rstrip(None): whitespace
             mock.patch.object(linker_module, "long_form_of", _exact_long_form),
             mock.patch.object(linker_module, "acronym_sources", lambda *args: {}),
         ]
-    if not conjuncts:
-        patches.append(mock.patch.object(linker_module, "conjunct_variants", lambda key: []))
     with ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
@@ -85,22 +84,32 @@ def _row(linker: Linker, gold: Path, is_exact: Any, build_s: float) -> dict[str,
     }
 
 
+def _linker_row(
+    compiled: Any, gold: Path, annotations: Sequence[Path], on: set[str]
+) -> tuple[dict[str, Any], Any]:
+    config = LinkConfig(word_form="singular+stem" if "+stems" in on else "singular")
+    with first_version("+short forms" in on):
+        started = time.perf_counter()
+        learned = annotations if "+annotations" in on else ()
+        index = build_link_index(compiled, config, annotations=learned)
+        build_s = time.perf_counter() - started
+        return _row(Linker(index), gold, exact_test(compiled), build_s), index
+
+
 def measure(dictionary: Path, gold: Path, annotations: Sequence[Path]) -> dict[str, Any]:
     compiled = load_compiled(dictionary)
-    is_exact = exact_test(compiled)
     rows: dict[str, Any] = {}
     for i, step in enumerate(STEPS):
-        on = set(STEPS[1 : i + 1])
-        config = LinkConfig(word_form="singular+stem" if "+stems" in on else "singular")
-        with first_version("+short forms" in on, "+conjuncts" in on):
-            started = time.perf_counter()
-            learned = annotations if "+annotations" in on else ()
-            index = build_link_index(compiled, config, annotations=learned)
-            build_s = time.perf_counter() - started
-            rows[step] = _row(Linker(index), gold, is_exact, build_s)
-            for threshold in THRESHOLDS if step == STEPS[-1] else ():
-                moved = replace(index, config=replace(index.config, threshold=threshold))
-                rows[f"threshold={threshold}"] = _row(Linker(moved), gold, is_exact, build_s)
+        rows[step], index = _linker_row(compiled, gold, annotations, set(STEPS[1 : i + 1]))
+    for step in STEPS[1:-1]:
+        rows[f"without {step[1:]}"], _ = _linker_row(
+            compiled, gold, annotations, set(STEPS[1:]) - {step}
+        )
+    for threshold in THRESHOLDS:
+        moved = replace(index, config=replace(index.config, threshold=threshold))
+        rows[f"threshold={threshold}"] = _row(
+            Linker(moved), gold, exact_test(compiled), rows[STEPS[-1]]["index_build_s"]
+        )
     return rows
 
 

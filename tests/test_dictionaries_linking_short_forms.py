@@ -1,5 +1,5 @@
 """Short forms linked by their long form or by the span that spells them
-(``dictionaries.linking.long_forms``), and coordinated mentions by their conjuncts."""
+(``dictionaries.linking.long_forms``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dictionaries.linking.long_forms import (
     span_long_forms,
     spells,
 )
-from dictionaries.linking.synonyms import conjunct_variants
 
 NAMES = [
     Name("overactive bladder", "Disease", "D053201", "Overactive Bladder"),
@@ -98,13 +97,3 @@ def test_link_in_document_initials_outrank_a_short_form_name() -> None:
     spans = [(0, 28, "Disease"), (41, 44, "Disease")]
     assert [link.concept_id for link in linker.link_in_document(text, spans)] == ["D007674"] * 2
 
-
-def test_conjunct_variants_complete_the_first_conjunct_with_the_head() -> None:
-    assert conjunct_variants("breast and ovarian cancers") == ["breast cancers", "ovarian cancers"]
-    assert conjunct_variants("breast/ovarian cancer") == ["breast cancer", "ovarian cancer"]
-    assert conjunct_variants("breast, ovarian, or other cancers") == [
-        "breast cancers",
-        "other cancers",
-    ]
-    assert conjunct_variants("nausea and vomiting") == ["nausea", "vomiting"]
-    assert conjunct_variants("breast cancer") == conjunct_variants("and cancer") == []

@@ -44,7 +44,7 @@ from scipy import sparse
 from binder_core.contract.errors import ConfigError
 from dictionaries.linking.long_forms import acronym_sources, document_long_forms, long_form_of
 from dictionaries.linking.ngrams import l2_normalize_rows, ngram_counts
-from dictionaries.linking.synonyms import conjunct_variants, mine_synonyms, word_variants
+from dictionaries.linking.synonyms import mine_synonyms, word_variants
 from dictionaries.linking.words import WORD_FORMS, WordForm
 from dictionaries.normalize import normalize_term
 from dictionaries.tables import StrTable
@@ -258,7 +258,7 @@ class Linker:
             lo, names_t = block
             synonyms = self.synonyms
             reduce = WORD_FORMS[self.index.config.word_form][0]
-            variants = [conjunct_variants(k) + word_variants(reduce(k), synonyms) for k in todo]
+            variants = [word_variants(reduce(k), synonyms) for k in todo]
             queries = [*todo, *(v for vs in variants for v in vs)]
             counts = ngram_vectors(queries, self.index.config)
             scores = (weigh(counts, self.index.idf) @ names_t).tocsr()

@@ -49,14 +49,15 @@ def span_long_forms(text: str, spans: Sequence[tuple[int, int, str]]) -> dict[tu
     for start, end, label in sorted(spans):
         if start < 2 or text[start - 1] != "(" or text[end : end + 1] not in _CLOSE:
             continue
-        before = len(text[: start - 1].rstrip(" ["))
+        before = len(text[: start - 1].rstrip(_OPEN))
         outer = by_end.get((before, label))
         if outer is not None and outer[1] - outer[0] > end - start:
             found.setdefault((text[start:end], label), text[outer[0] : outer[1]])
     return found
 
 
-_CLOSE = {")", ":", ",", ";"}
+_CLOSE = {")", ":", ",", ";"}  # what may follow a short form defined in parentheses
+_OPEN = " \t\n["  # what may stand between the long form and the parenthesis
 _SHORT_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9()\-]{0,7}")
 _WORD_BREAK = re.compile(r"[\s\-/]+")
 

@@ -6,10 +6,6 @@ in at least ``min_support`` concepts is kept (one concept alone is often a coinc
 word keeps its ``per_word`` most frequent partners. A mention the dictionary names differently
 ("liver tumors" for "Liver Neoplasms") is then also looked up with one word replaced.
 
-A mention that coordinates ("breast and ovarian cancer", "breast/ovarian cancer") is also looked
-up as its first and last conjunct, the first completed with the last one's head words ("breast
-cancer", "ovarian cancer"): a composite mention has a name for each part, none for the whole.
-
 Names are compared as folded words with regular plural endings removed (what the linker
 vectorizes); a concept contributes at most ``max_names`` names (its names are compared pairwise).
 """
@@ -64,19 +60,3 @@ def word_variants(key: str, synonyms: Mapping[str, tuple[str, ...]]) -> list[str
                 return out
     return out
 
-
-_COORDINATORS = {"and", "or", "and/or", "/", ","}
-
-
-def conjunct_variants(key: str) -> list[str]:
-    """The first and last conjunct of a coordinated ``key`` (folded words), the first completed
-    with the last conjunct's words after its first ("breast and ovarian cancers" -> "breast
-    cancers", "ovarian cancers"); ``[]`` when ``key`` coordinates nothing."""
-    words = key.replace("/", " / ").replace(",", " , ").split()
-    at = [i for i, word in enumerate(words) if word in _COORDINATORS]
-    if not at:
-        return []
-    first, last = words[: at[0]], words[at[-1] + 1 :]
-    if not first or not last:
-        return []
-    return [" ".join(first + last[1:]), " ".join(last)]
