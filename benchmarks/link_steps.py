@@ -42,7 +42,7 @@ from dictionaries.linking.linker import LinkConfig, Linker, exact_test
 from pipelines.datasets.link_evaluate import evaluate_linking_dataset
 
 STEPS = ("first", "+stems", "+short forms", "+annotations")
-THRESHOLDS = (0.0, 0.4, 0.45, 0.55, 0.6)
+THRESHOLDS = (0.0, 0.4, 0.5, 0.55, 0.6)
 
 
 def _exact_long_form(found: dict[tuple[str, str], str], surface: str, label: str) -> str | None:

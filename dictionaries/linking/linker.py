@@ -12,10 +12,12 @@ Design choices, stated once:
   concept id, read through :func:`dictionary_names`; a key with several concept ids gives one
   row per id, and a key with no id none. The name reported with a candidate is the dictionary
   term of that key (``matched_term`` of an exact match).
-* Features are character n-grams inside words (so word order does not change the bag), after
-  each word's regular plural ending is removed, hashed into ``2 ** hash_bits`` columns
-  (:mod:`dictionaries.linking.ngrams`): there is no vocabulary, and the index is numbers and strings
-  only (:mod:`dictionaries.linking.index_file`).
+* Features are character n-grams inside words (so word order does not change the bag), hashed
+  into ``2 ** hash_bits`` columns (:mod:`dictionaries.linking.ngrams`): there is no vocabulary,
+  and the index is numbers and strings only (:mod:`dictionaries.linking.index_file`). Each word
+  is reduced first (:mod:`dictionaries.linking.words`): by default the n-grams of its singular
+  and those of its Snowball stem are summed, so "hepatotoxic" meets "hepatotoxicity" while an
+  exact name still scores 1 and outranks a name that only shares its stem.
 * Weights are smoothed IDF over the names (``ln((1 + N) / (1 + df)) + 1``, scikit-learn's
   formula) times the n-gram count, rows L2-normalized, so a dot product is the cosine.
 * Rows are grouped by label: a query searches only the names of its own type.
@@ -23,7 +25,11 @@ Design choices, stated once:
   known one), then to the smaller id.
 * A mention that is a short form defined in its document (``long form (SF)``) is queried with
   its long form; the surface itself is the fallback when the long form finds nothing above the
-  threshold.
+  threshold. A short form its document does not define takes the link of the span of its type
+  whose initials, or else letters in order, spell it (:mod:`dictionaries.linking.long_forms`).
+* A training set's annotated mentions may join the names
+  (:mod:`dictionaries.linking.annotated`): the corpus's conventions, which no dictionary name
+  states.
 * Abstention: when the best score is below ``threshold`` the link keeps ``concept_id = ""`` and
   says why (:class:`Abstain`); its candidates are still listed.
 """
@@ -57,9 +63,10 @@ class LinkConfig:
     ngram_min: int = 3  # shortest character n-gram (inside words, padded with a space)
     ngram_max: int = 3  # longest character n-gram
     hash_bits: int = 20  # features are hashed into 2 ** hash_bits columns
-    # cosine below which a mention keeps concept_id "" (abstains); chosen on BC5CDR dev: it
-    # costs 0.002 accuracy@1 there and abstains on a third of the mentions no name can ground
-    threshold: float = 0.5
+    # cosine below which a mention keeps concept_id "" (abstains); chosen on BC5CDR and
+    # NCBI-disease dev: the highest threshold with the best accuracy@1 on both (it abstains on
+    # a quarter and an eighth of the mentions whose concept the dictionary lacks)
+    threshold: float = 0.45
     top_k: int = 5  # candidates kept per mention
     word_form: WordForm = "singular+stem"  # how words are reduced before n-grams (linking.words)
 
