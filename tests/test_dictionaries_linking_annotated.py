@@ -49,9 +49,14 @@ def test_with_annotations_replaces_the_names_of_an_annotated_key() -> None:
         Name("psychosis", "Disease", "D011618", "Psychoses"),
         Name("psychosis", "Chemical", "D000001", "Psychosis"),
         Name("psychoses", "Disease", "D011618", "Psychoses"),
+        Name("hepatitis", "Disease", "D006505", "Hepatitis"),  # its concept's only name
     ]
-    learned = [Name("psychosis", "Disease", "D011605", "psychosis")]
-    assert with_annotations(names, learned) == [names[1], names[2], learned[0]]
+    learned = [
+        Name("psychosis", "Disease", "D011605", "psychosis"),
+        Name("hepatitis", "Disease", "D056486", "hepatitis"),
+    ]
+    assert with_annotations(names, learned) == [names[1], names[2], names[3], *learned]
+    assert with_annotations(names, []) == names
 
 
 def test_read_annotations_and_build_link_index_learn_from_a_gold_set(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ Rules, stated once:
   only ids the dictionary holds: the linker never gives an id its dictionary lacks.
 * A folded surface annotated with several ids under one label takes the most frequent (ties:
   the smallest id); its name is the surface written most often (ties: the smallest).
-* An annotated ``(key, label)`` replaces the dictionary's own names of that key and label: the
-  annotation is the corpus's reading of that string.
+* An annotated ``(key, label)`` replaces the dictionary's own names of that key and label (the
+  annotation is the corpus's reading of that string), except a concept's last name: every
+  concept of the dictionary stays in the index.
 """
 
 from __future__ import annotations
@@ -61,7 +62,11 @@ def annotated_names(mentions: Iterable[tuple[str, str, str]], held: Collection[s
 
 
 def with_annotations(names: Iterable[Name], annotated: Iterable[Name]) -> list[Name]:
-    """``names`` without those whose ``(key, label)`` is annotated, then the ``annotated``."""
-    annotated = list(annotated)
+    """``names`` without those whose ``(key, label)`` is annotated (unless one is the last name
+    of its concept), then the ``annotated``."""
+    names, annotated = list(names), list(annotated)
     taken = {(n.key, n.label) for n in annotated}
-    return [n for n in names if (n.key, n.label) not in taken] + annotated
+    kept = [n for n in names if (n.key, n.label) not in taken]
+    named = {n.concept_id for n in kept} | {n.concept_id for n in annotated}
+    last = [n for n in names if n.concept_id not in named]
+    return kept + sorted(set(last)) + annotated

@@ -59,4 +59,3 @@ def word_variants(key: str, synonyms: Mapping[str, tuple[str, ...]]) -> list[str
             if len(out) == MAX_VARIANTS:
                 return out
     return out
-
