@@ -96,4 +96,3 @@ def test_link_in_document_initials_outrank_a_short_form_name() -> None:
     text = "Contrast-induced nephropathy (CIN) rose; CIN"
     spans = [(0, 28, "Disease"), (41, 44, "Disease")]
     assert [link.concept_id for link in linker.link_in_document(text, spans)] == ["D007674"] * 2
-
