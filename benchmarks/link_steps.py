@@ -12,6 +12,8 @@ Rows (cumulative):
 * ``+short forms``: more definition shapes ("PB:", "T,"), plural short forms, an undefined
   short form by the span whose initials or letters spell it;
 * ``+annotations``: names learned from the annotated mentions of ``--annotations``;
+* ``+threshold``: the abstention threshold of ``LinkConfig`` (the rows above keep the first
+  version's 0.5);
 
 then ``without X`` rows: the last row with one step off, and ``threshold=T`` rows: the last
 row at other abstention thresholds. A step that is off is
@@ -41,7 +43,8 @@ from dictionaries.linking.index_file import build_link_index
 from dictionaries.linking.linker import LinkConfig, Linker, exact_test
 from pipelines.datasets.link_evaluate import evaluate_linking_dataset
 
-STEPS = ("first", "+stems", "+short forms", "+annotations")
+STEPS = ("first", "+stems", "+short forms", "+annotations", "+threshold")
+FIRST_THRESHOLD = 0.5
 THRESHOLDS = (0.0, 0.4, 0.5, 0.55, 0.6)
 
 
@@ -87,7 +90,10 @@ def _row(linker: Linker, gold: Path, is_exact: Any, build_s: float) -> dict[str,
 def _linker_row(
     compiled: Any, gold: Path, annotations: Sequence[Path], on: set[str]
 ) -> tuple[dict[str, Any], Any]:
-    config = LinkConfig(word_form="singular+stem" if "+stems" in on else "singular")
+    config = LinkConfig(
+        word_form="singular+stem" if "+stems" in on else "singular",
+        threshold=LinkConfig.threshold if "+threshold" in on else FIRST_THRESHOLD,
+    )
     with first_version("+short forms" in on):
         started = time.perf_counter()
         learned = annotations if "+annotations" in on else ()
