@@ -18,6 +18,11 @@ from collections.abc import Mapping, Sequence
 
 from dictionaries.abbreviations import find_abbreviations
 
+_CLOSE = {")", ":", ",", ";"}  # what may follow a short form defined in parentheses
+_OPEN = " \t\n["  # what may stand between the long form and the parenthesis
+_SHORT_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9()\-]{0,7}")
+_WORD_BREAK = re.compile(r"[\s\-/]+")
+
 
 def defined_long_forms(text: str) -> dict[str, str]:
     """Short form -> long form of every abbreviation defined in ``text`` (the first definition
@@ -54,12 +59,6 @@ def span_long_forms(text: str, spans: Sequence[tuple[int, int, str]]) -> dict[tu
         if outer is not None and outer[1] - outer[0] > end - start:
             found.setdefault((text[start:end], label), text[outer[0] : outer[1]])
     return found
-
-
-_CLOSE = {")", ":", ",", ";"}  # what may follow a short form defined in parentheses
-_OPEN = " \t\n["  # what may stand between the long form and the parenthesis
-_SHORT_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9()\-]{0,7}")
-_WORD_BREAK = re.compile(r"[\s\-/]+")
 
 
 def long_form_of(long_forms: Mapping[tuple[str, str], str], surface: str, label: str) -> str | None:
