@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,11 @@ def register(app: typer.Typer) -> None:
             " three times the compile's own time and memory on a million terms; commands that"
             " link build it in memory when it is absent.",
         ),
+        link_annotations: list[Path] = typer.Option(
+            [],
+            "--link-annotations",
+            help=_ANNOTATIONS_HELP + " Used with --link-index.",
+        ),
     ) -> None:
         """Compile dictionary sources into one matcher artifact."""
         from binder_core.contract.atomic import check_file_output
@@ -160,12 +166,17 @@ def register(app: typer.Typer) -> None:
             save_compiled(compiled, out_file)
         _print_summary(compiled, out_file, time.perf_counter() - started)
         if link_index:
-            _write_link_index(compiled, out_file)
+            _write_link_index(compiled, out_file, link_annotations)
+        elif link_annotations:
+            from binder_core.contract.errors import ConfigError
+
+            raise ConfigError("--link-annotations needs --link-index")
 
     @app.command("link-index")
     @user_errors
     def link_index_cmd(
         dictionary: Path = typer.Argument(..., help="A compiled dictionary."),
+        annotations: list[Path] = typer.Option([], "--annotations", help=_ANNOTATIONS_HELP),
     ) -> None:
         """Write the linking index of a compiled dictionary beside it (DICTIONARY.link.npz).
 
@@ -175,7 +186,7 @@ def register(app: typer.Typer) -> None:
         """
         from dictionaries import load_compiled
 
-        _write_link_index(load_compiled(dictionary), dictionary)
+        _write_link_index(load_compiled(dictionary), dictionary, annotations)
 
     @app.command("split")
     @user_errors
@@ -220,17 +231,29 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _write_link_index(compiled: Any, dictionary: Path) -> None:
+_ANNOTATIONS_HELP = (
+    "A gold set (contract Parquet, with concept ids; repeat for several) whose annotated"
+    " mentions become names of the linking index: the corpus's conventions (BC5CDR grounds"
+    " 'nephrotoxicity' in Kidney Diseases). Use training data only, never the set you evaluate on."
+)
+
+
+def _write_link_index(compiled: Any, dictionary: Path, annotations: Sequence[Path] = ()) -> None:
+    from binder_core.contract.schema import open_dataset
     from dictionaries.linking.index_file import build_link_index, link_index_path, save_link_index
 
+    for gold in annotations:
+        open_dataset(gold)  # a missing or foreign gold set fails here, before the build
     started = time.perf_counter()
     path = link_index_path(dictionary)
     with console.status("building the linking index..."):
-        index = build_link_index(compiled)
+        index = build_link_index(compiled, annotations=annotations)
         save_link_index(index, path)
+    learned = f" ({index.annotated:,} learned from annotations)" if annotations else ""
     console.print(
-        f"linking index -> {path}: {index.num_names:,} names of {len(index.concepts):,} "
-        f"concepts, {path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s",
+        f"linking index -> {path}: {index.num_names:,} names{learned} of "
+        f"{len(index.concepts):,} concepts, {path.stat().st_size / 1e6:.1f} MB, "
+        f"{time.perf_counter() - started:.1f} s",
         highlight=False,
     )
 

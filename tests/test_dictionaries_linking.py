@@ -28,7 +28,6 @@ from dictionaries.linking.linker import (
     decide,
     dictionary_names,
     exact_test,
-    singular_words,
 )
 from dictionaries.linking.long_forms import defined_long_forms, span_long_forms
 
@@ -88,14 +87,6 @@ def test_linker_inflection_and_word_order(linker: Linker) -> None:
     assert all(0.5 <= link.score < 1.0 for link in links[:2])
 
 
-def test_singular_words_removes_regular_plural_endings() -> None:
-    assert singular_words("cardiomyopathies of the kidneys") == "cardiomyopathy of the kidney"
-    assert singular_words("diseases, tumours") == "disease, tumour"
-    # not after a/e/i (-ies), a/e/o (-es), u/s (-s), nor within a word's first two letters;
-    # a crude rule ("series" -> "sery"), harmless since names and mentions get the same one
-    assert singular_words("series toes virus glass its is") == "sery toe virus glass it is"
-
-
 def test_linker_searches_the_names_of_its_type_only(linker: Linker) -> None:
     chemical, disease = linker.link(["cold", "cold"], ["Chemical", "Disease"])
     assert (chemical.concept_id, disease.concept_id) == ("D003080", "D003139")
@@ -117,7 +108,7 @@ def test_linker_below_threshold_abstains_and_keeps_candidates(linker: Linker) ->
     assert link.abstain is Abstain.BELOW_THRESHOLD
     assert link.concept_id == ""
     assert link.candidates[0].concept_id == "D001241"
-    assert link.score == link.candidates[0].score < 0.5
+    assert link.score == link.candidates[0].score < 0.45
 
 
 def test_linker_ranks_best_name_per_concept(linker: Linker) -> None:

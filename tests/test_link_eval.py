@@ -114,7 +114,7 @@ def test_cli_link_evaluate_json(tmp_path: Path) -> None:
     assert report["accuracy@1"] == 1.0
     assert (report["exact"]["mentions"], report["not_exact"]["mentions"]) == (2, 1)
     assert report["no_gold_id"] == 2
-    assert report["threshold"] == 0.5
+    assert report["threshold"] == 0.45
     result = runner.invoke(app, ["link", "evaluate", str(gold), "--dict", str(dictionary)])
     assert result.exit_code == 0, result.output
     assert "not exact" in result.output and "no gold id: 2" in result.output

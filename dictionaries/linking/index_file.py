@@ -5,7 +5,8 @@
 a NumPy ``.npz`` archive read with ``allow_pickle=False``, so loading runs no code from the file:
 
 * ``header``: UTF-8 JSON (format version, the dictionary's fingerprint, the :class:`LinkConfig`,
-  labels, the matrix shape, and the SHA-256 of every other array);
+  labels, the matrix shape, the number of names learned from annotations, and the SHA-256 of
+  every other array);
 * ``label_start``, ``indptr``, ``indices``, ``data``: the TF-IDF rows (CSR) grouped by label;
 * ``idf_columns``, ``idf_values``: the IDF of every column some name has (the others get the
   IDF of an unseen n-gram, worked out from the number of names);
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from scipy import sparse
 
 from binder_core.contract.atomic import atomic_path
 from binder_core.contract.errors import InputError
+from dictionaries.linking.annotated import annotated_names, read_annotations, with_annotations
 from dictionaries.linking.linker import (
     LinkConfig,
     Linker,
@@ -44,7 +47,7 @@ from dictionaries.tables import StrTable
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: LinkConfig.word_form, names from annotations
 SUFFIX = ".link.npz"
 _DTYPES = {
     "label_start": "<i8",
@@ -101,6 +104,7 @@ def save_link_index(index: LinkIndex, path: str | os.PathLike[str]) -> None:
         "config": index.config.to_dict(),
         "labels": list(index.labels),
         "shape": list(index.matrix.shape),
+        "annotated": index.annotated,
         "sha256": {name: _digest(a) for name, a in arrays.items()},
     }
     raw = np.frombuffer(json.dumps(header, sort_keys=True).encode("utf-8"), dtype=np.uint8)
@@ -191,12 +195,25 @@ def _assemble(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> LinkInde
         row_concept=arrays["row_concept"],
         terms=tables["terms"],
         row_term=arrays["row_term"],
+        annotated=int(header["annotated"]),
     )
 
 
-def build_link_index(compiled: Any, config: LinkConfig = LinkConfig()) -> LinkIndex:
-    """The linking index of a compiled dictionary (its names, see :mod:`dictionaries.linking`)."""
-    return build_index(dictionary_names(compiled), compiled.fingerprint, config)
+def build_link_index(
+    compiled: Any,
+    config: LinkConfig = LinkConfig(),
+    annotations: Sequence[str | os.PathLike[str]] = (),
+) -> LinkIndex:
+    """The linking index of a compiled dictionary (its names, see :mod:`dictionaries.linking`),
+    with the names that the gold sets ``annotations`` teach
+    (:mod:`dictionaries.linking.annotated`)."""
+    if not annotations:
+        return build_index(dictionary_names(compiled), compiled.fingerprint, config)
+    names = list(dictionary_names(compiled))
+    mentions = (m for gold in annotations for m in read_annotations(gold))
+    learned = annotated_names(mentions, {n.concept_id for n in names})
+    names = with_annotations(names, learned)
+    return build_index(names, compiled.fingerprint, config, annotated=len(learned))
 
 
 _LINKERS: dict[tuple[str, str], Linker] = {}

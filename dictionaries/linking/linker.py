@@ -12,10 +12,12 @@ Design choices, stated once:
   concept id, read through :func:`dictionary_names`; a key with several concept ids gives one
   row per id, and a key with no id none. The name reported with a candidate is the dictionary
   term of that key (``matched_term`` of an exact match).
-* Features are character n-grams inside words (so word order does not change the bag), after
-  each word's regular plural ending is removed, hashed into ``2 ** hash_bits`` columns
-  (:mod:`dictionaries.linking.ngrams`): there is no vocabulary, and the index is numbers and strings
-  only (:mod:`dictionaries.linking.index_file`).
+* Features are character n-grams inside words (so word order does not change the bag), hashed
+  into ``2 ** hash_bits`` columns (:mod:`dictionaries.linking.ngrams`): there is no vocabulary,
+  and the index is numbers and strings only (:mod:`dictionaries.linking.index_file`). Each word
+  is reduced first (:mod:`dictionaries.linking.words`): by default the n-grams of its singular
+  and those of its Snowball stem are summed, so "hepatotoxic" meets "hepatotoxicity" while an
+  exact name still scores 1 and outranks a name that only shares its stem.
 * Weights are smoothed IDF over the names (``ln((1 + N) / (1 + df)) + 1``, scikit-learn's
   formula) times the n-gram count, rows L2-normalized, so a dot product is the cosine.
 * Rows are grouped by label: a query searches only the names of its own type.
@@ -23,7 +25,11 @@ Design choices, stated once:
   known one), then to the smaller id.
 * A mention that is a short form defined in its document (``long form (SF)``) is queried with
   its long form; the surface itself is the fallback when the long form finds nothing above the
-  threshold.
+  threshold. A short form its document does not define takes the link of the span of its type
+  whose initials, or else letters in order, spell it (:mod:`dictionaries.linking.long_forms`).
+* A training set's annotated mentions may join the names
+  (:mod:`dictionaries.linking.annotated`): the corpus's conventions, which no dictionary name
+  states.
 * Abstention: when the best score is below ``threshold`` the link keeps ``concept_id = ""`` and
   says why (:class:`Abstain`); its candidates are still listed.
 """
@@ -31,7 +37,6 @@ Design choices, stated once:
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -43,9 +48,10 @@ import numpy as np
 from scipy import sparse
 
 from binder_core.contract.errors import ConfigError
-from dictionaries.linking.long_forms import document_long_forms
+from dictionaries.linking.long_forms import acronym_sources, document_long_forms, long_form_of
 from dictionaries.linking.ngrams import l2_normalize_rows, ngram_counts
 from dictionaries.linking.synonyms import mine_synonyms, word_variants
+from dictionaries.linking.words import WORD_FORMS, WordForm
 from dictionaries.normalize import normalize_term
 from dictionaries.tables import StrTable
 
@@ -57,10 +63,12 @@ class LinkConfig:
     ngram_min: int = 3  # shortest character n-gram (inside words, padded with a space)
     ngram_max: int = 3  # longest character n-gram
     hash_bits: int = 20  # features are hashed into 2 ** hash_bits columns
-    # cosine below which a mention keeps concept_id "" (abstains); chosen on BC5CDR dev: it
-    # costs 0.002 accuracy@1 there and abstains on a third of the mentions no name can ground
-    threshold: float = 0.5
+    # cosine below which a mention keeps concept_id "" (abstains); chosen on BC5CDR and
+    # NCBI-disease dev: the highest threshold with the best accuracy@1 on both (it abstains on
+    # a quarter and an eighth of the mentions whose concept the dictionary lacks)
+    threshold: float = 0.45
     top_k: int = 5  # candidates kept per mention
+    word_form: WordForm = "singular+stem"  # how words are reduced before n-grams (linking.words)
 
     def __post_init__(self) -> None:
         if not 1 <= self.ngram_min <= self.ngram_max <= 8:
@@ -71,6 +79,8 @@ class LinkConfig:
             raise ConfigError("link threshold must be in [0, 1]")
         if self.top_k < 1:
             raise ConfigError("link top_k must be at least 1")
+        if self.word_form not in WORD_FORMS:
+            raise ConfigError(f"link word_form must be one of {sorted(WORD_FORMS)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,21 +141,13 @@ def dictionary_names(compiled: Any) -> Iterator[Name]:
 
 
 def ngram_vectors(strings: Sequence[str], config: LinkConfig) -> sparse.csr_matrix:
-    """n-gram counts of folded strings (names or mentions), plural endings removed first."""
-    return ngram_counts(
-        strings, config.ngram_min, config.ngram_max, config.hash_bits, singular_words
-    )
-
-
-_PLURAL = re.compile(r"(?<=\w\w)(?:(?<![aei])ies|(?<![aeo])es|(?<![us])s)\b")
-_PLURAL_ENDINGS = {"ies": "y", "es": "e", "s": ""}
-
-
-def singular_words(folded: str) -> str:
-    """Each word's regular plural ending removed (Harman's S-stemmer: -ies -> -y, -es -> -e,
-    -s -> ""; not after a/e/i, a/e/o, u/s respectively), for names and mentions alike, so
-    "cardiomyopathies" and "cardiomyopathy" share their last n-grams."""
-    return _PLURAL.sub(lambda m: _PLURAL_ENDINGS[m.group()], folded)
+    """n-gram counts of folded strings (names or mentions), each word reduced first
+    (:mod:`dictionaries.linking.words`)."""
+    counts = [
+        ngram_counts(strings, config.ngram_min, config.ngram_max, config.hash_bits, reduce)
+        for reduce in WORD_FORMS[config.word_form]
+    ]
+    return counts[0] if len(counts) == 1 else sum(counts[1:], counts[0]).tocsr()
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,6 +168,7 @@ class LinkIndex:
     row_concept: np.ndarray  # (num_names,) int32
     terms: StrTable  # distinct terms, sorted
     row_term: np.ndarray  # (num_names,) int32
+    annotated: int = 0  # names learned from annotated mentions (linking.annotated)
 
     @property
     def num_names(self) -> int:
@@ -173,7 +176,10 @@ class LinkIndex:
 
 
 def build_index(
-    names: Iterator[Name] | Sequence[Name], fingerprint: str, config: LinkConfig = LinkConfig()
+    names: Iterator[Name] | Sequence[Name],
+    fingerprint: str,
+    config: LinkConfig = LinkConfig(),
+    annotated: int = 0,
 ) -> LinkIndex:
     """Vectorize ``names`` (see the module docstring); the result does not depend on their order."""
     rows = sorted(set(names))  # by key, label, concept, term; then stably by label:
@@ -199,6 +205,7 @@ def build_index(
         row_concept=np.array([concept_index[n.concept_id] for n in rows], dtype=np.int32),
         terms=StrTable(terms),
         row_term=np.array([term_index[n.term] for n in rows], dtype=np.int32),
+        annotated=annotated,
     )
 
 
@@ -257,7 +264,8 @@ class Linker:
                 cache.clear()
             lo, names_t = block
             synonyms = self.synonyms
-            variants = [word_variants(singular_words(k), synonyms) for k in todo]
+            reduce = WORD_FORMS[self.index.config.word_form][0]
+            variants = [word_variants(reduce(k), synonyms) for k in todo]
             queries = [*todo, *(v for vs in variants for v in vs)]
             counts = ngram_vectors(queries, self.index.config)
             scores = (weigh(counts, self.index.idf) @ names_t).tocsr()
@@ -278,9 +286,9 @@ class Linker:
             for concept, term in zip(index.row_concept.tolist(), index.row_term.tolist(),
                                      strict=True):  # fmt: skip
                 by_concept.setdefault(concept, set()).add(term)
-            terms = index.terms
+            terms, reduce = index.terms, WORD_FORMS[index.config.word_form][0]
             self._synonyms = mine_synonyms(
-                [singular_words(normalize_term(terms[t])) for t in ts] for ts in by_concept.values()
+                [reduce(normalize_term(terms[t])) for t in ts] for ts in by_concept.values()
             )
         return self._synonyms
 
@@ -324,20 +332,23 @@ class Linker:
         return [link for link in out if link is not None]
 
     def link_in_document(self, text: str, spans: Sequence[tuple[int, int, str]]) -> list[Link]:
-        """Links of ``(start, end, label)`` spans of ``text``, short forms by their long form."""
+        """Links of ``(start, end, label)`` spans of ``text``: a short form by its long form, or
+        else like the span whose initials spell it (:mod:`dictionaries.linking.long_forms`)."""
         surfaces = [text[s:e] for s, e, _ in spans]
         labels = [label for _, _, label in spans]
         links = self.link(surfaces, labels)
         long_forms = document_long_forms(text, spans) if spans else {}
-        if not long_forms:
-            return links
-        redo = [i for i, s in enumerate(spans) if (surfaces[i].strip(), s[2]) in long_forms]
-        expanded = self.link(
-            [long_forms[surfaces[i].strip(), labels[i]] for i in redo], [labels[i] for i in redo]
-        )
+        defined = {i: long_form_of(long_forms, surfaces[i], labels[i]) for i in range(len(spans))}
+        redo = [i for i, long_form in defined.items() if long_form is not None]
+        expanded = self.link([defined[i] or "" for i in redo], [labels[i] for i in redo])
         for i, alt in zip(redo, expanded, strict=True):
             if alt.concept_id:
                 links[i] = alt
+        linked = [bool(link.concept_id) for link in links]
+        named = [link.score >= 1.0 for link in links]
+        for i, j in acronym_sources(text, spans, linked, named).items():
+            if defined[i] is None:
+                links[i] = links[j]
         return links
 
 
