@@ -61,14 +61,14 @@ def test_score_columns_scores_each_output_against_gold() -> None:
     # dictionary: 1 of 2 right, 1 of 3 found; model: 2 of 2 right, 2 of 3 found
     assert scores["dictionary"]["f1"] == pytest.approx(0.4)
     assert scores["model"]["f1"] == pytest.approx(0.8)
-    # the model reproduces 0 of 2 dictionary spans: trust log(1/3) < 4, "B" 10-20 wins;
+    # the default rule, every overlap to the dictionary: B 10-14 replaces the right 10-20
+    assert scores["merge"]["f1"] == pytest.approx(2 * (2 / 3) * (2 / 3) / (4 / 3))
+    # trust: the model reproduces 0 of 2 dictionary spans: trust log(1/3) < 4, "B" 10-20 wins;
     # "A" 0-5 overlaps no prediction and is added: all three right
-    assert scores["merge"]["f1"] == 1.0
-    # every overlap to the dictionary: B 10-14 replaces the right 10-20
-    assert scores["dict_wins"]["f1"] == pytest.approx(2 * (2 / 3) * (2 / 3) / (4 / 3))
+    assert scores["trust"]["f1"] == 1.0
     table = format_table([{"task": "t", "variant": "base", "steps": 3, "scores": scores}])
-    assert table.splitlines()[-1].split() == ["t", "base", "3", "0.4000", "0.8000", "1.0000",
-                                              "0.6667", "yes"]  # fmt: skip
+    assert table.splitlines()[-1].split() == ["t", "base", "3", "0.4000", "0.8000", "0.6667",
+                                              "1.0000", "NO"]  # fmt: skip
 
 
 def test_merge_rules_compare_scores_each_rule_on_the_same_predictions(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_suite_runs_the_sample_end_to_end(
         "--mask-mentions 0.3" in rows[1]["command"] and "--mask-mentions" not in rows[0]["command"]
     )
     for row in rows:
-        assert set(row["scores"]) == {"dictionary", "model", "merge", "dict_wins"}
+        assert set(row["scores"]) == {"dictionary", "model", "merge", "trust"}
     # the dictionary's column does not depend on the model, and is its silver eval's F1
     assert rows[0]["scores"]["dictionary"] == rows[1]["scores"]["dictionary"]
     assert rows[0]["scores"]["dictionary"]["f1"] > 0.3

@@ -43,13 +43,15 @@ def test_merge_spans_confident_model_replaces_a_dictionary_span_with_other_bound
     # trust 2: "lung cancer" predicted at margin 3 > 2 beats the dictionary's "cancer"
     dictionary = [_d(5, 11, "Disease")]
     model = [_m(0, 11, "Disease", margin=3.0)]
-    assert _keys(merge_spans(dictionary, model, trust=2.0)) == [(0, 11, "Disease", "model")]
+    assert _keys(merge_spans(dictionary, model, "trust", trust=2.0)) == [
+        (0, 11, "Disease", "model")
+    ]
 
 
 def test_merge_spans_confident_model_replaces_a_dictionary_span_of_another_type() -> None:
     dictionary = [_d(0, 7, "Chemical")]
     model = [_m(0, 7, "Disease", margin=3.0)]
-    assert _keys(merge_spans(dictionary, model, trust={"Chemical": 2.0})) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust={"Chemical": 2.0})) == [
         (0, 7, "Disease", "model")
     ]
 
@@ -58,7 +60,7 @@ def test_merge_spans_dictionary_survives_an_unsure_model() -> None:
     # margin 1.5 is not above the trust 2: the dictionary span stays and removes it
     dictionary = [_d(5, 11, "Disease")]
     model = [_m(0, 11, "Disease", margin=1.5), _m(20, 25, margin=0.5)]
-    assert _keys(merge_spans(dictionary, model, trust=2.0)) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust=2.0)) == [
         (5, 11, "Disease", "dict_exact"),
         (20, 25, "Disease", "model"),  # overlaps no dictionary span: kept at any margin
     ]
@@ -67,8 +69,12 @@ def test_merge_spans_dictionary_survives_an_unsure_model() -> None:
 def test_merge_spans_agreement_keeps_the_dictionary_span_once() -> None:
     dictionary = [_d(0, 7, "Chemical")]
     model = [_m(0, 7, "Chemical", margin=0.2)]
-    assert _keys(merge_spans(dictionary, model, trust=5.0)) == [(0, 7, "Chemical", "dict_exact")]
-    assert _keys(merge_spans(dictionary, model, trust=-5.0)) == [(0, 7, "Chemical", "dict_exact")]
+    assert _keys(merge_spans(dictionary, model, "trust", trust=5.0)) == [
+        (0, 7, "Chemical", "dict_exact")
+    ]
+    assert _keys(merge_spans(dictionary, model, "trust", trust=-5.0)) == [
+        (0, 7, "Chemical", "dict_exact")
+    ]
 
 
 def test_merge_spans_agreement_outweighs_a_confident_nested_reading() -> None:
@@ -76,7 +82,7 @@ def test_merge_spans_agreement_outweighs_a_confident_nested_reading() -> None:
     # (margin 3 > trust 1, kept); a third, unsure one inside (0.5 <= 1) goes
     dictionary = [_d(0, 11, "Disease")]
     model = [_m(0, 11, margin=2.0), _m(0, 4, "Chemical", margin=3.0), _m(5, 11, margin=0.5)]
-    assert _keys(merge_spans(dictionary, model, trust=1.0)) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust=1.0)) == [
         (0, 4, "Chemical", "model"),
         (0, 11, "Disease", "dict_exact"),
     ]
@@ -87,7 +93,7 @@ def test_merge_spans_a_dropped_dictionary_span_leaves_the_models_spans_whole() -
     # another type (1 <= 2) is not removed by a span that is not in the output
     dictionary = [_d(5, 11, "Disease")]
     model = [_m(0, 11, margin=4.0), _m(5, 11, "Chemical", margin=1.0)]
-    assert _keys(merge_spans(dictionary, model, trust=2.0)) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust=2.0)) == [
         (0, 11, "Disease", "model"),
         (5, 11, "Chemical", "model"),
     ]
@@ -97,12 +103,12 @@ def test_merge_spans_trust_is_per_type() -> None:
     dictionary = [_d(0, 5, "Chemical"), _d(10, 15, "Disease")]
     model = [_m(0, 6, "Chemical", margin=2.0), _m(10, 16, "Disease", margin=2.0)]
     trust = {"Chemical": 3.0, "Disease": 1.0}
-    assert _keys(merge_spans(dictionary, model, trust=trust)) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust=trust)) == [
         (0, 5, "Chemical", "dict_exact"),  # 2 <= 3: the dictionary holds
         (10, 16, "Disease", "model"),  # 2 > 1: the model wins
     ]
     # a type the mapping does not name has the least trust, 1: 2 > 1, the predictions win
-    assert _keys(merge_spans(dictionary, model, trust={})) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust={})) == [
         (0, 6, "Chemical", "model"),
         (10, 16, "Disease", "model"),
     ]
@@ -128,7 +134,7 @@ def test_merge_spans_dictionary_and_model_rules_are_the_extremes() -> None:
 def test_merge_spans_keeps_nested_dictionary_spans_and_overlapping_predictions() -> None:
     dictionary = [_d(0, 20), _d(5, 9, "Disease")]
     model = [_m(25, 35), _m(30, 40)]
-    assert _keys(merge_spans(dictionary, model, trust=0.0)) == [
+    assert _keys(merge_spans(dictionary, model, "trust", trust=0.0)) == [
         (0, 20, "Chemical", "dict_exact"),
         (5, 9, "Disease", "dict_exact"),
         (25, 35, "Disease", "model"),
@@ -176,9 +182,9 @@ def test_merge_spans_without_trust_estimates_it_on_the_document() -> None:
     dictionary = [_d(0, 5), _d(10, 15), _d(20, 25), _d(30, 35), _d(40, 45)]
     model = [_m(s, s + 5, "Chemical") for s in (0, 10, 20, 30)]
     model.append(_m(40, 46, "Chemical", margin=0.95))
-    assert _keys(merge_spans(dictionary, model))[4] == (40, 45, "Chemical", "dict_exact")
+    assert _keys(merge_spans(dictionary, model, "trust"))[4] == (40, 45, "Chemical", "dict_exact")
     model[4] = _m(40, 46, "Chemical", margin=1.05)  # 1.05 > 1: it wins
-    assert _keys(merge_spans(dictionary, model))[4] == (40, 46, "Chemical", "model")
+    assert _keys(merge_spans(dictionary, model, "trust"))[4] == (40, 46, "Chemical", "model")
 
 
 def test_merge_documents_estimates_trust_on_all_documents() -> None:
@@ -187,13 +193,14 @@ def test_merge_documents_estimates_trust_on_all_documents() -> None:
     agreeing = [_m(0, 5, "Chemical"), _m(10, 15, "Chemical"), _m(20, 25, "Chemical")]
     doc1 = ([_d(0, 5), _d(10, 15), _d(20, 25)], agreeing)
     doc2 = ([_d(0, 5)], [_m(0, 6, "Chemical", margin=1.5)])
-    merged, counts = merge_documents([doc1, doc2], HybridOptions())
+    merged, counts = merge_documents([doc1, doc2], HybridOptions(rule="trust"))
     assert counts == {"Chemical": (3, 4)}
     assert _keys(merged[1]) == [(0, 6, "Chemical", "model")]
-    merged, _ = merge_documents([doc1, doc2], HybridOptions(trust=2.0))  # a fixed trust: 1.5 <= 2
+    # a fixed trust: 1.5 <= 2
+    merged, _ = merge_documents([doc1, doc2], HybridOptions(rule="trust", trust=2.0))
     assert _keys(merged[1]) == [(0, 5, "Chemical", "dict_exact")]
     # counts carried in from earlier chunks weigh in: 30 of 31 -> trust log(31/2) = 2.74
-    merged, counts = merge_documents([doc2], HybridOptions(), {"Chemical": (30, 30)})
+    merged, counts = merge_documents([doc2], HybridOptions(rule="trust"), {"Chemical": (30, 30)})
     assert counts == {"Chemical": (30, 31)}
     assert _keys(merged[0]) == [(0, 5, "Chemical", "dict_exact")]
 
@@ -204,4 +211,6 @@ def test_hybrid_options_refuse_bad_values() -> None:
     with pytest.raises(ConfigError, match="model_margin"):
         HybridOptions(model_margin=-1.0)
     with pytest.raises(ConfigError, match="trust"):
-        HybridOptions(trust=math.nan)
+        HybridOptions(rule="trust", trust=math.nan)
+    with pytest.raises(ConfigError, match="only weighs in with the trust rule, not 'dictionary'"):
+        HybridOptions(trust=2.0)  # the default rule has no trust

@@ -23,15 +23,19 @@ from binder_core.contract.metrics import SpanCounter
 from binder_core.inference.hybrid import HybridOptions, merge_documents
 
 RULES: dict[str, HybridOptions] = {
-    "trust": HybridOptions(),
     "dictionary": HybridOptions(rule="dictionary"),
+    "trust": HybridOptions(rule="trust"),
     "model": HybridOptions(rule="model"),
-    "trust=1": HybridOptions(trust=1.0),
-    "trust=2": HybridOptions(trust=2.0),
-    "trust=3": HybridOptions(trust=3.0),
-    "trust=5": HybridOptions(trust=5.0),
+    "trust=1": HybridOptions(rule="trust", trust=1.0),
+    "trust=2": HybridOptions(rule="trust", trust=2.0),
+    "trust=3": HybridOptions(rule="trust", trust=3.0),
+    "trust=5": HybridOptions(rule="trust", trust=5.0),
+    "dictionary, margin 1": HybridOptions(rule="dictionary", model_margin=1.0),
+    "dictionary, margin 2": HybridOptions(rule="dictionary", model_margin=2.0),
+    "dictionary, margin 3": HybridOptions(rule="dictionary", model_margin=3.0),
 }
-"""The rules compared: the default, the two extremes, and fixed trusts."""
+"""The rules compared: the default (``dictionary``), the other two rules, fixed trusts, and
+the dictionary winning every overlap with the model's other spans kept above a margin."""
 
 
 def micro_f1(

@@ -12,9 +12,9 @@ span + type F1 against gold dev:
 
 - ``dictionary``: the dictionary's certain matches alone (what silver build writes on the text);
 - ``model``: the model alone;
-- ``merge``: the hybrid of ``binder evaluate/predict --dictionary`` (the ``trust`` rule, trust
-  estimated on the dev text itself, no gold), and ``dict_wins``: the former rule (every overlap
-  to the dictionary), for comparison.
+- ``merge``: the hybrid of ``binder evaluate/predict --dictionary`` (its default rule: the
+  dictionary wins every overlap, the model adds the rest), and ``trust``: the ``trust`` rule
+  (trust estimated on the dev text itself, no gold), for comparison.
 
 The merge is computed from the same predictions with the library's own
 :func:`binder_core.inference.hybrid.merge_documents`, so one inference pass serves every column.
@@ -47,7 +47,7 @@ from binder_core.inference.hybrid import HybridOptions, merge_documents
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = ("bc5cdr", "ncbi", "conll", "jnlpba")
-COLUMNS = ("dictionary", "model", "merge", "dict_wins")
+COLUMNS = ("dictionary", "model", "merge", "trust")
 FAST_CPU_STEPS, SLOW_CPU_STEPS = 300, 100
 logger = logging.getLogger("suite")
 
@@ -100,7 +100,7 @@ def score_columns(
         "dictionary": [[s for s in d if not s["uncertain"]] for d, _ in pairs],
         "model": [list(m) for _, m in pairs],
         "merge": merge_documents(pairs, HybridOptions())[0],
-        "dict_wins": merge_documents(pairs, HybridOptions(rule="dictionary"))[0],
+        "trust": merge_documents(pairs, HybridOptions(rule="trust"))[0],
     }
     scores: dict[str, dict[str, float]] = {}
     for column, per_doc in outputs.items():

@@ -1,35 +1,38 @@
 """Hybrid prediction: a dictionary's matches and a model's predictions merged by one rule.
 
 A user has no gold data and cannot tell whether their dictionary or their model is the better
-of the two; the hybrid should be at least as good as either. Neither side can simply win
-every overlap: a weak dictionary's wrong boundaries and types then replace the model's right
-ones (CoNLL with gazetteers: 0.576 against the model's 0.627), and a fixed confidence bar on
-the model costs a short-trained model its recall. So both sides' evidence is weighed in the
-same unit, log-odds, per overlap (:func:`merge_spans`, rule ``trust``, the default):
+of the two; the hybrid should be at least as good as either. The default rule, ``dictionary``
+(:func:`merge_spans`): every certain dictionary match stays, and wins every overlap with a
+prediction of other boundaries or another type; every prediction that overlaps no certain match
+stays (nested ones included), so the model adds what the dictionary misses. Where the two
+agree the dictionary's span dict is kept (it carries the concept id).
 
-- a model span's evidence is its margin over its threshold (``score = sigmoid(margin)``);
-- a certain dictionary span's evidence is its type's *trust*: the log-odds that the model
-  reproduces a dictionary span of that type, ``logit((agreed + 1) / (total + 2))``, counted on
-  the documents being tagged (:func:`count_agreement`, :func:`trust_from_counts`), and at
-  least :data:`MIN_TRUST`. No gold is needed. Where the model, trained on this dictionary's
-  silver labels, reproduces nearly all of a type's matches, a match it contradicts is more
-  likely its own slip (agreement 0.95 -> trust 2.9 logits, about the margin once tuned by hand
-  on BC5CDR); where it contradicts many, the model has learned that the type's surface forms
-  are unreliable, and its confident readings win.
+Why the dictionary wins its overlaps (``benchmarks/experiments/merge_rules.py`` on the
+development suite's gold dev sets, BENCHMARKS.md): where the two overlap they agree 91-95% of
+the time, and a prediction that contradicts a match is the one that is wrong (precision
+0.15-0.17 on BC5CDR and NCBI-disease, against 0.65-0.81 for the matches it contradicts). On the
+suite's four tasks this rule is within 0.5 points of the best rule tried and above both sides
+alone on each; the former loss on CoNLL (0.576 against the model's 0.627) came from the margin
+of 3 that also dropped the model's own spans, not from the dictionary winning overlaps (at
+margin 0: 0.650 against the model's 0.638).
 
-A dictionary span survives when the model agrees (predicts the same start, end and type) or
-no model span that overlaps it with other boundaries or another type has a margin above the
-type's trust; it then removes the overlapping model spans whose margin is at most that trust.
-A dictionary span beaten by a confident model span is dropped, and the model's spans there
-stay. Every model span that overlaps no surviving dictionary span stays, so the model's own
-output (nested spans included) is kept wherever the dictionary says nothing, and every certain
-dictionary span the model does not contradict is added. The decisions are made per dictionary
-span against the model's spans only, so they do not depend on order. Where the two agree the
-dictionary's span dict is kept.
+``trust`` weighs both sides in log-odds per overlap instead: a prediction's evidence is its
+margin over its threshold (``score = sigmoid(margin)``); a certain match's is its type's *trust*,
+``max(MIN_TRUST, logit((agreed + 1) / (total + 2)))``, where *agreed* counts the matches the
+model predicts exactly on the documents being tagged (:func:`count_agreement`,
+:func:`trust_from_counts`; no gold). A match survives when the model agrees or no overlapping
+prediction with other boundaries or another type has a margin above the trust, and removes the
+overlapping predictions at or below it. It scored 0.3 points above ``dictionary`` on CoNLL and
+0.9-1.7 below on BC5CDR and NCBI-disease. ``model`` is the other extreme (every prediction wins
+its overlaps). ``--hybrid-margin`` drops predictions at or below a margin: with a dictionary
+stronger than the one the model learned from, the model's extra spans of small margin cost
+precision (BC5CDR dev, a 300-step ``dict_core`` model merged with ``dict_core`` + MeSH: 0.846
+at margin 0, 0.857 at margin 1, against 0.852 for the dictionary alone), while on CoNLL the
+same margin costs 2 points.
 
-``dictionary`` and ``model`` are the two fixed extremes (trust +inf and -inf: that side wins
-every overlap). Uncertain dictionary spans (fuzzy matches, ambiguous terms, the broad lexicon's
-untyped spans) never enter the output. Pure and torch-free.
+Uncertain dictionary spans (fuzzy matches, ambiguous terms, the broad lexicon's untyped spans)
+never enter the output. The decisions are made per dictionary span against the model's spans
+only, so they do not depend on order. Pure and torch-free.
 """
 
 from __future__ import annotations
@@ -64,10 +67,11 @@ class HybridOptions:
     """How ``binder evaluate/predict --dictionary`` merge the two sides (declared once here)."""
 
     rule: HybridRule = option(
-        "trust",
-        "Where a dictionary match and a prediction overlap: trust (the side with more "
-        "evidence, the dictionary's trust per type estimated from how often the model "
-        "reproduces its matches), dictionary (the match always wins) or model.",
+        "dictionary",
+        "Where a dictionary match and a prediction overlap: dictionary (the match wins; "
+        "the model adds what overlaps no match), trust (the side with more evidence, the "
+        "dictionary's trust per type estimated from how often the model reproduces its "
+        "matches) or model (the prediction wins).",
     )
     model_margin: float = option(
         0.0,
@@ -86,6 +90,11 @@ class HybridOptions:
         check_declared(self)
         if self.trust is not None and math.isnan(self.trust):
             raise ConfigError("HybridOptions.trust must be a number, got nan")
+        if self.trust is not None and self.rule != "trust":
+            raise ConfigError(
+                f"a hybrid trust only weighs in with the trust rule, not {self.rule!r}; "
+                "add --hybrid trust or leave out --hybrid-trust"
+            )
 
 
 def margin_of(span: Mapping[str, Any]) -> float:
@@ -156,7 +165,7 @@ def _trust_of(trust: Mapping[str, float] | float, label: str) -> float:
 def merge_spans(
     dictionary_spans: Iterable[Mapping[str, Any]],
     model_spans: Iterable[Mapping[str, Any]],
-    rule: str = "trust",
+    rule: str = "dictionary",
     model_margin: float = 0.0,
     trust: Trust = None,
 ) -> list[dict[str, Any]]:
