@@ -70,11 +70,11 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
     const Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
     const int check_case = case_ok != Py_None;
 
-    /* a list or tuple as it is (the compiled dictionary's is a list); another sequence copied */
+    /* a list or tuple as it is (the compiled dictionary's is a list); another sequence copied.
+     * Its size and items are read anew for each hit: code that case_ok or an __index__ runs may
+     * change a list. */
     PyObject *values = PySequence_Fast(value_seq, "values must be a sequence of ints");
     if (values == NULL) return NULL;
-    const Py_ssize_t n_values = PySequence_Fast_GET_SIZE(values);
-    PyObject **value_items = PySequence_Fast_ITEMS(values);
     PyObject *hits = PyList_New(0);
     if (hits == NULL) {
         Py_DECREF(values);
@@ -89,9 +89,12 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
         return PyErr_NoMemory();
     }
 
-    const Py_ssize_t count = PyList_GET_SIZE(raw);
-    for (Py_ssize_t r = 0; r < count; r++) {
-        PyObject *item = PyList_GET_ITEM(raw, r);
+    /* ``raw``'s size is read anew too (a list shortened by case_ok ends the loop, as it ends a
+     * for loop); the hit and its value are owned while they are used. */
+    PyObject *item = NULL, *value = NULL;
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(raw); r++) {
+        item = PyList_GET_ITEM(raw, r);
+        Py_INCREF(item);
         Py_ssize_t sek[3];
         if (unpack3(item, sek) < 0) goto error;
         const Py_ssize_t start = sek[0], end = sek[1], k = sek[2];
@@ -99,12 +102,13 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "hit offsets outside the text");
             goto error;
         }
-        if (inner(kind, data, n, start) || inner(kind, data, n, end)) continue;
-        if (k < 0 || k >= n_values) {
+        if (inner(kind, data, n, start) || inner(kind, data, n, end)) goto next;
+        if (k < 0 || k >= PySequence_Fast_GET_SIZE(values)) {
             PyErr_SetString(PyExc_IndexError, "key index out of range");
             goto error;
         }
-        PyObject *value = value_items[k];
+        value = PySequence_Fast_GET_ITEM(values, k);
+        Py_INCREF(value);
         const long long v = PyLong_AsLongLong(value);
         if (v == -1 && PyErr_Occurred()) goto error;
         if ((v & case_bit) && check_case) {
@@ -115,12 +119,12 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
             const int truth = PyObject_IsTrue(ok);
             Py_DECREF(ok);
             if (truth < 0) goto error;
-            if (!truth) continue;
+            if (!truth) goto next;
         }
         if (longest && size > 0 && start < bounds[2 * (size - 1) + 1]) {
             Py_ssize_t i = size - 1;
             while (i > 0 && bounds[2 * (i - 1) + 1] > start) i--;
-            if (bounds[2 * i] < start) continue;
+            if (bounds[2 * i] < start) goto next;
             if (PyList_SetSlice(hits, i, size, NULL) < 0) goto error;
             size = i;
         }
@@ -142,11 +146,16 @@ static PyObject *boundary_hits(PyObject *self, PyObject *args) {
         bounds[2 * size] = start;
         bounds[2 * size + 1] = end;
         size++;
+    next:
+        Py_CLEAR(value);
+        Py_CLEAR(item);
     }
     PyMem_Free(bounds);
     Py_DECREF(values);
     return hits;
 error:
+    Py_XDECREF(value);
+    Py_XDECREF(item);
     PyMem_Free(bounds);
     Py_DECREF(hits);
     Py_DECREF(values);
@@ -205,9 +214,12 @@ static PyObject *emit(PyObject *self, PyObject *args) {
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
 
-    const Py_ssize_t count = PyList_GET_SIZE(hits);
-    for (Py_ssize_t h = 0; h < count; h++) {
-        PyObject *hit = PyList_GET_ITEM(hits, h);
+    /* make_tails and case_ok may run code that changes ``hits``: its size is read anew for
+     * each hit (a shortened list ends the loop), and the hit is owned while it is used. */
+    PyObject *hit = NULL;
+    for (Py_ssize_t h = 0; h < PyList_GET_SIZE(hits); h++) {
+        hit = PyList_GET_ITEM(hits, h);
+        Py_INCREF(hit);
         Py_ssize_t sev[3];
         if (unpack3(hit, sev) < 0) goto error;
         PyObject *value = PyTuple_GET_ITEM(hit, 2);
@@ -285,9 +297,11 @@ static PyObject *emit(PyObject *self, PyObject *args) {
         Py_DECREF(end);
         Py_DECREF(tails);
         if (failed) goto error;
+        Py_CLEAR(hit);
     }
     return out;
 error:
+    Py_XDECREF(hit);
     Py_DECREF(out);
     return NULL;
 }
@@ -297,6 +311,9 @@ static PyObject *fold_ascii(PyObject *self, PyObject *text) {
         PyErr_SetString(PyExc_TypeError, "fold_ascii() takes a str");
         return NULL;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) return NULL;
+#endif
     if (!PyUnicode_IS_ASCII(text)) {
         PyErr_SetString(PyExc_ValueError, "fold_ascii() takes an ASCII str");
         return NULL;

@@ -115,6 +115,11 @@ static PyObject *span_buffers(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "empty layout");
         return NULL;
     }
+    for (Py_ssize_t k = 0; k < n_fields; k++) /* checked here too for a call without spans */
+        if (strchr("ifsb", layout[k]) == NULL || layout[k] == '\0') {
+            PyErr_SetString(PyExc_ValueError, "layout characters are i, f, s and b");
+            return NULL;
+        }
     PyObject *rows_fast = PySequence_Fast(rows, "rows must be a sequence");
     if (rows_fast == NULL) return NULL;
     PyObject *result = NULL;
@@ -130,8 +135,9 @@ static PyObject *span_buffers(PyObject *self, PyObject *args) {
     }
     Py_ssize_t n_spans = 0;
     if (buf_add_i32(&row_offsets, 0) < 0) goto done;
-    Py_ssize_t n_rows = PySequence_Fast_GET_SIZE(rows_fast);
-    for (Py_ssize_t r = 0; r < n_rows; r++) {
+    /* A row that is not a list or tuple is copied by running its code, which may change a list
+     * of rows: its size is read anew for each row (a shortened list ends the loop). */
+    for (Py_ssize_t r = 0; r < PySequence_Fast_GET_SIZE(rows_fast); r++) {
         PyObject *spans = PySequence_Fast(PySequence_Fast_GET_ITEM(rows_fast, r),
                                           "each row's spans must be a sequence");
         if (spans == NULL) goto done;

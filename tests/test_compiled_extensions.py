@@ -139,3 +139,92 @@ def test_compiled_short_form_step_on_hard_text(words: list[str]) -> None:
     compare = test_compiled_short_form_step_equals_the_python_reference.hypothesis.inner_test  # type: ignore[attr-defined]
     for overlap in ("longest", "all"):
         compare(words, overlap, [])
+
+
+# Callers' code that runs inside a compiled loop (a callback, a sequence's __iter__) may change
+# the lists the loop reads. The loop must then stop or raise, never read freed or stale items.
+# Each case runs in a child process, so that a crash fails the test instead of the test run.
+_MUTATION_CASES = {  # name: (program, what it prints)
+    "boundary_hits: case_ok empties the raw hits": (
+        """
+from dictionaries import _matching
+raw = [(0, 1, 0), (2, 3, 0), (4, 5, 0)]
+def case_ok(k, start, end, value):
+    raw.clear()
+    return True
+print(_matching.boundary_hits("a b c", raw, [1], 1, False, case_ok))  # as a for loop stops
+""",
+        "[(0, 1, 1)]",
+    ),
+    "boundary_hits: case_ok empties the values": (
+        """
+from dictionaries import _matching
+values = [1]
+def case_ok(k, start, end, value):
+    values.clear()
+    return True
+try:
+    _matching.boundary_hits("a b", [(0, 1, 0), (2, 3, 0)], values, 1, False, case_ok)
+except IndexError:
+    print("IndexError")
+""",
+        "IndexError",
+    ),
+    "emit: make_tails empties the hits": (
+        """
+from dictionaries import _matching
+from dictionaries.records import Match
+hits = [(0, 1, 7), (2, 3, 8), (4, 5, 9)]
+memo = {}
+def make_tails(value):
+    hits.clear()
+    memo[value] = (("", ("L", "C", "t", 1.0, "dict_exact", False, 1.0)),)
+    return memo[value]
+print(len(_matching.emit(hits, memo, None, None, make_tails, None, Match)))
+""",
+        "1",
+    ),
+    "emit: case_ok empties the hits": (
+        """
+from dictionaries import _matching
+from dictionaries.records import Match
+hits = [(0, 1, 7), (2, 3, 7), (4, 5, 7)]
+memo = {7: (("A", ("L", "C", "t", 1.0, "dict_exact", False, 1.0)),)}
+def case_ok(start, end, case):
+    hits.clear()
+    return True
+print(len(_matching.emit(hits, memo, None, None, None, case_ok, Match)))
+""",
+        "1",
+    ),
+    "span_buffers: a row's __iter__ empties the rows": (
+        """
+from pipelines import _arrow_spans
+class Row:
+    def __iter__(self):
+        rows.clear()
+        return iter([(1,)])
+rows = [Row(), [(2,)], [(3,)]]
+print(list(memoryview(_arrow_spans.span_buffers(rows, "i")[0]).cast("i")))
+""",
+        "[0, 1]",
+    ),
+}
+
+
+@pytest.mark.skipif(PURE_PYTHON, reason="BINDER_PURE_PYTHON=1: the pure-Python install is meant")
+@pytest.mark.parametrize("case", sorted(_MUTATION_CASES))
+def test_compiled_loops_survive_a_callback_that_changes_their_lists(case: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", _MUTATION_CASES[case][0]],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == _MUTATION_CASES[case][1]

@@ -102,3 +102,33 @@ def test_spans_array_of_a_type_the_builder_does_not_know_uses_pyarrow() -> None:
     other = pa.list_(pa.struct([pa.field("start", pa.int64()), pa.field("label", pa.string())]))
     rows = [[(0, "a"), (2**40, "b")], []]
     assert spans_array(rows, other).equals(pa.array(rows, type=other))
+
+
+@_compiled_only
+@pytest.mark.parametrize("layout", ["", "x", "iix", "i\u00e9", "i\x00"])
+def test_compiled_builder_refuses_a_layout_it_cannot_build_even_without_spans(layout: str) -> None:
+    with pytest.raises(ValueError):
+        shards._arrow_spans.span_buffers([], layout)
+
+
+def test_spans_array_of_a_lone_surrogate_raises_what_pyarrow_raises() -> None:
+    # The builder's UnicodeEncodeError is a ValueError: pyarrow then raises its own error.
+    rows = [[(0, 1, "Chemical", "C1", "\ud800", 1.0, "dict_exact", False, 1.0)]]
+    with pytest.raises(Exception) as expected:
+        pa.array(rows, type=LIST_TYPE)
+    with pytest.raises(type(expected.value)):
+        spans_array(rows, LIST_TYPE)
+
+
+@pytest.mark.parametrize("error", [MemoryError, SystemError, KeyboardInterrupt])
+def test_spans_array_falls_back_only_on_the_errors_of_values_it_does_not_take(
+    error: type[BaseException], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Failing:
+        @staticmethod
+        def span_buffers(rows: Any, layout: str) -> Any:
+            raise error
+
+    monkeypatch.setattr(shards, "_arrow_spans", Failing)
+    with pytest.raises(error):
+        spans_array([[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)]], LIST_TYPE)
