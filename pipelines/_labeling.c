@@ -28,7 +28,7 @@ typedef struct {
 
 typedef struct {
     Py_ssize_t start, end;
-    PyObject *label; /* borrowed from the match */
+    Py_ssize_t seq;  /* the order it was made in */
     PyObject *match; /* owned */
 } Candidate;
 
@@ -38,12 +38,14 @@ static int by_start(const void *a, const void *b) {
     return (x->end > y->end) - (x->end < y->end);
 }
 
-/* (start, -end, label); labels are str, whose comparison cannot fail */
+/* (start, -end, label), without comparing labels here (a comparator cannot stop qsort with an
+ * error): candidates of one extent are occurrences of one short form, made label by label in
+ * sorted order (sorted_labels), so the order they were made in is their label order. */
 static int by_position(const void *a, const void *b) {
     const Candidate *x = a, *y = b;
     if (x->start != y->start) return x->start < y->start ? -1 : 1;
     if (x->end != y->end) return x->end > y->end ? -1 : 1;
-    return PyUnicode_Compare(x->label, y->label);
+    return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static int field_ssize(PyObject *tuple, int i, Py_ssize_t *out) {
@@ -162,7 +164,8 @@ static int add_occurrences(PyObject *text, PyObject *form, const Extent *extents
                 *cands = grown;
                 *cap = grown_cap;
             }
-            (*cands)[(*n)++] = (Candidate){i, j, PyTuple_GET_ITEM(m, F_LABEL), m};
+            (*cands)[*n] = (Candidate){i, j, *n, m};
+            (*n)++;
         }
         i = PyUnicode_Find(text, form, i + 1, len, 1);
     }
@@ -170,16 +173,20 @@ static int add_occurrences(PyObject *text, PyObject *form, const Extent *extents
 }
 
 static PyObject *short_form_spans(PyObject *self, PyObject *args) {
-    PyObject *text, *spans, *pairs, *heldout, *abbreviation;
+    PyObject *text, *span_list, *pairs, *heldout, *abbreviation;
     PyTypeObject *match_type;
     int exact;
-    if (!PyArg_ParseTuple(args, "UO!O!pUUO!", &text, &PyList_Type, &spans, &PyList_Type, &pairs,
+    if (!PyArg_ParseTuple(args, "UO!O!pUUO!", &text, &PyList_Type, &span_list, &PyList_Type, &pairs,
                           &exact, &heldout, &abbreviation, &PyType_Type, &match_type))
         return NULL;
 #if PY_VERSION_HEX < 0x030C0000
     if (PyUnicode_READY(text) < 0) return NULL;
 #endif
-    const Py_ssize_t n_spans = PyList_GET_SIZE(spans);
+    /* The spans are checked once, then read again below after calls that may collect garbage
+     * (and so run finalizers): a copy that no code can change. */
+    PyObject *spans = PyList_AsTuple(span_list);
+    if (spans == NULL) return NULL;
+    const Py_ssize_t n_spans = PyTuple_GET_SIZE(spans);
     const Py_ssize_t text_len = PyUnicode_GET_LENGTH(text);
     Extent *extents = NULL;
     Py_ssize_t *reach = NULL;
@@ -194,7 +201,7 @@ static PyObject *short_form_spans(PyObject *self, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < n_spans; i++) {
-        PyObject *m = PyList_GET_ITEM(spans, i);
+        PyObject *m = PyTuple_GET_ITEM(spans, i);
         if (check_tuple(m, N_FIELDS, "spans") < 0 || field_ssize(m, F_START, &extents[i].start) < 0 ||
             field_ssize(m, F_END, &extents[i].end) < 0)
             goto done;
@@ -240,7 +247,7 @@ static PyObject *short_form_spans(PyObject *self, PyObject *args) {
                 Py_DECREF(short_form);
                 labelled++;
             }
-            if (PyList_Append(sources, PyList_GET_ITEM(spans, i)) < 0) goto done;
+            if (PyList_Append(sources, PyTuple_GET_ITEM(spans, i)) < 0) goto done;
         }
     }
 
@@ -308,7 +315,7 @@ static PyObject *short_form_spans(PyObject *self, PyObject *args) {
     }
 
     /* leftmost-longest among the candidates; the spans of one extent (one per label) together */
-    qsort(cands, n_cands, sizeof(Candidate), by_position);
+    if (n_cands > 1) qsort(cands, n_cands, sizeof(Candidate), by_position);
     added = PyList_New(0);
     if (added == NULL) goto done;
     Py_ssize_t reach_end = -1, ext_start = -1, ext_end = -1;
@@ -330,6 +337,7 @@ done:
     PyMem_Free(cands);
     PyMem_Free(extents);
     PyMem_Free(reach);
+    Py_DECREF(spans);
     Py_XDECREF(defined);
     Py_XDECREF(bar);
     Py_XDECREF(added);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -319,3 +320,26 @@ def test_compiled_short_form_step_rejects_bad_input_with_an_error() -> None:
         step("heat", [span], [(0, 4, 6, 9)], True, "h", "a", Match)  # type: ignore[list-item]
     with pytest.raises(TypeError):
         step("heat", [(0, 4)], [], True, "h", "a", Match)  # type: ignore[list-item]
+
+
+@_compiled_short_forms
+@pytest.mark.parametrize("labels", [("Disease", "Chemical"), (2, 1), (("b",), ("a",))])
+def test_compiled_short_form_step_orders_one_extent_by_label_as_python_does(
+    labels: tuple[Any, Any],
+) -> None:
+    # The spans of one extent come in label order. The compiled sort used to compare labels as
+    # str inside its C comparator, where an error cannot stop the sort: labels of another type
+    # made it return with an exception set (SystemError).
+    assert labeling._labeling is not None
+    text = "heat shock factor (HSF) binds HSF"
+    spans = [
+        Match(0, 17, label, f"C{i}", "heat shock factor", 1.0, "dict_exact", False, 1.0)
+        for i, label in enumerate(labels)
+    ]
+    pairs = find_abbreviations(text, {m.end for m in spans})
+    expected = labeling._short_form_spans_py(text, spans, pairs, "exact")
+    got = labeling._labeling.short_form_spans(
+        text, spans, pairs, True, "dict_heldout", "abbreviation", Match
+    )
+    assert got == expected
+    assert [m.label for m in got[1]] == sorted(labels) * 2
