@@ -36,6 +36,7 @@ static int buf_reserve(Buf *b, Py_ssize_t more) {
 }
 
 static int buf_add(Buf *b, const void *src, Py_ssize_t n) {
+    if (n == 0) return 0; /* an empty str: b->data may still be NULL, which memcpy must not get */
     if (buf_reserve(b, n) < 0) return -1;
     memcpy(b->data + b->len, src, (size_t)n);
     b->len += n;
