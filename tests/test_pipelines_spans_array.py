@@ -132,3 +132,16 @@ def test_spans_array_falls_back_only_on_the_errors_of_values_it_does_not_take(
     monkeypatch.setattr(shards, "_arrow_spans", Failing)
     with pytest.raises(error):
         spans_array([[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)]], LIST_TYPE)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[(0, 1, "Chemical", "C1", "x", 1.0, "dict_exact", False, 1.0)]],
+        [[(0, 1, None, "C1", "x", 1.0, "dict_exact", False, 1.0)]],  # built by the fallback
+    ],
+)
+def test_spans_array_of_an_iterator_of_rows_equals_pyarrow(rows: Any) -> None:
+    # The builder used to read the iterator up, and the fallback then saw no rows at all.
+    got = spans_array(iter(rows), LIST_TYPE)
+    assert got.equals(pa.array(rows, type=LIST_TYPE))

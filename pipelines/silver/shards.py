@@ -107,6 +107,8 @@ def spans_array(spans: Sequence[Sequence[Sequence[Any]]], list_type: pa.DataType
     layout = _layout(list_type) if _arrow_spans is not None else None
     if layout is None:
         return pa.array(spans, type=list_type)
+    if not isinstance(spans, list | tuple):  # an iterator the builder would use up before pa.array
+        spans = list(spans)
     try:
         row_offsets, parts = _arrow_spans.span_buffers(spans, layout)
     except (TypeError, ValueError, OverflowError):
