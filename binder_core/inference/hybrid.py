@@ -8,7 +8,7 @@ stays (nested ones included), so the model adds what the dictionary misses. Wher
 agree the dictionary's span dict is kept (it carries the concept id).
 
 Why the dictionary wins its overlaps (``benchmarks/experiments/merge_rules.py`` on the
-development suite's gold dev sets, BENCHMARKS.md): where the two overlap they agree 91-95% of
+development suite's gold dev sets, BENCHMARKS.md): where the two overlap they agree 93-98% of
 the time, and a prediction that contradicts a match is the one that is wrong (precision
 0.15-0.17 on BC5CDR and NCBI-disease, against 0.65-0.81 for the matches it contradicts). On the
 suite's four tasks this rule is within 0.5 points of the best rule tried and above both sides
