@@ -94,13 +94,14 @@ def evaluate_cli(
     link: bool = typer.Option(True, "--link/--no-link", help=LINK_HELP),
 ) -> None:
     """Exact-match precision, recall and F1 (micro and per type) of a model on gold data."""
+    options = HybridOptions(hybrid, hybrid_margin, hybrid_trust)  # refused before any loading
     require_backend_extra(run_dir, backend, scoring=True)
     from binder_core.inference.evaluate import evaluate
 
     scores = evaluate(
         run_dir, data_dir, decoding, batch_size, device=device, labels=split_labels(labels),
         amp=amp, dictionary=_tagger(dictionary, run_dir),
-        hybrid=HybridOptions(hybrid, hybrid_margin, hybrid_trust), backend=backend,
+        hybrid=options, backend=backend,
         threads=threads, linker=_linker(dictionary, link),
     )  # fmt: skip
     if as_json:
@@ -175,6 +176,7 @@ def predict_cli(
     link: bool = typer.Option(True, "--link/--no-link", help=LINK_HELP),
 ) -> None:
     """Tag documents with a trained or exported model (with --dictionary: the hybrid)."""
+    options = HybridOptions(hybrid, hybrid_margin, hybrid_trust)  # refused before any loading
     require_backend_extra(run_dir, backend)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -195,7 +197,7 @@ def predict_cli(
         for done in predict_file(
             predictor, input_path, output, fmt=fmt, text_field=text_field,
             id_field=id_field, decoding=decoding, batch_size=batch_size,
-            dictionary=tagger, hybrid=HybridOptions(hybrid, hybrid_margin, hybrid_trust),
+            dictionary=tagger, hybrid=options,
             linker=linker,
         ):  # fmt: skip
             progress.update(task, completed=done)

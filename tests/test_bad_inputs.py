@@ -125,6 +125,10 @@ def _cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("predict: not a model", ["predict", str(f["gold"]), str(f["corpus"]),
          str(r / "p.jsonl")], "gold"),
         ("export: not a model", ["export", str(f["a_folder"]), str(r / "exp")], "a_folder"),
+        ("evaluate: a trust without the trust rule", ["evaluate", missing, str(f["gold"]),
+         "--dictionary", str(f["dict"]), "--hybrid-trust", "2"], "add --hybrid trust"),
+        ("predict: a trust without the trust rule", ["predict", missing, str(f["corpus"]),
+         str(r / "p2.jsonl"), "--hybrid-trust", "2"], "add --hybrid trust"),
     ]  # fmt: skip
 
 
