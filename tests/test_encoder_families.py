@@ -191,12 +191,16 @@ def test_family_onnx_export_predicts_as_torch(trained: Trained, exported: Path) 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    # BERT's dynamo export is tested in test_onnx_export.py
+    "family",
+    [f for f in available_families() if f != "bert"],
+    indirect=True,
+)
 def test_family_dynamo_export_predicts_as_torch(
     family: str, trained: Trained, tmp_path: Path
 ) -> None:
     """torch's default exporter (``torch.export``) on each family's graph."""
-    if family == "bert":
-        pytest.skip("BERT's dynamo export is tested in test_onnx_export.py")
     pytest.importorskip("onnxscript")
     from binder_core.serving.export import export_onnx
 
