@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from binder_core.contract.atomic import atomic_directory, write_json_atomic
-from binder_core.contract.errors import ConfigError
+from binder_core.contract.errors import ConfigError, InputError
 from binder_core.contract.markers import MARKER_NAME, OutputMarker, read_marker
 from binder_core.contract.schema import MANIFEST_NAME, STAGING_DIR
 
@@ -190,3 +190,24 @@ def output_folder(
             _write_marker(tmp, OutputMarker(kind, "complete", cmd, started, _now(), entries))
     finally:
         handle.close()
+
+
+def read_format_file(
+    config_file: Path, what: str, format_name: str, version: int, remedy: str
+) -> dict[str, Any]:
+    """The JSON object of a folder's config file that names its ``format`` and
+    ``format_version`` (a model folder's, an export folder's): a file that is not JSON, not
+    that format, or another version is refused in one line (``what`` names it, ``remedy``
+    says what to do about another version)."""
+    try:
+        meta = json.loads(config_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"unreadable {what} config ({exc})", path=str(config_file)) from None
+    if not isinstance(meta, dict) or meta.get("format") != format_name:
+        raise InputError(f"not a {format_name} config file", path=str(config_file))
+    if meta.get("format_version") != version:
+        raise ConfigError(
+            f"{config_file}: {what} format version {meta.get('format_version')!r}, this "
+            f"binder-ner reads version {version}; {remedy}"
+        )
+    return meta

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from binder_core.contract.errors import ConfigError, InputError
 from binder_core.contract.options import check_choice, config_from_dict
-from binder_core.contract.outputs import EXPORT_CONFIG_NAME
+from binder_core.contract.outputs import EXPORT_CONFIG_NAME, read_format_file
 from binder_core.model.config import ModelConfig
 from binder_core.model.model_dir import BEST_DIR, ModelInfo
 
@@ -129,17 +129,9 @@ def read_export(path: str | os.PathLike[str]) -> ExportMeta:
     """The metadata of an export folder; every file it names must be there."""
     folder = resolve_export_dir(path)
     config_file = folder / EXPORT_CONFIG_NAME
-    try:
-        meta = json.loads(config_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"unreadable export config ({exc})", path=str(config_file)) from None
-    if not isinstance(meta, dict) or meta.get("format") != EXPORT_FORMAT_NAME:
-        raise InputError(f"not a {EXPORT_FORMAT_NAME} config file", path=str(config_file))
-    if meta.get("format_version") != EXPORT_FORMAT_VERSION:
-        raise ConfigError(
-            f"{config_file}: export format version {meta.get('format_version')!r}, this "
-            f"binder-ner reads version {EXPORT_FORMAT_VERSION}; export the model again"
-        )
+    meta = read_format_file(
+        config_file, "export", EXPORT_FORMAT_NAME, EXPORT_FORMAT_VERSION, "export the model again"
+    )
     for name in EXPORT_FILES:
         if not (folder / name).is_file():
             raise InputError(f"incomplete export folder: {name} is missing", path=str(folder))

@@ -16,7 +16,6 @@ written and loaded by :mod:`binder_core.model.saved_model`.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 from binder_core.contract.errors import ConfigError, InputError
 from binder_core.contract.markers import check_complete
 from binder_core.contract.options import config_from_dict
+from binder_core.contract.outputs import read_format_file
 from binder_core.data.config import DataConfig
 from binder_core.model.config import DECODINGS, Decoding, ModelConfig
 
@@ -142,17 +142,9 @@ def read_model_meta(model_dir: str | os.PathLike[str]) -> tuple[ModelConfig, Mod
             "pass the model directory written by `binder train`",
             path=str(path),
         )
-    try:
-        meta = json.loads(config_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"unreadable model config ({exc})", path=str(config_file)) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise InputError(f"not a {FORMAT_NAME} config file", path=str(config_file))
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ConfigError(
-            f"{config_file}: model format version {meta.get('format_version')!r}, this "
-            f"binder-ner reads version {FORMAT_VERSION}; retrain or use a matching version"
-        )
+    meta = read_format_file(
+        config_file, "model", FORMAT_NAME, FORMAT_VERSION, "retrain or use a matching version"
+    )
     try:
         config = ModelConfig.from_dict(meta.get("model") or {})
         info = ModelInfo.from_dict(meta.get("extra") or {})
